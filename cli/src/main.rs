@@ -1,0 +1,65 @@
+//! `tocky`: speech-to-text for the plenary sessions of Vietnam's National Assembly.
+
+mod commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// tocky (tốc ký, stenography) turns recorded or live Vietnamese speech into
+/// timestamped transcripts with Whisper, running on this machine.
+///
+/// Start with `tocky model fetch`, then `tocky transcribe FILE`.
+#[derive(Debug, Parser)]
+#[command(name = "tocky", version, propagate_version = true, max_term_width = 100)]
+struct Cli {
+    /// Where models and downloads are cached.
+    #[arg(long, global = true, env = "TOCKY_CACHE_DIR", value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+
+    /// Show more of what happens (repeat for more detail).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Transcribe audio files and print timestamped segments.
+    Transcribe(commands::transcribe::TranscribeArgs),
+    /// Fetch, convert and inspect Whisper models.
+    #[command(subcommand)]
+    Model(commands::model::ModelCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = match cli.verbose {
+        0 => "warn,whisper_rs=off",
+        1 => "info,whisper_rs=warn",
+        _ => "debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TOCKY_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let cache_dir = cli.cache_dir.unwrap_or_else(tocky_models::default_cache_dir);
+    let result = match cli.command {
+        Command::Transcribe(args) => commands::transcribe::run(args, &cache_dir),
+        Command::Model(cmd) => commands::model::run(cmd, &cache_dir),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! Loading a model and decoding audio with it.
+
+use std::path::Path;
+use std::sync::Once;
+
+use tocky_core::text::nfc;
+use tocky_core::{Segment, Transcript};
+use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
+
+use crate::error::{Error, Result};
+use crate::words::{TimedToken, group_words};
+
+/// whisper.cpp's sample rate.
+const SAMPLE_RATE: u64 = 16_000;
+
+/// How to load a model.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    /// Use a GPU when tocky was built with one (the `cuda` feature).
+    pub use_gpu: bool,
+    /// Which GPU, counted from 0.
+    pub gpu_device: i32,
+    /// Use flash attention (faster on GPUs).
+    pub flash_attention: bool,
+}
+
+/// How to decode.
+#[derive(Debug, Clone)]
+pub struct DecodeOptions {
+    /// The spoken language as an ISO 639-1 code, or `auto` to detect it.
+    pub language: String,
+    /// Beam width; 1 decodes greedily.
+    pub beam_size: usize,
+    /// CPU threads for this decode.
+    pub threads: usize,
+    /// Text that primes the decoder with domain vocabulary (names, bill titles).
+    pub prompt: Option<String>,
+    /// Time each word (token timestamps).
+    pub word_timestamps: bool,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        Self {
+            language: "vi".into(),
+            beam_size: 5,
+            threads: std::thread::available_parallelism().map_or(2, |n| n.get()).min(8),
+            prompt: None,
+            word_timestamps: true,
+        }
+    }
+}
+
+/// What whisper.cpp reports about a loaded model.
+#[derive(Debug, Clone)]
+pub struct ModelDescription {
+    /// whisper.cpp's name for its size ("base", "large" …).
+    pub size: String,
+    /// Vocabulary size.
+    pub n_vocab: i32,
+    /// Mel bands.
+    pub n_mels: i32,
+    /// Encoder layers.
+    pub n_audio_layer: i32,
+    /// Whether it is multilingual.
+    pub multilingual: bool,
+}
+
+/// A loaded model, shareable between threads.
+pub struct Engine {
+    context: WhisperContext,
+}
+
+static LOG_HOOKS: Once = Once::new();
+
+impl Engine {
+    /// Loads a whisper.cpp ggml model.
+    pub fn load(path: &Path, opts: &EngineOptions) -> Result<Self> {
+        if !path.is_file() {
+            return Err(Error::ModelMissing { path: path.into() });
+        }
+        // Route whisper.cpp's chatter into `tracing` instead of stderr.
+        LOG_HOOKS.call_once(whisper_rs::install_logging_hooks);
+        let mut params = WhisperContextParameters::default();
+        params.use_gpu(opts.use_gpu).gpu_device(opts.gpu_device).flash_attn(opts.flash_attention);
+        let path_str = path
+            .to_str()
+            .ok_or_else(|| Error::ModelLoad { path: path.into(), reason: "path is not UTF-8".into() })?;
+        let context = WhisperContext::new_with_params(path_str, params)
+            .map_err(|e| Error::ModelLoad { path: path.into(), reason: e.to_string() })?;
+        Ok(Self { context })
+    }
+
+    /// What the model is.
+    pub fn describe(&self) -> ModelDescription {
+        let c = &self.context;
+        ModelDescription {
+            size: c.model_type_readable_str_lossy().map(|s| s.into_owned()).unwrap_or_default(),
+            n_vocab: c.model_n_vocab(),
+            n_mels: c.model_n_mels(),
+            n_audio_layer: c.model_n_audio_layer(),
+            multilingual: c.is_multilingual(),
+        }
+    }
+
+    /// Transcribes 16 kHz mono samples.
+    pub fn transcribe(&self, samples: &[f32], opts: &DecodeOptions) -> Result<Transcript> {
+        if samples.is_empty() {
+            return Err(Error::NoAudio);
+        }
+        if opts.beam_size == 0 || opts.beam_size > 16 {
+            return Err(Error::InvalidOption(format!("beam size {} (use 1 to 16)", opts.beam_size)));
+        }
+        let language = opts.language.as_str();
+        if language != "auto" && whisper_rs::get_lang_id(language).is_none() {
+            return Err(Error::InvalidOption(format!("unknown language code {language:?}")));
+        }
+        let strategy = if opts.beam_size > 1 {
+            SamplingStrategy::BeamSearch { beam_size: opts.beam_size as i32, patience: -1.0 }
+        } else {
+            SamplingStrategy::Greedy { best_of: 1 }
+        };
+        let mut params = FullParams::new(strategy);
+        params.set_n_threads(opts.threads.clamp(1, 64) as i32);
+        params.set_language(Some(language));
+        params.set_translate(false);
+        params.set_print_progress(false);
+        params.set_print_realtime(false);
+        params.set_print_special(false);
+        params.set_print_timestamps(false);
+        params.set_token_timestamps(opts.word_timestamps);
+        if let Some(prompt) = opts.prompt.as_deref().filter(|p| !p.trim().is_empty()) {
+            params.set_initial_prompt(prompt);
+        }
+
+        let mut state = self.context.create_state().map_err(|e| Error::Decode(e.to_string()))?;
+        state.full(params, samples).map_err(|e| Error::Decode(e.to_string()))?;
+
+        let eot = self.context.token_eot();
+        let mut segments = Vec::new();
+        for segment in state.as_iter() {
+            let text = nfc(segment.to_str_lossy().map_err(|e| Error::Decode(e.to_string()))?.trim());
+            let mut tokens = Vec::new();
+            for i in 0..segment.n_tokens() {
+                let Some(token) = segment.get_token(i) else { continue };
+                if token.token_id() >= eot {
+                    continue; // timestamps, language and task tokens
+                }
+                let data = token.token_data();
+                tokens.push(TimedToken {
+                    bytes: token.to_bytes().map(<[u8]>::to_vec).unwrap_or_default(),
+                    start_ms: centis_to_ms(data.t0),
+                    end_ms: centis_to_ms(data.t1),
+                    probability: data.p,
+                });
+            }
+            let words = if opts.word_timestamps { group_words(&tokens) } else { Vec::new() };
+            if text.is_empty() {
+                continue;
+            }
+            segments.push(Segment {
+                start_ms: centis_to_ms(segment.start_timestamp()),
+                end_ms: centis_to_ms(segment.end_timestamp()),
+                text,
+                words,
+            });
+        }
+        let language = if language == "auto" {
+            whisper_rs::get_lang_str(state.full_lang_id_from_state()).unwrap_or("und").to_owned()
+        } else {
+            language.to_owned()
+        };
+        Ok(Transcript {
+            language,
+            duration_ms: samples.len() as u64 * 1000 / SAMPLE_RATE,
+            segments,
+        })
+    }
+}
+
+/// whisper.cpp times are in centiseconds.
+fn centis_to_ms(t: i64) -> u64 {
+    u64::try_from(t).unwrap_or(0) * 10
+}

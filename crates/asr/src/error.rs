@@ -1,0 +1,34 @@
+//! The one error type of this crate.
+
+use std::path::PathBuf;
+
+/// Why recognition failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The model file is missing.
+    #[error("model file {path} does not exist")]
+    ModelMissing {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// whisper.cpp refused to load the model.
+    #[error("whisper.cpp could not load the model {path}: {reason} (is it a whisper.cpp ggml file?)")]
+    ModelLoad {
+        /// The model file.
+        path: PathBuf,
+        /// What whisper-rs reported.
+        reason: String,
+    },
+    /// A decoding option is invalid.
+    #[error("invalid option: {0}")]
+    InvalidOption(String),
+    /// whisper.cpp failed while decoding.
+    #[error("whisper.cpp failed while decoding: {0}")]
+    Decode(String),
+    /// There is no audio to decode.
+    #[error("no audio samples to transcribe")]
+    NoAudio,
+}
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,257 @@
+//! Decoding any common audio file to 16 kHz mono `f32`, streamed packet by
+//! packet so that memory holds the output and one packet, never a second
+//! full-length copy.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use symphonia::core::audio::SampleBuffer;
+use symphonia::core::codecs::{CODEC_TYPE_NULL, Decoder, DecoderOptions};
+use symphonia::core::errors::Error as SymphoniaError;
+use symphonia::core::formats::{FormatOptions, FormatReader};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::probe::Hint;
+
+use crate::error::{Error, Result};
+use crate::resample::MonoResampler;
+
+/// Whisper's sample rate.
+pub const SAMPLE_RATE: u32 = 16_000;
+
+/// Which channel(s) of a multi-channel file to keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChannelSelection {
+    /// The mean of all channels.
+    #[default]
+    Downmix,
+    /// One channel, counted from 0 (a hall recording may carry one microphone group per channel).
+    Channel(usize),
+}
+
+/// How to decode.
+#[derive(Debug, Clone, Default)]
+pub struct DecodeOptions {
+    /// Which channel(s) to keep.
+    pub channel: ChannelSelection,
+    /// Refuse audio longer than this many seconds.
+    pub max_seconds: Option<u64>,
+}
+
+/// What the file is.
+#[derive(Debug, Clone)]
+pub struct SourceInfo {
+    /// The codec's short name, such as `pcm_s16le` or `mp3`.
+    pub codec: String,
+    /// The source sample rate in Hz.
+    pub sample_rate: u32,
+    /// The source channel count.
+    pub channels: usize,
+    /// The frame count the container declares, if it does.
+    pub declared_frames: Option<u64>,
+}
+
+/// Decoded 16 kHz mono audio.
+#[derive(Debug, Clone)]
+pub struct DecodedAudio {
+    /// Samples in -1..1 at [`SAMPLE_RATE`].
+    pub samples: Vec<f32>,
+    /// What the file was.
+    pub info: SourceInfo,
+    /// Corrupt packets that were skipped.
+    pub skipped_packets: u64,
+}
+
+impl DecodedAudio {
+    /// The duration in milliseconds.
+    pub fn duration_ms(&self) -> u64 {
+        self.samples.len() as u64 * 1000 / u64::from(SAMPLE_RATE)
+    }
+}
+
+/// A streaming reader of 16 kHz mono audio from a file.
+pub struct AudioReader {
+    path: PathBuf,
+    format: Box<dyn FormatReader>,
+    decoder: Box<dyn Decoder>,
+    track_id: u32,
+    info: SourceInfo,
+    channel: ChannelSelection,
+    resampler: MonoResampler,
+    buffer: Option<SampleBuffer<f32>>,
+    mono: Vec<f32>,
+    source_frames: u64,
+    max_frames: Option<u64>,
+    skipped_packets: u64,
+    finished: bool,
+}
+
+/// Consecutive undecodable packets after which a stream counts as corrupt.
+const MAX_CONSECUTIVE_BAD_PACKETS: u32 = 32;
+
+impl AudioReader {
+    /// Opens `path`, probing its container from the content (the extension is only a hint).
+    pub fn open(path: &Path, opts: &DecodeOptions) -> Result<Self> {
+        let file = File::open(path).map_err(|e| Error::Io { path: path.into(), source: e })?;
+        let len = file.metadata().map_err(|e| Error::Io { path: path.into(), source: e })?.len();
+        if len == 0 {
+            return Err(Error::Empty { path: path.into() });
+        }
+        let mut hint = Hint::new();
+        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+            hint.with_extension(ext);
+        }
+        let stream = MediaSourceStream::new(Box::new(file), Default::default());
+        let probed = symphonia::default::get_probe()
+            .format(&hint, stream, &FormatOptions::default(), &MetadataOptions::default())
+            .map_err(|e| Error::UnsupportedFormat { path: path.into(), reason: e.to_string() })?;
+        let format = probed.format;
+
+        let track = format
+            .default_track()
+            .filter(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+            .or_else(|| format.tracks().iter().find(|t| t.codec_params.codec != CODEC_TYPE_NULL))
+            .ok_or_else(|| Error::NoAudioTrack { path: path.into(), reason: "no audio track".into() })?;
+        let params = &track.codec_params;
+        let no_track = |reason: &str| Error::NoAudioTrack { path: path.into(), reason: reason.into() };
+        let sample_rate = params.sample_rate.filter(|r| *r > 0).ok_or_else(|| no_track("unknown sample rate"))?;
+        let channels = params.channels.map(|c| c.count()).filter(|c| *c > 0).ok_or_else(|| no_track("unknown channel layout"))?;
+        let decoder = symphonia::default::get_codecs()
+            .make(params, &DecoderOptions::default())
+            .map_err(|e| no_track(&format!("codec not supported: {e}")))?;
+        let codec = symphonia::default::get_codecs()
+            .get_codec(params.codec)
+            .map_or_else(|| format!("{:?}", params.codec), |d| d.short_name.to_owned());
+
+        if let ChannelSelection::Channel(requested) = opts.channel {
+            if requested >= channels {
+                return Err(Error::NoSuchChannel { path: path.into(), channels, requested });
+            }
+        }
+        let info = SourceInfo { codec, sample_rate, channels, declared_frames: params.n_frames };
+        let track_id = track.id;
+        Ok(Self {
+            path: path.into(),
+            format,
+            decoder,
+            track_id,
+            resampler: MonoResampler::new(sample_rate, SAMPLE_RATE)?,
+            info,
+            channel: opts.channel,
+            buffer: None,
+            mono: Vec::new(),
+            source_frames: 0,
+            max_frames: opts.max_seconds.map(|s| s * u64::from(sample_rate)),
+            skipped_packets: 0,
+            finished: false,
+        })
+    }
+
+    /// What the file is.
+    pub fn info(&self) -> &SourceInfo {
+        &self.info
+    }
+
+    /// Corrupt packets skipped so far.
+    pub fn skipped_packets(&self) -> u64 {
+        self.skipped_packets
+    }
+
+    /// Decodes the next packet(s), appending 16 kHz mono samples to `out`.
+    /// Returns `false` once the stream has ended (and the tail was flushed).
+    pub fn read_into(&mut self, out: &mut Vec<f32>) -> Result<bool> {
+        if self.finished {
+            return Ok(false);
+        }
+        let mut bad_in_a_row = 0;
+        loop {
+            let packet = match self.format.next_packet() {
+                Ok(p) => p,
+                Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    return self.finish(out);
+                }
+                Err(SymphoniaError::ResetRequired) => return self.finish(out),
+                Err(e) => return Err(self.corrupt(e)),
+            };
+            if packet.track_id() != self.track_id {
+                continue;
+            }
+            match self.decoder.decode(&packet) {
+                Ok(decoded) => {
+                    let spec = *decoded.spec();
+                    let frames = decoded.frames();
+                    if frames == 0 {
+                        continue;
+                    }
+                    let buffer = match &mut self.buffer {
+                        Some(b) if b.capacity() >= frames * spec.channels.count() => b,
+                        slot => slot.insert(SampleBuffer::new(decoded.capacity() as u64, spec)),
+                    };
+                    buffer.copy_interleaved_ref(decoded);
+                    let channels = spec.channels.count().max(1);
+                    self.mono.clear();
+                    match self.channel {
+                        ChannelSelection::Downmix => self.mono.extend(
+                            buffer.samples().chunks_exact(channels).map(|f| f.iter().sum::<f32>() / channels as f32),
+                        ),
+                        ChannelSelection::Channel(c) => self.mono.extend(
+                            buffer.samples().chunks_exact(channels).map(|f| f.get(c).copied().unwrap_or(0.0)),
+                        ),
+                    }
+                    self.source_frames += frames as u64;
+                    if let Some(max) = self.max_frames {
+                        if self.source_frames > max {
+                            return Err(Error::TooLong {
+                                path: self.path.clone(),
+                                limit_seconds: max / u64::from(self.info.sample_rate),
+                            });
+                        }
+                    }
+                    self.resampler.push(&self.mono, out)?;
+                    return Ok(true);
+                }
+                Err(SymphoniaError::DecodeError(_)) => {
+                    // A damaged packet: skip it, as players do, but not forever.
+                    self.skipped_packets += 1;
+                    bad_in_a_row += 1;
+                    if bad_in_a_row >= MAX_CONSECUTIVE_BAD_PACKETS {
+                        return Err(self.corrupt(SymphoniaError::DecodeError("too many damaged packets in a row")));
+                    }
+                }
+                Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    return self.finish(out);
+                }
+                Err(e) => return Err(self.corrupt(e)),
+            }
+        }
+    }
+
+    fn finish(&mut self, out: &mut Vec<f32>) -> Result<bool> {
+        self.finished = true;
+        self.resampler.finish(out)?;
+        Ok(false)
+    }
+
+    fn corrupt(&self, e: SymphoniaError) -> Error {
+        Error::Corrupt {
+            path: self.path.clone(),
+            at_seconds: self.source_frames as f64 / f64::from(self.info.sample_rate),
+            reason: e.to_string(),
+        }
+    }
+}
+
+/// Decodes a whole file to 16 kHz mono.
+pub fn decode_file(path: &Path, opts: &DecodeOptions) -> Result<DecodedAudio> {
+    let mut reader = AudioReader::open(path, opts)?;
+    let mut samples = Vec::new();
+    if let Some(frames) = reader.info().declared_frames {
+        let expected = frames as u128 * u128::from(SAMPLE_RATE) / u128::from(reader.info().sample_rate);
+        samples.reserve(usize::try_from(expected).unwrap_or(0).min(1 << 28));
+    }
+    while reader.read_into(&mut samples)? {}
+    if samples.is_empty() {
+        return Err(Error::Empty { path: path.into() });
+    }
+    Ok(DecodedAudio { samples, info: reader.info.clone(), skipped_packets: reader.skipped_packets })
+}

@@ -1,0 +1,10 @@
+//! Audio input for tocky: any common file format (through symphonia)
+//! decoded and resampled (through rubato) to the 16 kHz mono `f32` that
+//! Whisper takes.
+
+pub mod decode;
+pub mod error;
+pub mod resample;
+
+pub use decode::{AudioReader, ChannelSelection, DecodeOptions, DecodedAudio, SAMPLE_RATE, SourceInfo, decode_file};
+pub use error::{Error, Result};

@@ -1,0 +1,9 @@
+//! tocky's core types, shared by every stage: transcripts with timed
+//! segments and words, and the Vietnamese text normalisation used to compare
+//! and score them.
+
+pub mod text;
+pub mod transcript;
+pub mod wer;
+
+pub use transcript::{Segment, Transcript, Word};

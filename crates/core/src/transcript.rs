@@ -1,0 +1,83 @@
+//! Timestamped transcripts.
+
+use serde::{Deserialize, Serialize};
+
+/// One word (for Vietnamese, one syllable) with its time span.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Word {
+    /// The word as written, NFC, without surrounding spaces.
+    pub text: String,
+    /// Start, in milliseconds from the start of the audio.
+    pub start_ms: u64,
+    /// End, in milliseconds from the start of the audio.
+    pub end_ms: u64,
+    /// The model's confidence, 0 to 1 (the mean of its tokens' probabilities).
+    pub probability: f32,
+}
+
+/// A stretch of speech: one decoded sentence or clause.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Segment {
+    /// Start, in milliseconds from the start of the audio.
+    pub start_ms: u64,
+    /// End, in milliseconds from the start of the audio.
+    pub end_ms: u64,
+    /// The text, NFC, trimmed.
+    pub text: String,
+    /// The words with their own times; may be empty when timing is off.
+    pub words: Vec<Word>,
+}
+
+/// A whole transcript of one audio input.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Transcript {
+    /// The language decoded, as an ISO 639-1 code such as `vi`.
+    pub language: String,
+    /// The audio's duration in milliseconds.
+    pub duration_ms: u64,
+    /// The segments in time order.
+    pub segments: Vec<Segment>,
+}
+
+impl Transcript {
+    /// The segments' texts joined by spaces.
+    pub fn text(&self) -> String {
+        let parts: Vec<&str> = self.segments.iter().map(|s| s.text.as_str()).collect();
+        parts.join(" ")
+    }
+}
+
+/// Formats milliseconds as `HH:MM:SS.mmm`.
+pub fn format_timestamp(ms: u64) -> String {
+    let (h, rest) = (ms / 3_600_000, ms % 3_600_000);
+    let (m, rest) = (rest / 60_000, rest % 60_000);
+    format!("{h:02}:{m:02}:{:02}.{:03}", rest / 1000, rest % 1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_format_hours_minutes_seconds_millis() {
+        assert_eq!(format_timestamp(0), "00:00:00.000");
+        assert_eq!(format_timestamp(3_723_004), "01:02:03.004");
+    }
+
+    #[test]
+    fn transcript_round_trips_through_json() {
+        let t = Transcript {
+            language: "vi".into(),
+            duration_ms: 1500,
+            segments: vec![Segment {
+                start_ms: 0,
+                end_ms: 1500,
+                text: "Quốc hội".into(),
+                words: vec![Word { text: "Quốc".into(), start_ms: 0, end_ms: 700, probability: 0.9 }],
+            }],
+        };
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(serde_json::from_str::<Transcript>(&json).unwrap(), t);
+        assert_eq!(t.text(), "Quốc hội");
+    }
+}
