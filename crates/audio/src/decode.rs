@@ -102,8 +102,11 @@ impl AudioReader {
             hint.with_extension(ext);
         }
         let stream = MediaSourceStream::new(Box::new(file), Default::default());
+        let format_options = FormatOptions { enable_gapless: true, ..FormatOptions::default() };
         let probed = symphonia::default::get_probe()
-            .format(&hint, stream, &FormatOptions::default(), &MetadataOptions::default())
+            // Gapless: drop the encoder's delay and padding (MP3, AAC, Vorbis),
+            // so that times match the original recording.
+            .format(&hint, stream, &format_options, &MetadataOptions::default())
             .map_err(|e| Error::UnsupportedFormat { path: path.into(), reason: e.to_string() })?;
         let format = probed.format;
 
@@ -123,10 +126,10 @@ impl AudioReader {
             .get_codec(params.codec)
             .map_or_else(|| format!("{:?}", params.codec), |d| d.short_name.to_owned());
 
-        if let ChannelSelection::Channel(requested) = opts.channel {
-            if requested >= channels {
-                return Err(Error::NoSuchChannel { path: path.into(), channels, requested });
-            }
+        if let ChannelSelection::Channel(requested) = opts.channel
+            && requested >= channels
+        {
+            return Err(Error::NoSuchChannel { path: path.into(), channels, requested });
         }
         let info = SourceInfo { codec, sample_rate, channels, declared_frames: params.n_frames };
         let track_id = track.id;
@@ -199,13 +202,13 @@ impl AudioReader {
                         ),
                     }
                     self.source_frames += frames as u64;
-                    if let Some(max) = self.max_frames {
-                        if self.source_frames > max {
-                            return Err(Error::TooLong {
-                                path: self.path.clone(),
-                                limit_seconds: max / u64::from(self.info.sample_rate),
-                            });
-                        }
+                    if let Some(max) = self.max_frames
+                        && self.source_frames > max
+                    {
+                        return Err(Error::TooLong {
+                            path: self.path.clone(),
+                            limit_seconds: max / u64::from(self.info.sample_rate),
+                        });
                     }
                     self.resampler.push(&self.mono, out)?;
                     return Ok(true);
@@ -245,11 +248,16 @@ impl AudioReader {
 pub fn decode_file(path: &Path, opts: &DecodeOptions) -> Result<DecodedAudio> {
     let mut reader = AudioReader::open(path, opts)?;
     let mut samples = Vec::new();
+    // Reserve what the header declares, but never more than the file's size
+    // could hold: live recorders leave the size fields at 0xFFFFFFFF.
+    let file_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     if let Some(frames) = reader.info().declared_frames {
-        let expected = frames as u128 * u128::from(SAMPLE_RATE) / u128::from(reader.info().sample_rate);
-        samples.reserve(usize::try_from(expected).unwrap_or(0).min(1 << 28));
+        let at_16k = frames as u128 * u128::from(SAMPLE_RATE) / u128::from(reader.info().sample_rate);
+        let cap = u128::from(file_bytes) * 16; // generous for any compression ratio of speech
+        samples.reserve(usize::try_from(at_16k.min(cap)).unwrap_or(0));
     }
     while reader.read_into(&mut samples)? {}
+    samples.shrink_to_fit();
     if samples.is_empty() {
         return Err(Error::Empty { path: path.into() });
     }
