@@ -12,7 +12,12 @@ use clap::{Parser, Subcommand};
 ///
 /// Start with `tocky model fetch`, then `tocky transcribe FILE`.
 #[derive(Debug, Parser)]
-#[command(name = "tocky", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "tocky",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 struct Cli {
     /// Where models and downloads are cached.
     #[arg(long, global = true, env = "TOCKY_CACHE_DIR", value_name = "DIR")]
@@ -50,7 +55,9 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
 
-    let cache_dir = cli.cache_dir.unwrap_or_else(tocky_models::default_cache_dir);
+    let cache_dir = cli
+        .cache_dir
+        .unwrap_or_else(tocky_models::default_cache_dir);
     let result = match cli.command {
         Command::Transcribe(args) => commands::transcribe::run(args, &cache_dir),
         Command::Model(cmd) => commands::model::run(cmd, &cache_dir),

@@ -74,11 +74,17 @@ pub(crate) fn run(cmd: ModelCommand, cache_dir: &Path) -> Result<ExitCode> {
 fn fetch(args: FetchArgs, cache_dir: &Path) -> Result<ExitCode> {
     let manifest = Manifest::builtin()?;
     let entry = manifest.get(&args.name)?;
-    let opts = FetchOptions { cache_dir: cache_dir.to_owned(), python: args.python, force: args.force };
+    let opts = FetchOptions {
+        cache_dir: cache_dir.to_owned(),
+        python: args.python,
+        force: args.force,
+    };
     let outcome = tocky_models::fetch(entry, &opts, &mut |line| eprintln!("{line}"))
         .with_context(|| format!("fetching model {}", entry.name))?;
     match outcome {
-        FetchOutcome::AlreadyPresent(path) => println!("{} (already in place, nothing to do)", path.display()),
+        FetchOutcome::AlreadyPresent(path) => {
+            println!("{} (already in place, nothing to do)", path.display())
+        }
         FetchOutcome::Installed(path) => println!("{}", path.display()),
     }
     Ok(ExitCode::SUCCESS)
@@ -88,18 +94,36 @@ fn list(cache_dir: &Path) -> Result<ExitCode> {
     let manifest = Manifest::builtin()?;
     for entry in &manifest.models {
         let path = tocky_models::fetch::model_path(cache_dir, entry);
-        let state = if path.is_file() { format!("installed at {}", path.display()) } else { "not installed".into() };
+        let state = if path.is_file() {
+            format!("installed at {}", path.display())
+        } else {
+            "not installed".into()
+        };
         println!("{:<8} {}\n         {state}", entry.name, entry.description);
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn info(file: &Path) -> Result<ExitCode> {
-    let reader = BufReader::new(File::open(file).with_context(|| format!("opening {}", file.display()))?);
-    let info = tocky_models::read_info(reader).with_context(|| format!("reading {}", file.display()))?;
+    let reader =
+        BufReader::new(File::open(file).with_context(|| format!("opening {}", file.display()))?);
+    let info =
+        tocky_models::read_info(reader).with_context(|| format!("reading {}", file.display()))?;
     let h = &info.hparams;
-    println!("file           {} ({} bytes)", file.display(), info.file_size);
-    println!("model          Whisper {}{}", h.size_name(), if h.is_multilingual() { "" } else { " (English only)" });
+    println!(
+        "file           {} ({} bytes)",
+        file.display(),
+        info.file_size
+    );
+    println!(
+        "model          Whisper {}{}",
+        h.size_name(),
+        if h.is_multilingual() {
+            ""
+        } else {
+            " (English only)"
+        }
+    );
     println!("n_vocab        {}", h.n_vocab);
     println!("n_audio_ctx    {}", h.n_audio_ctx);
     println!("n_audio_state  {}", h.n_audio_state);
@@ -112,13 +136,20 @@ fn info(file: &Path) -> Result<ExitCode> {
     println!("n_mels         {}", h.n_mels);
     println!("ftype          {}", h.ftype);
     println!("mel filters    {} x {}", info.mel_shape.0, info.mel_shape.1);
-    println!("tokens         {} (plus whisper.cpp's special tokens)", info.n_tokens);
+    println!(
+        "tokens         {} (plus whisper.cpp's special tokens)",
+        info.n_tokens
+    );
     let mut types: BTreeMap<&str, usize> = BTreeMap::new();
     for t in &info.tensors {
         *types.entry(t.ty.name()).or_default() += 1;
     }
     let types: Vec<String> = types.iter().map(|(k, v)| format!("{v} {k}")).collect();
-    println!("tensors        {} ({})", info.tensors.len(), types.join(", "));
+    println!(
+        "tensors        {} ({})",
+        info.tensors.len(),
+        types.join(", ")
+    );
     Ok(ExitCode::SUCCESS)
 }
 

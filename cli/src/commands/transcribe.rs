@@ -49,12 +49,19 @@ pub(crate) fn run(args: TranscribeArgs, cache_dir: &Path) -> Result<ExitCode> {
     let model_path = tocky_models::resolve_model(&args.model, cache_dir)?;
     let engine = Engine::load(&model_path, &EngineOptions::default())
         .with_context(|| format!("loading {}", model_path.display()))?;
-    let mut decode = DecodeOptions { language: args.language.clone(), beam_size: args.beam_size, prompt: args.prompt.clone(), ..DecodeOptions::default() };
+    let mut decode = DecodeOptions {
+        language: args.language.clone(),
+        beam_size: args.beam_size,
+        prompt: args.prompt.clone(),
+        ..DecodeOptions::default()
+    };
     if let Some(t) = args.threads {
         decode.threads = t;
     }
     let audio_opts = AudioOptions {
-        channel: args.channel.map_or(ChannelSelection::Downmix, ChannelSelection::Channel),
+        channel: args
+            .channel
+            .map_or(ChannelSelection::Downmix, ChannelSelection::Channel),
         ..AudioOptions::default()
     };
 
@@ -68,7 +75,11 @@ pub(crate) fn run(args: TranscribeArgs, cache_dir: &Path) -> Result<ExitCode> {
             }
         }
     }
-    Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if failures == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn transcribe_one(
@@ -92,7 +103,12 @@ fn transcribe_one(
         OutputFormat::Text => {
             println!("# {}", file.display());
             for s in &transcript.segments {
-                println!("[{} --> {}]  {}", format_timestamp(s.start_ms), format_timestamp(s.end_ms), s.text);
+                println!(
+                    "[{} --> {}]  {}",
+                    format_timestamp(s.start_ms),
+                    format_timestamp(s.end_ms),
+                    s.text
+                );
             }
         }
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&transcript)?),

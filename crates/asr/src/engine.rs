@@ -44,7 +44,9 @@ impl Default for DecodeOptions {
         Self {
             language: "vi".into(),
             beam_size: 5,
-            threads: std::thread::available_parallelism().map_or(2, |n| n.get()).min(8),
+            threads: std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .min(8),
             prompt: None,
             word_timestamps: true,
         }
@@ -82,12 +84,19 @@ impl Engine {
         // Route whisper.cpp's chatter into `tracing` instead of stderr.
         LOG_HOOKS.call_once(whisper_rs::install_logging_hooks);
         let mut params = WhisperContextParameters::default();
-        params.use_gpu(opts.use_gpu).gpu_device(opts.gpu_device).flash_attn(opts.flash_attention);
-        let path_str = path
-            .to_str()
-            .ok_or_else(|| Error::ModelLoad { path: path.into(), reason: "path is not UTF-8".into() })?;
-        let context = WhisperContext::new_with_params(path_str, params)
-            .map_err(|e| Error::ModelLoad { path: path.into(), reason: e.to_string() })?;
+        params
+            .use_gpu(opts.use_gpu)
+            .gpu_device(opts.gpu_device)
+            .flash_attn(opts.flash_attention);
+        let path_str = path.to_str().ok_or_else(|| Error::ModelLoad {
+            path: path.into(),
+            reason: "path is not UTF-8".into(),
+        })?;
+        let context =
+            WhisperContext::new_with_params(path_str, params).map_err(|e| Error::ModelLoad {
+                path: path.into(),
+                reason: e.to_string(),
+            })?;
         Ok(Self { context })
     }
 
@@ -95,7 +104,10 @@ impl Engine {
     pub fn describe(&self) -> ModelDescription {
         let c = &self.context;
         ModelDescription {
-            size: c.model_type_readable_str_lossy().map(|s| s.into_owned()).unwrap_or_default(),
+            size: c
+                .model_type_readable_str_lossy()
+                .map(|s| s.into_owned())
+                .unwrap_or_default(),
             n_vocab: c.model_n_vocab(),
             n_mels: c.model_n_mels(),
             n_audio_layer: c.model_n_audio_layer(),
@@ -109,14 +121,22 @@ impl Engine {
             return Err(Error::NoAudio);
         }
         if opts.beam_size == 0 || opts.beam_size > 16 {
-            return Err(Error::InvalidOption(format!("beam size {} (use 1 to 16)", opts.beam_size)));
+            return Err(Error::InvalidOption(format!(
+                "beam size {} (use 1 to 16)",
+                opts.beam_size
+            )));
         }
         let language = opts.language.as_str();
         if language != "auto" && whisper_rs::get_lang_id(language).is_none() {
-            return Err(Error::InvalidOption(format!("unknown language code {language:?}")));
+            return Err(Error::InvalidOption(format!(
+                "unknown language code {language:?}"
+            )));
         }
         let strategy = if opts.beam_size > 1 {
-            SamplingStrategy::BeamSearch { beam_size: opts.beam_size as i32, patience: -1.0 }
+            SamplingStrategy::BeamSearch {
+                beam_size: opts.beam_size as i32,
+                patience: -1.0,
+            }
         } else {
             SamplingStrategy::Greedy { best_of: 1 }
         };
@@ -133,16 +153,26 @@ impl Engine {
             params.set_initial_prompt(prompt);
         }
 
-        let mut state = self.context.create_state().map_err(|e| Error::Decode(e.to_string()))?;
-        state.full(params, samples).map_err(|e| Error::Decode(e.to_string()))?;
+        let mut state = self
+            .context
+            .create_state()
+            .map_err(|e| Error::Decode(e.to_string()))?;
+        state
+            .full(params, samples)
+            .map_err(|e| Error::Decode(e.to_string()))?;
 
         let eot = self.context.token_eot();
         let mut segments = Vec::new();
         for segment in state.as_iter() {
-            let text = nfc(segment.to_str_lossy().map_err(|e| Error::Decode(e.to_string()))?.trim());
+            let text = nfc(segment
+                .to_str_lossy()
+                .map_err(|e| Error::Decode(e.to_string()))?
+                .trim());
             let mut tokens = Vec::new();
             for i in 0..segment.n_tokens() {
-                let Some(token) = segment.get_token(i) else { continue };
+                let Some(token) = segment.get_token(i) else {
+                    continue;
+                };
                 if token.token_id() >= eot {
                     continue; // timestamps, language and task tokens
                 }
@@ -154,7 +184,11 @@ impl Engine {
                     probability: data.p,
                 });
             }
-            let words = if opts.word_timestamps { group_words(&tokens) } else { Vec::new() };
+            let words = if opts.word_timestamps {
+                group_words(&tokens)
+            } else {
+                Vec::new()
+            };
             if text.is_empty() {
                 continue;
             }
@@ -166,7 +200,9 @@ impl Engine {
             });
         }
         let language = if language == "auto" {
-            whisper_rs::get_lang_str(state.full_lang_id_from_state()).unwrap_or("und").to_owned()
+            whisper_rs::get_lang_str(state.full_lang_id_from_state())
+                .unwrap_or("und")
+                .to_owned()
         } else {
             language.to_owned()
         };

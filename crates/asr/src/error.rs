@@ -12,7 +12,9 @@ pub enum Error {
         path: PathBuf,
     },
     /// whisper.cpp refused to load the model.
-    #[error("whisper.cpp could not load the model {path}: {reason} (is it a whisper.cpp ggml file?)")]
+    #[error(
+        "whisper.cpp could not load the model {path}: {reason} (is it a whisper.cpp ggml file?)"
+    )]
     ModelLoad {
         /// The model file.
         path: PathBuf,

@@ -72,7 +72,12 @@ mod tests {
     use super::*;
 
     fn tok(s: &[u8], start_ms: u64, end_ms: u64, probability: f32) -> TimedToken {
-        TimedToken { bytes: s.to_vec(), start_ms, end_ms, probability }
+        TimedToken {
+            bytes: s.to_vec(),
+            start_ms,
+            end_ms,
+            probability,
+        }
     }
 
     #[test]

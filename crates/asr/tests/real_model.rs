@@ -29,15 +29,23 @@ fn model_path() -> PathBuf {
 /// One engine for all tests in this binary: loading takes a moment.
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| Engine::load(&model_path(), &EngineOptions::default()).expect("model loads"))
+    ENGINE.get_or_init(|| {
+        Engine::load(&model_path(), &EngineOptions::default()).expect("model loads")
+    })
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/vi").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/vi")
+        .join(name)
 }
 
 fn options(language: &str) -> DecodeOptions {
-    DecodeOptions { language: language.into(), threads: 2, ..DecodeOptions::default() }
+    DecodeOptions {
+        language: language.into(),
+        threads: 2,
+        ..DecodeOptions::default()
+    }
 }
 
 #[test]
@@ -97,7 +105,10 @@ fn vietnamese_fixture_contains_its_key_words_with_sane_times() {
     let duration = audio.duration_ms();
     let mut last_start = 0;
     for s in &transcript.segments {
-        assert!(s.start_ms <= s.end_ms && s.end_ms <= duration + 500, "{s:?} in {duration} ms");
+        assert!(
+            s.start_ms <= s.end_ms && s.end_ms <= duration + 500,
+            "{s:?} in {duration} ms"
+        );
         assert!(!s.words.is_empty());
         for w in &s.words {
             assert!(w.start_ms >= last_start, "words out of order: {w:?}");
@@ -112,7 +123,10 @@ fn bad_inputs_and_options_are_errors_not_panics() {
     assert!(engine().transcribe(&[], &options("vi")).is_err());
     let silence = vec![0.0f32; 16_000];
     assert!(engine().transcribe(&silence, &options("xx")).is_err());
-    let bad_beam = DecodeOptions { beam_size: 0, ..options("vi") };
+    let bad_beam = DecodeOptions {
+        beam_size: 0,
+        ..options("vi")
+    };
     assert!(engine().transcribe(&silence, &bad_beam).is_err());
 
     let dir = tempfile::tempdir().unwrap();

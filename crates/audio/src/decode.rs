@@ -92,8 +92,17 @@ const MAX_CONSECUTIVE_BAD_PACKETS: u32 = 32;
 impl AudioReader {
     /// Opens `path`, probing its container from the content (the extension is only a hint).
     pub fn open(path: &Path, opts: &DecodeOptions) -> Result<Self> {
-        let file = File::open(path).map_err(|e| Error::Io { path: path.into(), source: e })?;
-        let len = file.metadata().map_err(|e| Error::Io { path: path.into(), source: e })?.len();
+        let file = File::open(path).map_err(|e| Error::Io {
+            path: path.into(),
+            source: e,
+        })?;
+        let len = file
+            .metadata()
+            .map_err(|e| Error::Io {
+                path: path.into(),
+                source: e,
+            })?
+            .len();
         if len == 0 {
             return Err(Error::Empty { path: path.into() });
         }
@@ -102,36 +111,72 @@ impl AudioReader {
             hint.with_extension(ext);
         }
         let stream = MediaSourceStream::new(Box::new(file), Default::default());
-        let format_options = FormatOptions { enable_gapless: true, ..FormatOptions::default() };
+        let format_options = FormatOptions {
+            enable_gapless: true,
+            ..FormatOptions::default()
+        };
         let probed = symphonia::default::get_probe()
             // Gapless: drop the encoder's delay and padding (MP3, AAC, Vorbis),
             // so that times match the original recording.
             .format(&hint, stream, &format_options, &MetadataOptions::default())
-            .map_err(|e| Error::UnsupportedFormat { path: path.into(), reason: e.to_string() })?;
+            .map_err(|e| Error::UnsupportedFormat {
+                path: path.into(),
+                reason: e.to_string(),
+            })?;
         let format = probed.format;
 
         let track = format
             .default_track()
             .filter(|t| t.codec_params.codec != CODEC_TYPE_NULL)
-            .or_else(|| format.tracks().iter().find(|t| t.codec_params.codec != CODEC_TYPE_NULL))
-            .ok_or_else(|| Error::NoAudioTrack { path: path.into(), reason: "no audio track".into() })?;
+            .or_else(|| {
+                format
+                    .tracks()
+                    .iter()
+                    .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+            })
+            .ok_or_else(|| Error::NoAudioTrack {
+                path: path.into(),
+                reason: "no audio track".into(),
+            })?;
         let params = &track.codec_params;
-        let no_track = |reason: &str| Error::NoAudioTrack { path: path.into(), reason: reason.into() };
-        let sample_rate = params.sample_rate.filter(|r| *r > 0).ok_or_else(|| no_track("unknown sample rate"))?;
-        let channels = params.channels.map(|c| c.count()).filter(|c| *c > 0).ok_or_else(|| no_track("unknown channel layout"))?;
+        let no_track = |reason: &str| Error::NoAudioTrack {
+            path: path.into(),
+            reason: reason.into(),
+        };
+        let sample_rate = params
+            .sample_rate
+            .filter(|r| *r > 0)
+            .ok_or_else(|| no_track("unknown sample rate"))?;
+        let channels = params
+            .channels
+            .map(|c| c.count())
+            .filter(|c| *c > 0)
+            .ok_or_else(|| no_track("unknown channel layout"))?;
         let decoder = symphonia::default::get_codecs()
             .make(params, &DecoderOptions::default())
             .map_err(|e| no_track(&format!("codec not supported: {e}")))?;
         let codec = symphonia::default::get_codecs()
             .get_codec(params.codec)
-            .map_or_else(|| format!("{:?}", params.codec), |d| d.short_name.to_owned());
+            .map_or_else(
+                || format!("{:?}", params.codec),
+                |d| d.short_name.to_owned(),
+            );
 
         if let ChannelSelection::Channel(requested) = opts.channel
             && requested >= channels
         {
-            return Err(Error::NoSuchChannel { path: path.into(), channels, requested });
+            return Err(Error::NoSuchChannel {
+                path: path.into(),
+                channels,
+                requested,
+            });
         }
-        let info = SourceInfo { codec, sample_rate, channels, declared_frames: params.n_frames };
+        let info = SourceInfo {
+            codec,
+            sample_rate,
+            channels,
+            declared_frames: params.n_frames,
+        };
         let track_id = track.id;
         Ok(Self {
             path: path.into(),
@@ -170,7 +215,9 @@ impl AudioReader {
         loop {
             let packet = match self.format.next_packet() {
                 Ok(p) => p,
-                Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                Err(SymphoniaError::IoError(e))
+                    if e.kind() == std::io::ErrorKind::UnexpectedEof =>
+                {
                     return self.finish(out);
                 }
                 Err(SymphoniaError::ResetRequired) => return self.finish(out),
@@ -195,10 +242,16 @@ impl AudioReader {
                     self.mono.clear();
                     match self.channel {
                         ChannelSelection::Downmix => self.mono.extend(
-                            buffer.samples().chunks_exact(channels).map(|f| f.iter().sum::<f32>() / channels as f32),
+                            buffer
+                                .samples()
+                                .chunks_exact(channels)
+                                .map(|f| f.iter().sum::<f32>() / channels as f32),
                         ),
                         ChannelSelection::Channel(c) => self.mono.extend(
-                            buffer.samples().chunks_exact(channels).map(|f| f.get(c).copied().unwrap_or(0.0)),
+                            buffer
+                                .samples()
+                                .chunks_exact(channels)
+                                .map(|f| f.get(c).copied().unwrap_or(0.0)),
                         ),
                     }
                     self.source_frames += frames as u64;
@@ -218,10 +271,14 @@ impl AudioReader {
                     self.skipped_packets += 1;
                     bad_in_a_row += 1;
                     if bad_in_a_row >= MAX_CONSECUTIVE_BAD_PACKETS {
-                        return Err(self.corrupt(SymphoniaError::DecodeError("too many damaged packets in a row")));
+                        return Err(self.corrupt(SymphoniaError::DecodeError(
+                            "too many damaged packets in a row",
+                        )));
                     }
                 }
-                Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                Err(SymphoniaError::IoError(e))
+                    if e.kind() == std::io::ErrorKind::UnexpectedEof =>
+                {
                     return self.finish(out);
                 }
                 Err(e) => return Err(self.corrupt(e)),
@@ -252,7 +309,8 @@ pub fn decode_file(path: &Path, opts: &DecodeOptions) -> Result<DecodedAudio> {
     // could hold: live recorders leave the size fields at 0xFFFFFFFF.
     let file_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     if let Some(frames) = reader.info().declared_frames {
-        let at_16k = frames as u128 * u128::from(SAMPLE_RATE) / u128::from(reader.info().sample_rate);
+        let at_16k =
+            frames as u128 * u128::from(SAMPLE_RATE) / u128::from(reader.info().sample_rate);
         let cap = u128::from(file_bytes) * 16; // generous for any compression ratio of speech
         samples.reserve(usize::try_from(at_16k.min(cap)).unwrap_or(0));
     }
@@ -261,5 +319,9 @@ pub fn decode_file(path: &Path, opts: &DecodeOptions) -> Result<DecodedAudio> {
     if samples.is_empty() {
         return Err(Error::Empty { path: path.into() });
     }
-    Ok(DecodedAudio { samples, info: reader.info.clone(), skipped_packets: reader.skipped_packets })
+    Ok(DecodedAudio {
+        samples,
+        info: reader.info.clone(),
+        skipped_packets: reader.skipped_packets,
+    })
 }

@@ -21,7 +21,9 @@ pub enum Error {
         path: PathBuf,
     },
     /// No demuxer recognises the container, or it is corrupt.
-    #[error("{path}: unsupported or corrupt audio container ({reason}); supported: WAV, FLAC, MP3, OGG/Vorbis, AAC/M4A/MP4, MKV/WebM")]
+    #[error(
+        "{path}: unsupported or corrupt audio container ({reason}); supported: WAV, FLAC, MP3, OGG/Vorbis, AAC/M4A/MP4, MKV/WebM"
+    )]
     UnsupportedFormat {
         /// The file.
         path: PathBuf,
@@ -47,7 +49,9 @@ pub enum Error {
         reason: String,
     },
     /// A channel that the file does not have was asked for.
-    #[error("{path} has {channels} channel(s); channel {requested} does not exist (channels count from 0)")]
+    #[error(
+        "{path} has {channels} channel(s); channel {requested} does not exist (channels count from 0)"
+    )]
     NoSuchChannel {
         /// The file.
         path: PathBuf,

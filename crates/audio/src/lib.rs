@@ -6,5 +6,8 @@ pub mod decode;
 pub mod error;
 pub mod resample;
 
-pub use decode::{AudioReader, ChannelSelection, DecodeOptions, DecodedAudio, SAMPLE_RATE, SourceInfo, decode_file};
+pub use decode::{
+    AudioReader, ChannelSelection, DecodeOptions, DecodedAudio, SAMPLE_RATE, SourceInfo,
+    decode_file,
+};
 pub use error::{Error, Result};

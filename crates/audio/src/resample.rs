@@ -30,7 +30,10 @@ impl MonoResampler {
             None
         } else {
             let r = FftFixedIn::<f32>::new(from_hz as usize, to_hz as usize, CHUNK_FRAMES, 2, 1)
-                .map_err(|e| Error::Resample { from_hz, reason: e.to_string() })?;
+                .map_err(|e| Error::Resample {
+                    from_hz,
+                    reason: e.to_string(),
+                })?;
             Some(r)
         };
         let delay_left = inner.as_ref().map_or(0, |r| r.output_delay());
@@ -59,7 +62,10 @@ impl MonoResampler {
             let n = inner.input_frames_next();
             let block = inner
                 .process(&[&self.pending[start..start + n]], None)
-                .map_err(|e| Error::Resample { from_hz: self.from_hz, reason: e.to_string() })?;
+                .map_err(|e| Error::Resample {
+                    from_hz: self.from_hz,
+                    reason: e.to_string(),
+                })?;
             start += n;
             Self::emit(&mut self.delay_left, &mut self.produced_out, &block[0], out);
         }
@@ -69,7 +75,9 @@ impl MonoResampler {
 
     /// Flushes the tail; the total output is the input's duration at the new rate.
     pub fn finish(&mut self, out: &mut Vec<f32>) -> Result<()> {
-        let Some(inner) = self.inner.as_mut() else { return Ok(()) };
+        let Some(inner) = self.inner.as_mut() else {
+            return Ok(());
+        };
         self.expected_out = self.input_frames * u128::from(self.to_hz) / u128::from(self.from_hz);
         let tail = std::mem::take(&mut self.pending);
         let mut remaining_input = Some(tail);
@@ -82,11 +90,16 @@ impl MonoResampler {
                 Some(t) => inner.process_partial(Some(&[t.as_slice()]), None),
                 None => inner.process_partial(None::<&[&[f32]]>, None),
             }
-            .map_err(|e| Error::Resample { from_hz: self.from_hz, reason: e.to_string() })?;
+            .map_err(|e| Error::Resample {
+                from_hz: self.from_hz,
+                reason: e.to_string(),
+            })?;
             Self::emit(&mut self.delay_left, &mut self.produced_out, &block[0], out);
         }
         let excess = self.produced_out.saturating_sub(self.expected_out);
-        let keep = out.len().saturating_sub(usize::try_from(excess).unwrap_or(usize::MAX));
+        let keep = out
+            .len()
+            .saturating_sub(usize::try_from(excess).unwrap_or(usize::MAX));
         out.truncate(keep);
         self.produced_out -= excess.min(self.produced_out);
         Ok(())
@@ -106,7 +119,9 @@ mod tests {
 
     fn sine(hz: f32, rate: u32, seconds: f32) -> Vec<f32> {
         let n = (rate as f32 * seconds) as usize;
-        (0..n).map(|i| (2.0 * std::f32::consts::PI * hz * i as f32 / rate as f32).sin() * 0.5).collect()
+        (0..n)
+            .map(|i| (2.0 * std::f32::consts::PI * hz * i as f32 / rate as f32).sin() * 0.5)
+            .collect()
     }
 
     #[test]

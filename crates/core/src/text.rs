@@ -60,8 +60,16 @@ fn is_combining(c: char) -> bool {
 /// removed, tone marks canonical.
 pub fn scoring_words(text: &str) -> Vec<String> {
     let lowered = nfc(text).to_lowercase();
-    let cleaned: String =
-        lowered.chars().map(|c| if is_word_char(c) || c.is_whitespace() { c } else { ' ' }).collect();
+    let cleaned: String = lowered
+        .chars()
+        .map(|c| {
+            if is_word_char(c) || c.is_whitespace() {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect();
     cleaned.split_whitespace().map(canonical_syllable).collect()
 }
 
@@ -86,7 +94,13 @@ mod tests {
 
     #[test]
     fn scoring_words_drop_punctuation_and_case() {
-        assert_eq!(scoring_words("Xin chào, Quốc hội!"), scoring_words("xin chào quốc hội"));
-        assert_eq!(scoring_words("Đại biểu: 19 người."), vec!["đai5", "biêu3", "19", "ngươi2"]);
+        assert_eq!(
+            scoring_words("Xin chào, Quốc hội!"),
+            scoring_words("xin chào quốc hội")
+        );
+        assert_eq!(
+            scoring_words("Đại biểu: 19 người."),
+            vec!["đai5", "biêu3", "19", "ngươi2"]
+        );
     }
 }

@@ -73,7 +73,12 @@ mod tests {
                 start_ms: 0,
                 end_ms: 1500,
                 text: "Quốc hội".into(),
-                words: vec![Word { text: "Quốc".into(), start_ms: 0, end_ms: 700, probability: 0.9 }],
+                words: vec![Word {
+                    text: "Quốc".into(),
+                    start_ms: 0,
+                    end_ms: 700,
+                    probability: 0.9,
+                }],
             }],
         };
         let json = serde_json::to_string(&t).unwrap();
