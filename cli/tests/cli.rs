@@ -1,5 +1,8 @@
 //! The `tocky` binary as a person runs it: real model, real files.
 
+// Test helpers panic on failure by design; clippy.toml only exempts #[test] fns.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

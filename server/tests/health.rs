@@ -1,5 +1,8 @@
 //! The router, driven with `oneshot` as axum's examples do.
 
+// Test helpers panic on failure by design; clippy.toml only exempts #[test] fns.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;

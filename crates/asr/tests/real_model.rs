@@ -7,6 +7,9 @@
 //! `scripts/test` fetches it first. A missing model fails these tests
 //! rather than skipping them.
 
+// Test helpers panic on failure by design; clippy.toml only exempts #[test] fns.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;

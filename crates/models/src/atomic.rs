@@ -22,7 +22,11 @@ impl AtomicFile {
         }
         let mut partial = path.as_os_str().to_owned();
         partial.push(".partial");
-        Ok(Self { path: path.to_owned(), partial: partial.into(), committed: false })
+        Ok(Self {
+            path: path.to_owned(),
+            partial: partial.into(),
+            committed: false,
+        })
     }
 
     /// The temporary path being written.
@@ -41,7 +45,8 @@ impl AtomicFile {
             .write(true)
             .open(&self.partial)
             .map_err(|e| Error::io("opening", &self.partial, e))?;
-        f.sync_all().map_err(|e| Error::io("syncing", &self.partial, e))?;
+        f.sync_all()
+            .map_err(|e| Error::io("syncing", &self.partial, e))?;
         std::fs::rename(&self.partial, &self.path)
             .map_err(|e| Error::io("renaming", &self.partial, e))?;
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {

@@ -47,7 +47,9 @@ pub fn convert_files(model_bin: &Path, vocabulary: &Path, out: &Path) -> Result<
     let report = {
         let mut writer = BufWriter::with_capacity(1 << 20, target.file()?);
         let report = convert(&mut model, &vocab, &mut writer)?;
-        writer.flush().map_err(|e| Error::io("writing", target.partial_path(), e))?;
+        writer
+            .flush()
+            .map_err(|e| Error::io("writing", target.partial_path(), e))?;
         report
     };
     target.commit()?;
@@ -62,10 +64,19 @@ pub fn convert<R: Read + Seek, W: Write>(
     out: W,
 ) -> Result<ConvertReport> {
     if model.spec != "WhisperSpec" {
-        return Err(Error::NotWhisper { spec: model.spec.clone() });
+        return Err(Error::NotWhisper {
+            spec: model.spec.clone(),
+        });
     }
-    if let Some(v) = model.variables().iter().find(|v| v.name.ends_with("weight_scale")) {
-        return Err(Error::UnsupportedDtype { name: v.name.clone(), dtype: "int8 (quantized)".into() });
+    if let Some(v) = model
+        .variables()
+        .iter()
+        .find(|v| v.name.ends_with("weight_scale"))
+    {
+        return Err(Error::UnsupportedDtype {
+            name: v.name.clone(),
+            dtype: "int8 (quantized)".into(),
+        });
     }
     let hparams = hyperparameters(model)?;
     let tokens = decode_vocabulary(vocabulary)?;
@@ -93,7 +104,11 @@ pub fn convert<R: Read + Seek, W: Write>(
         }
     }
     let (tensors, bytes) = w.finish()?;
-    Ok(ConvertReport { hparams, tensors, bytes })
+    Ok(ConvertReport {
+        hparams,
+        tensors,
+        bytes,
+    })
 }
 
 /// f16 for matrices, f32 for vectors, positional embeddings and conv biases.
@@ -102,7 +117,11 @@ fn ggml_type(name: &str, shape: &[usize]) -> GgmlType {
         || name.ends_with("positional_embedding")
         || name == "encoder.conv1.bias"
         || name == "encoder.conv2.bias";
-    if keep_f32 { GgmlType::F32 } else { GgmlType::F16 }
+    if keep_f32 {
+        GgmlType::F32
+    } else {
+        GgmlType::F16
+    }
 }
 
 fn hyperparameters<R: Read + Seek>(model: &mut Ct2Model<R>) -> Result<Hparams> {
@@ -146,7 +165,9 @@ fn hyperparameters<R: Read + Seek>(model: &mut Ct2Model<R>) -> Result<Hparams> {
         });
     }
     if h.n_audio_layer == 0 || h.n_text_layer == 0 {
-        return Err(Error::MissingVariable { name: "encoder/layer_0 or decoder/layer_0".into() });
+        return Err(Error::MissingVariable {
+            name: "encoder/layer_0 or decoder/layer_0".into(),
+        });
     }
     Ok(h)
 }
@@ -160,7 +181,7 @@ fn heads<R: Read + Seek>(model: &mut Ct2Model<R>, name: &str, n_state: usize) ->
         Some(n) => usize::try_from(n).unwrap_or(0),
         None => n_state / HEAD_DIM,
     };
-    if n == 0 || n_state % n != 0 {
+    if n == 0 || !n_state.is_multiple_of(n) {
         return Err(Error::Malformed {
             format: "CTranslate2",
             reason: format!("{name} = {n} does not divide the width {n_state}"),
@@ -193,7 +214,9 @@ type Tensor = (String, Vec<usize>, Vec<f32>);
 /// Maps one CTranslate2 variable to the ggml tensor(s) it becomes.
 fn map_variable(var: &Ct2Variable, data: Vec<f32>) -> Result<Vec<Tensor>> {
     let name = var.name.as_str();
-    let unknown = || Error::UnknownVariable { name: name.to_owned() };
+    let unknown = || Error::UnknownVariable {
+        name: name.to_owned(),
+    };
     let (side, rest) = name.split_once('/').ok_or_else(unknown)?;
     if side != "encoder" && side != "decoder" {
         return Err(unknown());
@@ -207,7 +230,11 @@ fn map_variable(var: &Ct2Variable, data: Vec<f32>) -> Result<Vec<Tensor>> {
         }
         "conv1/bias" | "conv2/bias" if side == "encoder" => {
             let n = data.len();
-            return Ok(vec![(format!("encoder.{}", rest.replace('/', ".")), vec![n, 1], data)]);
+            return Ok(vec![(
+                format!("encoder.{}", rest.replace('/', ".")),
+                vec![n, 1],
+                data,
+            )]);
         }
         "position_encodings/encodings" => return one(format!("{side}.positional_embedding")),
         "embeddings/weight" if side == "decoder" => {
@@ -259,7 +286,11 @@ fn map_variable(var: &Ct2Variable, data: Vec<f32>) -> Result<Vec<Tensor>> {
 }
 
 fn norm_param(param: &str) -> &'static str {
-    if param.ends_with("gamma") { "weight" } else { "bias" }
+    if param.ends_with("gamma") {
+        "weight"
+    } else {
+        "bias"
+    }
 }
 
 /// Splits a fused matrix or vector into `parts` equal blocks of rows.
@@ -275,7 +306,10 @@ fn split_rows(var: &Ct2Variable, data: &[f32], parts: usize) -> Result<Vec<Tenso
     let mut shape = var.shape.clone();
     shape[0] = rows / parts;
     let chunk = data.len() / parts;
-    Ok(data.chunks_exact(chunk).map(|c| (String::new(), shape.clone(), c.to_vec())).collect())
+    Ok(data
+        .chunks_exact(chunk)
+        .map(|c| (String::new(), shape.clone(), c.to_vec()))
+        .collect())
 }
 
 /// Names the split parts, dropping the key's bias after checking it is zero.
@@ -291,7 +325,10 @@ fn keep_all_but_key_bias<const N: usize>(
         if is_bias && i == key_index {
             let max_abs = values.iter().fold(0f32, |m, v| m.max(v.abs()));
             if max_abs != 0.0 {
-                return Err(Error::NonZeroKeyBias { name: var.name.clone(), max_abs });
+                return Err(Error::NonZeroKeyBias {
+                    name: var.name.clone(),
+                    max_abs,
+                });
             }
             continue;
         }

@@ -122,7 +122,10 @@ impl<R: Read + Seek> Ct2Model<R> {
     pub fn open(mut reader: R) -> Result<Self> {
         let file_len = reader.seek(SeekFrom::End(0))?;
         reader.seek(SeekFrom::Start(0))?;
-        let mut r = Cursor { reader: &mut reader, file_len };
+        let mut r = Cursor {
+            reader: &mut reader,
+            file_len,
+        };
 
         let version = r.u32("the format version")?;
         if version != SUPPORTED_VERSION {
@@ -158,7 +161,12 @@ impl<R: Read + Seek> Ct2Model<R> {
             }
             let offset = r.position()?;
             r.skip(byte_len, &format!("the data of {name}"))?;
-            variables.push(Ct2Variable { name, shape, dtype, offset });
+            variables.push(Ct2Variable {
+                name,
+                shape,
+                dtype,
+                offset,
+            });
         }
 
         let alias_count = r.u32("the alias count")?;
@@ -169,7 +177,13 @@ impl<R: Read + Seek> Ct2Model<R> {
             aliases.push((alias, target));
         }
 
-        Ok(Self { reader, spec, revision, variables, aliases })
+        Ok(Self {
+            reader,
+            spec,
+            revision,
+            variables,
+            aliases,
+        })
     }
 
     /// All variables, in file order.
@@ -184,7 +198,9 @@ impl<R: Read + Seek> Ct2Model<R> {
 
     /// The variable called `name`, or a [`Error::MissingVariable`].
     pub fn require(&self, name: &str) -> Result<&Ct2Variable> {
-        self.variable(name).ok_or_else(|| Error::MissingVariable { name: name.to_owned() })
+        self.variable(name).ok_or_else(|| Error::MissingVariable {
+            name: name.to_owned(),
+        })
     }
 
     /// Reads a floating-point variable's data as `f32`, row-major.
@@ -238,18 +254,26 @@ impl<R: Read + Seek> Ct2Model<R> {
     fn read_bytes(&mut self, var: &Ct2Variable) -> Result<Vec<u8>> {
         let mut bytes = vec![0u8; var.len() * var.dtype.size()];
         self.reader.seek(SeekFrom::Start(var.offset))?;
-        self.reader.read_exact(&mut bytes).map_err(|e| eof_as_truncated(e, &var.name))?;
+        self.reader
+            .read_exact(&mut bytes)
+            .map_err(|e| eof_as_truncated(e, &var.name))?;
         Ok(bytes)
     }
 }
 
 fn malformed(reason: String) -> Error {
-    Error::Malformed { format: FORMAT, reason }
+    Error::Malformed {
+        format: FORMAT,
+        reason,
+    }
 }
 
 fn eof_as_truncated(e: std::io::Error, what: &str) -> Error {
     if e.kind() == std::io::ErrorKind::UnexpectedEof {
-        Error::Truncated { format: FORMAT, what: what.to_owned() }
+        Error::Truncated {
+            format: FORMAT,
+            what: what.to_owned(),
+        }
     } else {
         Error::Stream(e)
     }
@@ -264,7 +288,9 @@ struct Cursor<'a, R> {
 impl<R: Read + Seek> Cursor<'_, R> {
     fn exact<const N: usize>(&mut self, what: &str) -> Result<[u8; N]> {
         let mut buf = [0u8; N];
-        self.reader.read_exact(&mut buf).map_err(|e| eof_as_truncated(e, what))?;
+        self.reader
+            .read_exact(&mut buf)
+            .map_err(|e| eof_as_truncated(e, what))?;
         Ok(buf)
     }
 
@@ -284,7 +310,9 @@ impl<R: Read + Seek> Cursor<'_, R> {
     fn string(&mut self, what: &str) -> Result<String> {
         let len = self.u16(what)? as usize;
         let mut buf = vec![0u8; len];
-        self.reader.read_exact(&mut buf).map_err(|e| eof_as_truncated(e, what))?;
+        self.reader
+            .read_exact(&mut buf)
+            .map_err(|e| eof_as_truncated(e, what))?;
         if buf.pop() != Some(0) {
             return Err(malformed(format!("{what} is not NUL-terminated")));
         }
@@ -302,7 +330,10 @@ impl<R: Read + Seek> Cursor<'_, R> {
                 self.reader.seek(SeekFrom::Start(end))?;
                 Ok(())
             }
-            _ => Err(Error::Truncated { format: FORMAT, what: what.to_owned() }),
+            _ => Err(Error::Truncated {
+                format: FORMAT,
+                what: what.to_owned(),
+            }),
         }
     }
 }
@@ -327,8 +358,16 @@ pub mod writer {
     impl RawVariable {
         /// A float16 variable from `f32` values.
         pub fn f16(name: &str, shape: &[usize], values: &[f32]) -> Self {
-            let data = values.iter().flat_map(|v| half::f16::from_f32(*v).to_le_bytes()).collect();
-            Self { name: name.to_owned(), shape: shape.to_vec(), dtype: Ct2DataType::Float16, data }
+            let data = values
+                .iter()
+                .flat_map(|v| half::f16::from_f32(*v).to_le_bytes())
+                .collect();
+            Self {
+                name: name.to_owned(),
+                shape: shape.to_vec(),
+                dtype: Ct2DataType::Float16,
+                data,
+            }
         }
 
         /// An int16 scalar.
@@ -438,7 +477,9 @@ mod tests {
 
     #[test]
     fn garbage_is_refused() {
-        let garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 7) as u8).collect();
+        let garbage: Vec<u8> = (0..4096u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 7) as u8)
+            .collect();
         assert!(Ct2Model::open(IoCursor::new(garbage)).is_err());
     }
 }

@@ -65,7 +65,9 @@ pub enum Error {
         dtype: String,
     },
     /// A variable has no place in whisper.cpp's model.
-    #[error("variable {name} has no whisper.cpp counterpart; refusing to convert a model this converter does not understand")]
+    #[error(
+        "variable {name} has no whisper.cpp counterpart; refusing to convert a model this converter does not understand"
+    )]
     UnknownVariable {
         /// The variable's name.
         name: String,
@@ -87,7 +89,9 @@ pub enum Error {
         expected: String,
     },
     /// A key bias that whisper.cpp cannot represent is not zero.
-    #[error("{name}: the key bias is not zero (max |b| = {max_abs}); whisper.cpp has no key bias, so this model cannot be converted faithfully")]
+    #[error(
+        "{name}: the key bias is not zero (max |b| = {max_abs}); whisper.cpp has no key bias, so this model cannot be converted faithfully"
+    )]
     NonZeroKeyBias {
         /// The fused variable carrying the key bias.
         name: String,
@@ -111,7 +115,9 @@ pub enum Error {
         actual: String,
     },
     /// Python's pip cannot be run.
-    #[error("cannot run `{python} -m pip` ({reason}); install it (Debian: apt-get install python3-pip) or set TOCKY_PYTHON")]
+    #[error(
+        "cannot run `{python} -m pip` ({reason}); install it (Debian: apt-get install python3-pip) or set TOCKY_PYTHON"
+    )]
     PipMissing {
         /// The Python interpreter tried.
         python: String,
@@ -148,7 +154,11 @@ impl Error {
         if source.kind() == std::io::ErrorKind::StorageFull {
             Error::DiskFull { path }
         } else {
-            Error::Io { action, path, source }
+            Error::Io {
+                action,
+                path,
+                source,
+            }
         }
     }
 }

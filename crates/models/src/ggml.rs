@@ -136,7 +136,7 @@ impl GgmlType {
     /// Bytes taken by `n` elements, if `n` is a whole number of blocks.
     pub fn bytes_for(self, n: usize) -> Option<usize> {
         let (elems, bytes) = self.block();
-        (n % elems == 0).then(|| n / elems * bytes)
+        n.is_multiple_of(elems).then(|| n / elems * bytes)
     }
 
     /// A lower-case name for messages.
@@ -163,7 +163,11 @@ pub struct GgmlWriter<W> {
 impl<W: Write> GgmlWriter<W> {
     /// Starts a file: magic and hyperparameters.
     pub fn new(out: W, hparams: &Hparams) -> Result<Self> {
-        let mut w = Self { out, written: 0, tensors: 0 };
+        let mut w = Self {
+            out,
+            written: 0,
+            tensors: 0,
+        };
         w.i32(MAGIC as i32)?;
         for v in hparams.fields() {
             w.i32(v)?;
@@ -192,10 +196,19 @@ impl<W: Write> GgmlWriter<W> {
     }
 
     /// Writes a tensor of `shape` (outermost first) as f32 or f16.
-    pub fn tensor(&mut self, name: &str, shape: &[usize], ty: GgmlType, data: &[f32]) -> Result<()> {
+    pub fn tensor(
+        &mut self,
+        name: &str,
+        shape: &[usize],
+        ty: GgmlType,
+        data: &[f32],
+    ) -> Result<()> {
         let encoded: Vec<u8> = match ty {
             GgmlType::F32 => data.iter().flat_map(|v| v.to_le_bytes()).collect(),
-            GgmlType::F16 => data.iter().flat_map(|v| half::f16::from_f32(*v).to_le_bytes()).collect(),
+            GgmlType::F16 => data
+                .iter()
+                .flat_map(|v| half::f16::from_f32(*v).to_le_bytes())
+                .collect(),
             other => {
                 return Err(Error::Malformed {
                     format: FORMAT,
@@ -207,12 +220,22 @@ impl<W: Write> GgmlWriter<W> {
     }
 
     /// Writes a tensor whose data is already encoded as `ty`.
-    pub fn tensor_raw(&mut self, name: &str, shape: &[usize], ty: GgmlType, data: &[u8]) -> Result<()> {
+    pub fn tensor_raw(
+        &mut self,
+        name: &str,
+        shape: &[usize],
+        ty: GgmlType,
+        data: &[u8],
+    ) -> Result<()> {
         let n: usize = shape.iter().product();
         if ty.bytes_for(n) != Some(data.len()) {
             return Err(Error::Malformed {
                 format: FORMAT,
-                reason: format!("{name}: {} bytes for {n} {} elements", data.len(), ty.name()),
+                reason: format!(
+                    "{name}: {} bytes for {n} {} elements",
+                    data.len(),
+                    ty.name()
+                ),
             });
         }
         self.i32(to_i32(shape.len())?)?;
@@ -245,8 +268,10 @@ impl<W: Write> GgmlWriter<W> {
 }
 
 fn to_i32(v: usize) -> Result<i32> {
-    i32::try_from(v)
-        .map_err(|_| Error::Malformed { format: FORMAT, reason: format!("{v} does not fit in i32") })
+    i32::try_from(v).map_err(|_| Error::Malformed {
+        format: FORMAT,
+        reason: format!("{v} does not fit in i32"),
+    })
 }
 
 /// One tensor's entry in a ggml file.
@@ -282,17 +307,18 @@ pub struct GgmlModelInfo {
 pub fn read_info<R: Read + Seek>(mut r: R) -> Result<GgmlModelInfo> {
     let file_size = r.seek(SeekFrom::End(0))?;
     r.seek(SeekFrom::Start(0))?;
-    let mut next = |what: &str| -> Result<i32> {
-        let mut b = [0u8; 4];
-        r.read_exact(&mut b).map_err(|e| truncated(e, what))?;
-        Ok(i32::from_le_bytes(b))
+    let mut reader = Bounded {
+        r: &mut r,
+        file_size,
     };
-    if next("the magic number")? as u32 != MAGIC {
-        return Err(malformed("bad magic number (not a whisper.cpp ggml model)".into()));
+    if reader.i32("the magic number")? as u32 != MAGIC {
+        return Err(malformed(
+            "bad magic number (not a whisper.cpp ggml model)".into(),
+        ));
     }
     let mut f = [0i32; 11];
     for v in f.iter_mut() {
-        *v = next("the hyperparameters")?;
+        *v = reader.i32("the hyperparameters")?;
     }
     let hparams = Hparams {
         n_vocab: f[0],
@@ -308,11 +334,11 @@ pub fn read_info<R: Read + Seek>(mut r: R) -> Result<GgmlModelInfo> {
         ftype: f[10],
     };
     if f[..10].iter().any(|v| *v <= 0) {
-        return Err(malformed(format!("implausible hyperparameters {hparams:?}")));
+        return Err(malformed(format!(
+            "implausible hyperparameters {hparams:?}"
+        )));
     }
-    drop(next);
 
-    let mut reader = Bounded { r: &mut r, file_size };
     let n_mel = reader.count("the mel filter shape")?;
     let n_fft = reader.count("the mel filter shape")?;
     reader.skip(n_mel as u64 * n_fft as u64 * 4, "the mel filters")?;
@@ -329,35 +355,58 @@ pub fn read_info<R: Read + Seek>(mut r: R) -> Result<GgmlModelInfo> {
         let name_len = reader.count(&format!("tensor {index}"))?;
         let ty_id = reader.i32(&format!("tensor {index}"))?;
         if !(1..=4).contains(&n_dims) || name_len > 4096 {
-            return Err(malformed(format!("tensor {index}: {n_dims} dims, {name_len}-byte name")));
+            return Err(malformed(format!(
+                "tensor {index}: {n_dims} dims, {name_len}-byte name"
+            )));
         }
         let mut shape = Vec::with_capacity(n_dims);
         for _ in 0..n_dims {
             shape.push(reader.count(&format!("the shape of tensor {index}"))?);
         }
         shape.reverse();
-        let name = String::from_utf8(reader.bytes(name_len, &format!("the name of tensor {index}"))?)
-            .map_err(|_| malformed(format!("the name of tensor {index} is not UTF-8")))?;
+        let name =
+            String::from_utf8(reader.bytes(name_len, &format!("the name of tensor {index}"))?)
+                .map_err(|_| malformed(format!("the name of tensor {index} is not UTF-8")))?;
         let ty = GgmlType::from_id(ty_id)
             .ok_or_else(|| malformed(format!("{name}: unknown tensor type {ty_id}")))?;
         let n = shape.iter().try_fold(1usize, |acc, d| acc.checked_mul(*d));
-        let size = n
-            .and_then(|n| ty.bytes_for(n))
-            .ok_or_else(|| malformed(format!("{name}: shape {shape:?} does not fit {}", ty.name())))?;
+        let size = n.and_then(|n| ty.bytes_for(n)).ok_or_else(|| {
+            malformed(format!(
+                "{name}: shape {shape:?} does not fit {}",
+                ty.name()
+            ))
+        })?;
         let offset = reader.position()?;
         reader.skip(size as u64, &format!("the data of {name}"))?;
-        tensors.push(TensorInfo { name, shape, ty, offset });
+        tensors.push(TensorInfo {
+            name,
+            shape,
+            ty,
+            offset,
+        });
     }
-    Ok(GgmlModelInfo { hparams, mel_shape: (n_mel, n_fft), n_tokens, tensors, file_size })
+    Ok(GgmlModelInfo {
+        hparams,
+        mel_shape: (n_mel, n_fft),
+        n_tokens,
+        tensors,
+        file_size,
+    })
 }
 
 fn malformed(reason: String) -> Error {
-    Error::Malformed { format: FORMAT, reason }
+    Error::Malformed {
+        format: FORMAT,
+        reason,
+    }
 }
 
 fn truncated(e: std::io::Error, what: &str) -> Error {
     if e.kind() == std::io::ErrorKind::UnexpectedEof {
-        Error::Truncated { format: FORMAT, what: what.to_owned() }
+        Error::Truncated {
+            format: FORMAT,
+            what: what.to_owned(),
+        }
     } else {
         Error::Stream(e)
     }
@@ -398,7 +447,10 @@ impl<R: Read + Seek> Bounded<'_, R> {
                 self.r.seek(SeekFrom::Start(end))?;
                 Ok(())
             }
-            _ => Err(Error::Truncated { format: FORMAT, what: what.to_owned() }),
+            _ => Err(Error::Truncated {
+                format: FORMAT,
+                what: what.to_owned(),
+            }),
         }
     }
 }

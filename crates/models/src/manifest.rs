@@ -74,7 +74,10 @@ impl Manifest {
             let bad_name = m.file.contains('/') || m.file.contains("..") || m.file.is_empty();
             let bad_wheel = m.source.packages.iter().any(|p| p.wheel.contains('/'));
             if bad_name || bad_wheel {
-                return Err(Error::Manifest(format!("model {}: file names must be plain", m.name)));
+                return Err(Error::Manifest(format!(
+                    "model {}: file names must be plain",
+                    m.name
+                )));
             }
         }
         Ok(manifest)
@@ -89,7 +92,10 @@ impl Manifest {
     pub fn get(&self, name: &str) -> Result<&ModelEntry> {
         self.models.iter().find(|m| m.name == name).ok_or_else(|| {
             let known: Vec<&str> = self.models.iter().map(|m| m.name.as_str()).collect();
-            Error::Manifest(format!("no model called {name:?} (known: {})", known.join(", ")))
+            Error::Manifest(format!(
+                "no model called {name:?} (known: {})",
+                known.join(", ")
+            ))
         })
     }
 }

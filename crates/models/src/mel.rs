@@ -23,12 +23,20 @@ fn log_step() -> f64 {
 
 /// Hertz to mels on Slaney's scale (linear below 1 kHz, logarithmic above).
 pub fn hz_to_mel(hz: f64) -> f64 {
-    if hz >= MIN_LOG_HZ { MIN_LOG_MEL + (hz / MIN_LOG_HZ).ln() / log_step() } else { hz / F_SP }
+    if hz >= MIN_LOG_HZ {
+        MIN_LOG_MEL + (hz / MIN_LOG_HZ).ln() / log_step()
+    } else {
+        hz / F_SP
+    }
 }
 
 /// Mels to hertz on Slaney's scale.
 pub fn mel_to_hz(mel: f64) -> f64 {
-    if mel >= MIN_LOG_MEL { MIN_LOG_HZ * (log_step() * (mel - MIN_LOG_MEL)).exp() } else { F_SP * mel }
+    if mel >= MIN_LOG_MEL {
+        MIN_LOG_HZ * (log_step() * (mel - MIN_LOG_MEL)).exp()
+    } else {
+        F_SP * mel
+    }
 }
 
 /// The `n_mels × N_FREQ_BINS` filterbank, row-major, for 0 Hz to Nyquist.
@@ -78,7 +86,10 @@ mod tests {
             for m in 0..n_mels {
                 let row = &f[m * N_FREQ_BINS..(m + 1) * N_FREQ_BINS];
                 assert!(row.iter().all(|w| *w >= 0.0));
-                assert!(row.iter().any(|w| *w > 0.0), "mel band {m} of {n_mels} is empty");
+                assert!(
+                    row.iter().any(|w| *w > 0.0),
+                    "mel band {m} of {n_mels} is empty"
+                );
             }
             // The first band peaks near 0 Hz; the DC and Nyquist bins of the
             // top band are zero, as in librosa.

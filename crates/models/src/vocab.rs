@@ -14,7 +14,9 @@ pub const END_OF_TEXT: &str = "<|endoftext|>";
 
 /// GPT-2's byte-to-character table, inverted: printable character → byte.
 fn char_to_byte() -> HashMap<char, u8> {
-    let printable = |b: u32| (0x21..=0x7e).contains(&b) || (0xa1..=0xac).contains(&b) || (0xae..=0xff).contains(&b);
+    let printable = |b: u32| {
+        (0x21..=0x7e).contains(&b) || (0xa1..=0xac).contains(&b) || (0xae..=0xff).contains(&b)
+    };
     let mut map = HashMap::with_capacity(256);
     let mut shifted = 0u32;
     for b in 0u32..256 {
@@ -50,11 +52,15 @@ pub fn decode_vocabulary(text: &[u8]) -> Result<Vec<Vec<u8>>> {
             .map(|c| table.get(&c).copied())
             .collect::<Option<Vec<u8>>>()
             .ok_or_else(|| {
-                Error::Vocabulary(format!("token {id} ({line:?}) is not in GPT-2's byte-level encoding"))
+                Error::Vocabulary(format!(
+                    "token {id} ({line:?}) is not in GPT-2's byte-level encoding"
+                ))
             })?;
         tokens.push(bytes);
     }
-    Err(Error::Vocabulary(format!("no {END_OF_TEXT} line: this is not a Whisper vocabulary")))
+    Err(Error::Vocabulary(format!(
+        "no {END_OF_TEXT} line: this is not a Whisper vocabulary"
+    )))
 }
 
 #[cfg(test)]

