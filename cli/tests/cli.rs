@@ -147,3 +147,39 @@ fn an_unknown_model_name_says_what_to_do() {
         stderr(&o)
     );
 }
+
+#[test]
+fn transcribe_renders_subtitles() {
+    let clip = fixture("vivos_VIVOSDEV01_R034.wav");
+    let o = tocky(&[
+        "transcribe",
+        "--format",
+        "srt",
+        "--beam-size",
+        "1",
+        clip.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("1\n00:00:0"), "{}", stdout(&o));
+    assert!(
+        stdout(&o)
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.contains(",") && l.contains(" --> "))
+    );
+
+    let o = tocky(&[
+        "transcribe",
+        "--format",
+        "vtt",
+        "--beam-size",
+        "1",
+        clip.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with("WEBVTT\n\n00:00:0"),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use tocky_asr::{DecodeOptions, Engine, EngineOptions};
 use tocky_audio::{ChannelSelection, DecodeOptions as AudioOptions, decode_file};
+use tocky_core::render;
 use tocky_core::transcript::format_timestamp;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -15,6 +16,12 @@ enum OutputFormat {
     Text,
     /// The transcript as JSON, with word times.
     Json,
+    /// SubRip subtitles.
+    Srt,
+    /// WebVTT subtitles.
+    Vtt,
+    /// Plain text, one segment a line.
+    Txt,
 }
 
 #[derive(Debug, Args)]
@@ -112,6 +119,9 @@ fn transcribe_one(
             }
         }
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&transcript)?),
+        OutputFormat::Srt => print!("{}", render::srt(&transcript)),
+        OutputFormat::Vtt => print!("{}", render::vtt(&transcript)),
+        OutputFormat::Txt => print!("{}", render::txt(&transcript)),
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! segments and words, and the Vietnamese text normalisation used to compare
 //! and score them.
 
+pub mod render;
 pub mod text;
 pub mod transcript;
 pub mod wer;

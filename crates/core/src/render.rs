@@ -1,0 +1,130 @@
+//! Rendering a [`Transcript`] as subtitles or plain text.
+//!
+//! JSON (serde) is the canonical form; these renderings are derived from it
+//! and lose the word times.
+
+use std::fmt::Write;
+
+use crate::transcript::Transcript;
+
+/// `HH:MM:SS` plus milliseconds after `sep` (`,` for SRT, `.` for WebVTT).
+fn clock(ms: u64, sep: char) -> String {
+    let (h, rest) = (ms / 3_600_000, ms % 3_600_000);
+    let (m, rest) = (rest / 60_000, rest % 60_000);
+    format!("{h:02}:{m:02}:{:02}{sep}{:03}", rest / 1000, rest % 1000)
+}
+
+/// SubRip: numbered cues, `HH:MM:SS,mmm --> HH:MM:SS,mmm`, blank-line separated.
+pub fn srt(t: &Transcript) -> String {
+    let mut out = String::new();
+    for (i, s) in t.segments.iter().enumerate() {
+        // A blank line would end the cue early: keep each cue's text on its lines.
+        let text = s
+            .text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let _ = write!(
+            out,
+            "{}\n{} --> {}\n{}\n\n",
+            i + 1,
+            clock(s.start_ms, ','),
+            clock(s.end_ms, ','),
+            text
+        );
+    }
+    out
+}
+
+/// WebVTT, with cue text escaped as the format requires (`&`, `<`, `>`).
+pub fn vtt(t: &Transcript) -> String {
+    let mut out = String::from("WEBVTT\n\n");
+    for s in &t.segments {
+        let text: String = s
+            .text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join("\n")
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        let _ = write!(
+            out,
+            "{} --> {}\n{}\n\n",
+            clock(s.start_ms, '.'),
+            clock(s.end_ms, '.'),
+            text
+        );
+    }
+    out
+}
+
+/// Plain text, one segment a line.
+pub fn txt(t: &Transcript) -> String {
+    let mut out = String::new();
+    for s in &t.segments {
+        out.push_str(s.text.trim());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transcript::Segment;
+
+    fn sample() -> Transcript {
+        let seg = |start_ms, end_ms, text: &str| Segment {
+            start_ms,
+            end_ms,
+            text: text.into(),
+            words: vec![],
+        };
+        Transcript {
+            language: "vi".into(),
+            duration_ms: 3_725_000,
+            segments: vec![
+                seg(0, 2_500, "Kính thưa Quốc hội."),
+                seg(3_723_004, 3_725_000, "Điều 5 <b> & \"-->\" \n\n tiếp"),
+            ],
+        }
+    }
+
+    #[test]
+    fn srt_numbers_cues_with_comma_milliseconds() {
+        let s = srt(&sample());
+        assert!(
+            s.starts_with(
+                "1\n00:00:00,000 --> 00:00:02,500\nKính thưa Quốc hội.\n\n2\n01:02:03,004 --> "
+            ),
+            "{s}"
+        );
+        assert!(
+            !s.contains("\n\n tiếp"),
+            "a blank line inside a cue would split it: {s}"
+        );
+    }
+
+    #[test]
+    fn vtt_has_header_dot_milliseconds_and_escapes_markup() {
+        let v = vtt(&sample());
+        assert!(
+            v.starts_with("WEBVTT\n\n00:00:00.000 --> 00:00:02.500\nKính thưa Quốc hội.\n\n"),
+            "{v}"
+        );
+        assert!(v.contains("Điều 5 &lt;b&gt; &amp; \"--&gt;\""), "{v}");
+        assert_eq!(
+            v.matches(" --> ").count(),
+            2,
+            "cue text must not contain an arrow: {v}"
+        );
+    }
+
+    #[test]
+    fn txt_is_one_segment_a_line() {
+        assert_eq!(txt(&sample()).lines().next(), Some("Kính thưa Quốc hội."));
+    }
+}
