@@ -46,7 +46,13 @@ pub fn convert_files(model_bin: &Path, vocabulary: &Path, out: &Path) -> Result<
     let target = AtomicFile::create(out)?;
     let report = {
         let mut writer = BufWriter::with_capacity(1 << 20, target.file()?);
-        let report = convert(&mut model, &vocab, &mut writer)?;
+        let report = convert(&mut model, &vocab, &mut writer).map_err(|e| match e {
+            // Name the file when the disk fills up mid-write.
+            Error::Stream(io) if io.kind() == std::io::ErrorKind::StorageFull => {
+                Error::io("writing", target.partial_path(), io)
+            }
+            other => other,
+        })?;
         writer
             .flush()
             .map_err(|e| Error::io("writing", target.partial_path(), e))?;

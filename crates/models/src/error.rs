@@ -162,3 +162,28 @@ impl Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_named_as_such() {
+        let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        let e = Error::io("writing", "/cache/model.bin", full);
+        assert!(matches!(e, Error::DiskFull { .. }));
+        assert!(e.to_string().contains("disk full"), "{e}");
+        let other = Error::io(
+            "writing",
+            "/x",
+            std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        );
+        assert!(matches!(
+            other,
+            Error::Io {
+                action: "writing",
+                ..
+            }
+        ));
+    }
+}
