@@ -5,6 +5,7 @@
 pub mod decode;
 pub mod error;
 pub mod resample;
+pub mod vad;
 
 pub use decode::{
     AudioReader, ChannelSelection, DecodeOptions, DecodedAudio, SAMPLE_RATE, SourceInfo,
