@@ -1,20 +1,32 @@
-//! `tocky transcribe`: files to timestamped text.
+//! `tocky transcribe`: audio files and directories to transcripts.
+//!
+//! With `--output-dir`, each input gets its transcript files there (the
+//! directory layout of a scanned folder is mirrored), written atomically;
+//! a rerun skips inputs whose JSON already carries their content hash.
+//! Without it, transcripts go to standard output.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use tocky_asr::{DecodeOptions, Engine, EngineOptions};
-use tocky_audio::{ChannelSelection, DecodeOptions as AudioOptions, decode_file};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tocky_asr::{DecodeOptions, Engine, EngineOptions, Guards, TranscribeOptions};
+use tocky_audio::vad::VadOptions;
+use tocky_audio::{AudioReader, ChannelSelection, DecodeOptions as AudioOptions};
+use tocky_core::document::{DecoderInfo, SCHEMA, SCHEMA_VERSION, SourceInfo, TranscriptDocument};
 use tocky_core::render;
-use tocky_core::transcript::format_timestamp;
+use tocky_core::transcript::{Transcript, format_timestamp};
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum OutputFormat {
-    /// `[start --> end]  text`, one segment a line.
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// `[start --> end]  text`, one segment a line (for reading in a terminal).
     Text,
-    /// The transcript as JSON, with word times.
+    /// The canonical JSON document, with word times and probabilities.
     Json,
     /// SubRip subtitles.
     Srt,
@@ -24,11 +36,73 @@ enum OutputFormat {
     Txt,
 }
 
+impl Format {
+    fn extension(self) -> &'static str {
+        match self {
+            Self::Text => "text.txt",
+            Self::Json => "json",
+            Self::Srt => "srt",
+            Self::Vtt => "vtt",
+            Self::Txt => "txt",
+        }
+    }
+
+    fn render(self, doc: &TranscriptDocument) -> String {
+        let t = &doc.transcript;
+        match self {
+            Self::Text => timestamped(t),
+            Self::Json => doc.to_json() + "\n",
+            Self::Srt => render::srt(t),
+            Self::Vtt => render::vtt(t),
+            Self::Txt => render::txt(t),
+        }
+    }
+}
+
+fn timestamped(t: &Transcript) -> String {
+    let mut out = String::new();
+    for s in &t.segments {
+        let channel = s.channel.map(|c| format!(" ch{c}")).unwrap_or_default();
+        out.push_str(&format!(
+            "[{} --> {}]{channel}  {}\n",
+            format_timestamp(s.start_ms),
+            format_timestamp(s.end_ms),
+            s.text
+        ));
+    }
+    out
+}
+
+/// Which channels to transcribe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Channels {
+    Downmix,
+    One(usize),
+    Each,
+}
+
+fn parse_channels(s: &str) -> Result<Channels, String> {
+    match s {
+        "mix" | "downmix" => Ok(Channels::Downmix),
+        "all" | "each" => Ok(Channels::Each),
+        n => n
+            .parse()
+            .map(Channels::One)
+            .map_err(|_| format!("{n:?} is not a channel number, `mix` or `all`")),
+    }
+}
+
+/// Audio files taken from directories by default.
+const DEFAULT_GLOB: &str = "*.{wav,flac,mp3,ogg,oga,m4a,mp4,aac,mkv,mka,webm}";
+
 #[derive(Debug, Args)]
 pub(crate) struct TranscribeArgs {
-    /// Audio files (WAV, FLAC, MP3, OGG/Vorbis, AAC/M4A, MKV/WebM/MP4 audio).
-    #[arg(required = true)]
-    files: Vec<PathBuf>,
+    /// Audio files, or directories to scan recursively.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Which files to take from directories (matched on the file name, case-insensitively).
+    #[arg(long, default_value = DEFAULT_GLOB)]
+    glob: String,
     /// A model name from `tocky model list`, or the path of a ggml file.
     #[arg(short, long, env = "TOCKY_MODEL", default_value = tocky_models::DEFAULT_MODEL)]
     model: String,
@@ -38,90 +112,441 @@ pub(crate) struct TranscribeArgs {
     /// Beam width; 1 decodes greedily (faster, less accurate).
     #[arg(long, default_value_t = 5)]
     beam_size: usize,
-    /// CPU threads.
+    /// CPU threads per file being transcribed.
     #[arg(short = 't', long)]
     threads: Option<usize>,
-    /// Domain vocabulary to prime the decoder (names, bill titles).
+    /// Files transcribed at once, sharing one copy of the model.
+    #[arg(short = 'j', long, default_value_t = 1)]
+    jobs: usize,
+    /// Domain vocabulary to prime the decoder (delegates' names, bill titles).
     #[arg(long)]
     prompt: Option<String>,
-    /// Keep one channel (from 0) instead of mixing all channels down.
-    #[arg(long, value_name = "N")]
-    channel: Option<usize>,
-    /// Output format.
-    #[arg(short, long, value_enum, default_value = "text")]
-    format: OutputFormat,
+    /// `mix` (the default) averages all channels; N keeps channel N (from 0);
+    /// `all` transcribes each channel separately and labels segments with it.
+    #[arg(long, value_name = "mix|N|all", default_value = "mix", value_parser = parse_channels)]
+    channel: Channels,
+    /// Output formats, comma-separated.
+    #[arg(short, long, value_enum, value_delimiter = ',', default_value = "text")]
+    format: Vec<Format>,
+    /// Write transcripts here instead of to standard output; reruns skip finished files.
+    #[arg(short, long, value_name = "DIR")]
+    output_dir: Option<PathBuf>,
+    /// Transcribe again even when the output is up to date.
+    #[arg(long)]
+    force: bool,
+    /// Decode all the audio, silence included (no voice activity detection).
+    #[arg(long)]
+    no_vad: bool,
+}
+
+/// One input and where its outputs go.
+#[derive(Debug, Clone)]
+struct Input {
+    path: PathBuf,
+    /// The output path without extension, relative to the output directory.
+    stem: PathBuf,
+}
+
+enum Outcome {
+    Done {
+        audio_ms: u64,
+        wall: Duration,
+        segments: usize,
+    },
+    Skipped {
+        audio_ms: u64,
+    },
+    Failed(String),
 }
 
 pub(crate) fn run(args: TranscribeArgs, cache_dir: &Path) -> Result<ExitCode> {
+    if args.jobs == 0 {
+        bail!("--jobs must be at least 1");
+    }
+    let (inputs, mut missing) = collect_inputs(&args.paths, &args.glob)?;
     let model_path = tocky_models::resolve_model(&args.model, cache_dir)?;
     let engine = Engine::load(&model_path, &EngineOptions::default())
         .with_context(|| format!("loading {}", model_path.display()))?;
-    let mut decode = DecodeOptions {
-        language: args.language.clone(),
-        beam_size: args.beam_size,
-        prompt: args.prompt.clone(),
-        ..DecodeOptions::default()
+    let threads = args.threads.unwrap_or_else(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        (cores / args.jobs).max(1)
+    });
+    let opts = TranscribeOptions {
+        decode: DecodeOptions {
+            language: args.language.clone(),
+            beam_size: args.beam_size,
+            threads,
+            prompt: args.prompt.clone(),
+            word_timestamps: true,
+        },
+        vad: (!args.no_vad).then(VadOptions::default),
+        guards: Guards::default(),
     };
-    if let Some(t) = args.threads {
-        decode.threads = t;
-    }
-    let audio_opts = AudioOptions {
-        channel: args
-            .channel
-            .map_or(ChannelSelection::Downmix, ChannelSelection::Channel),
-        ..AudioOptions::default()
-    };
+    let model_name = model_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
 
-    let mut failures = 0;
-    for file in &args.files {
-        match transcribe_one(&engine, file, &audio_opts, &decode, args.format) {
-            Ok(()) => {}
-            Err(e) => {
-                failures += 1;
-                eprintln!("error: {}: {e:#}", file.display());
-            }
+    // Total audio for the progress bar, from the containers' headers.
+    let total_ms: u64 = inputs.iter().filter_map(|i| declared_ms(&i.path)).sum();
+    let bar = progress_bar(total_ms, args.output_dir.is_some());
+    let done_ms = AtomicU64::new(0);
+    let started = Instant::now();
+
+    let next = AtomicUsize::new(0);
+    let outcomes: Mutex<Vec<Option<Outcome>>> =
+        Mutex::new((0..inputs.len()).map(|_| None).collect());
+    let stdout_lock = Mutex::new(());
+    std::thread::scope(|scope| {
+        for _ in 0..args.jobs.min(inputs.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(input) = inputs.get(i) else { break };
+                    let mut reported = 0u64;
+                    let mut on_progress = |ms: u64| {
+                        let delta = ms.saturating_sub(reported);
+                        reported = reported.max(ms);
+                        let total = done_ms.fetch_add(delta, Ordering::Relaxed) + delta;
+                        bar.set_position(total);
+                        let rtf = total as f64 / 1000.0 / started.elapsed().as_secs_f64().max(1e-3);
+                        bar.set_message(format!("{rtf:.1}x real time"));
+                    };
+                    let outcome = match transcribe_input(
+                        &engine,
+                        input,
+                        &args,
+                        &opts,
+                        &model_name,
+                        &mut on_progress,
+                    ) {
+                        Ok((outcome, doc)) => {
+                            if let (Some(doc), None) = (doc, &args.output_dir) {
+                                let _guard = stdout_lock.lock();
+                                print_to_stdout(&doc, input, &args.format, inputs.len() > 1);
+                            }
+                            outcome
+                        }
+                        Err(e) => Outcome::Failed(format!("{e:#}")),
+                    };
+                    if let Outcome::Failed(reason) = &outcome {
+                        bar.suspend(|| eprintln!("error: {}: {reason}", input.path.display()));
+                    }
+                    if let Ok(mut all) = outcomes.lock() {
+                        all[i] = Some(outcome);
+                    }
+                }
+            });
         }
+    });
+    bar.finish_and_clear();
+
+    let outcomes = outcomes.into_inner().unwrap_or_default();
+    for (path, reason) in &missing {
+        eprintln!("error: {}: {reason}", path.display());
     }
-    Ok(if failures == 0 {
+    let failed = summarise(
+        &inputs,
+        &outcomes,
+        started.elapsed(),
+        args.output_dir.is_some(),
+    ) + missing.len();
+    missing.clear();
+    Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
 }
 
-fn transcribe_one(
+/// Expands directories; returns the inputs and the paths that do not exist.
+fn collect_inputs(paths: &[PathBuf], glob: &str) -> Result<(Vec<Input>, Vec<(PathBuf, String)>)> {
+    let matcher = globset::GlobBuilder::new(glob)
+        .case_insensitive(true)
+        .literal_separator(false)
+        .build()
+        .with_context(|| format!("bad --glob {glob:?}"))?
+        .compile_matcher();
+    let mut inputs = Vec::new();
+    let mut missing = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = walkdir::WalkDir::new(path)
+                .follow_links(true)
+                .into_iter()
+                .filter_map(|e| match e {
+                    Ok(e) => Some(e),
+                    Err(err) => {
+                        missing.push((path.clone(), format!("cannot scan: {err}")));
+                        None
+                    }
+                })
+                .filter(|e| e.file_type().is_file() && matcher.is_match(e.file_name()))
+                .map(walkdir::DirEntry::into_path)
+                .collect();
+            found.sort();
+            for file in found {
+                let rel = file.strip_prefix(path).unwrap_or(&file).with_extension("");
+                inputs.push(Input {
+                    path: file,
+                    stem: rel,
+                });
+            }
+        } else if path.exists() {
+            let stem = PathBuf::from(path.file_stem().unwrap_or(path.as_os_str()));
+            inputs.push(Input {
+                path: path.clone(),
+                stem,
+            });
+        } else {
+            missing.push((path.clone(), "no such file or directory".into()));
+        }
+    }
+    Ok((inputs, missing))
+}
+
+fn declared_ms(path: &Path) -> Option<u64> {
+    let reader = AudioReader::open(path, &AudioOptions::default()).ok()?;
+    let info = reader.info();
+    Some(info.declared_frames? * 1000 / u64::from(info.sample_rate))
+}
+
+fn progress_bar(total_ms: u64, visible: bool) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(total_ms), ProgressDrawTarget::stderr());
+    if !visible {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    let style =
+        ProgressStyle::with_template("{bar:30} {audio} of {total_audio} audio · {msg} · ETA {eta}")
+            .map(|s| {
+                s.with_key(
+                    "audio",
+                    |st: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.2} h", st.pos() as f64 / 3.6e6);
+                    },
+                )
+                .with_key(
+                    "total_audio",
+                    |st: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.2} h", st.len().unwrap_or(0) as f64 / 3.6e6);
+                    },
+                )
+            });
+    if let Ok(style) = style {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Transcribes one input, or skips it when its outputs are up to date.
+fn transcribe_input(
     engine: &Engine,
-    file: &Path,
-    audio_opts: &AudioOptions,
-    decode: &DecodeOptions,
-    format: OutputFormat,
-) -> Result<()> {
-    let audio = decode_file(file, audio_opts)?;
-    let started = std::time::Instant::now();
-    let transcript = engine.transcribe(&audio.samples, decode)?;
-    let seconds = audio.duration_ms() as f64 / 1000.0;
-    tracing::info!(
-        "{}: {seconds:.1} s of audio in {:.1} s ({:.1}x real time)",
-        file.display(),
-        started.elapsed().as_secs_f64(),
-        seconds / started.elapsed().as_secs_f64().max(1e-9)
-    );
-    match format {
-        OutputFormat::Text => {
-            println!("# {}", file.display());
-            for s in &transcript.segments {
-                println!(
-                    "[{} --> {}]  {}",
-                    format_timestamp(s.start_ms),
-                    format_timestamp(s.end_ms),
-                    s.text
-                );
+    input: &Input,
+    args: &TranscribeArgs,
+    opts: &TranscribeOptions,
+    model_name: &str,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(Outcome, Option<TranscriptDocument>)> {
+    let bytes = std::fs::metadata(&input.path)
+        .with_context(|| "cannot read the file")?
+        .len();
+    let sha256 = tocky_models::sha256_file(&input.path)?;
+    let outputs: Vec<(Format, PathBuf)> = match &args.output_dir {
+        Some(dir) => args
+            .format
+            .iter()
+            .map(|f| (*f, output_path(dir, &input.stem, *f)))
+            .collect(),
+        None => Vec::new(),
+    };
+    if let Some(dir) = &args.output_dir
+        && !args.force
+        && let Some(doc) = up_to_date(&output_path(dir, &input.stem, Format::Json), &sha256)
+        && outputs.iter().all(|(_, p)| p.exists())
+    {
+        progress(doc.transcript.duration_ms);
+        return Ok((
+            Outcome::Skipped {
+                audio_ms: doc.transcript.duration_ms,
+            },
+            None,
+        ));
+    }
+
+    let started = Instant::now();
+    let probe = AudioReader::open(&input.path, &AudioOptions::default())?;
+    let info = probe.info().clone();
+    drop(probe);
+    let channels: Vec<Option<usize>> = match args.channel {
+        Channels::Downmix => vec![None],
+        Channels::One(c) => vec![Some(c)],
+        Channels::Each => (0..info.channels).map(Some).collect(),
+    };
+    let mut transcript: Option<Transcript> = None;
+    for channel in &channels {
+        let selection = channel.map_or(ChannelSelection::Downmix, ChannelSelection::Channel);
+        let mut reader = AudioReader::open(
+            &input.path,
+            &AudioOptions {
+                channel: selection,
+                ..AudioOptions::default()
+            },
+        )?;
+        let (mut t, stats) = engine.transcribe_reader(&mut reader, opts, progress)?;
+        tracing::info!("{}: {stats:?}", input.path.display());
+        if reader.skipped_packets() > 0 {
+            tracing::warn!(
+                "{}: skipped {} damaged packets",
+                input.path.display(),
+                reader.skipped_packets()
+            );
+        }
+        if args.channel == Channels::Each {
+            for s in &mut t.segments {
+                s.channel = channel.map(|c| c as u32);
             }
         }
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&transcript)?),
-        OutputFormat::Srt => print!("{}", render::srt(&transcript)),
-        OutputFormat::Vtt => print!("{}", render::vtt(&transcript)),
-        OutputFormat::Txt => print!("{}", render::txt(&transcript)),
+        transcript = Some(match transcript.take() {
+            None => t,
+            Some(mut all) => {
+                all.segments.extend(t.segments);
+                all.segments.sort_by_key(|s| (s.start_ms, s.channel));
+                all.duration_ms = all.duration_ms.max(t.duration_ms);
+                all
+            }
+        });
     }
-    Ok(())
+    let transcript = transcript.unwrap_or_default();
+    let segments = transcript.segments.len();
+    let audio_ms = transcript.duration_ms;
+    let doc = TranscriptDocument {
+        schema: SCHEMA.into(),
+        schema_version: SCHEMA_VERSION,
+        source: SourceInfo {
+            file: input
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            sha256,
+            bytes,
+            codec: info.codec.clone(),
+            sample_rate: info.sample_rate,
+            channels: info.channels as u32,
+            transcribed_channels: (args.channel == Channels::Each)
+                .then(|| channels.iter().flatten().map(|c| *c as u32).collect()),
+        },
+        decoder: DecoderInfo {
+            model: model_name.to_owned(),
+            tocky_version: env!("CARGO_PKG_VERSION").into(),
+            beam_size: opts.decode.beam_size as u32,
+            vad: opts.vad.is_some(),
+            prompt: opts.decode.prompt.clone(),
+        },
+        transcript,
+    };
+    // The JSON goes last: its presence with the right hash marks the input done.
+    let mut ordered = outputs.clone();
+    ordered.sort_by_key(|(f, _)| *f == Format::Json);
+    if args.output_dir.is_some() && !ordered.iter().any(|(f, _)| *f == Format::Json) {
+        let dir = args.output_dir.as_deref().unwrap_or(Path::new("."));
+        ordered.push((Format::Json, output_path(dir, &input.stem, Format::Json)));
+    }
+    for (format, path) in &ordered {
+        tocky_core::atomic::write(path, format.render(&doc).as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    let outcome = Outcome::Done {
+        audio_ms,
+        wall: started.elapsed(),
+        segments,
+    };
+    Ok((outcome, Some(doc)))
+}
+
+fn output_path(dir: &Path, stem: &Path, format: Format) -> PathBuf {
+    let mut name = stem.as_os_str().to_owned();
+    name.push(".");
+    name.push(format.extension());
+    dir.join(name)
+}
+
+/// The existing JSON output, if it was made from a file with this hash.
+fn up_to_date(json: &Path, sha256: &str) -> Option<TranscriptDocument> {
+    let text = std::fs::read_to_string(json).ok()?;
+    let doc = TranscriptDocument::from_json(&text).ok()?;
+    (doc.source.sha256 == sha256).then_some(doc)
+}
+
+fn print_to_stdout(doc: &TranscriptDocument, input: &Input, formats: &[Format], many: bool) {
+    for format in formats {
+        if many && *format == Format::Text {
+            println!("# {}", input.path.display());
+        }
+        print!("{}", format.render(doc));
+    }
+}
+
+/// Prints the summary table to stderr; returns the number of failures.
+fn summarise(inputs: &[Input], outcomes: &[Option<Outcome>], wall: Duration, table: bool) -> usize {
+    let mut failed = 0;
+    let (mut audio_total, mut done, mut skipped) = (0u64, 0, 0);
+    let mut rows = Vec::new();
+    for (input, outcome) in inputs.iter().zip(outcomes) {
+        let name = input.path.display().to_string();
+        match outcome {
+            Some(Outcome::Done {
+                audio_ms,
+                wall,
+                segments,
+            }) => {
+                done += 1;
+                audio_total += audio_ms;
+                let rtf = *audio_ms as f64 / 1000.0 / wall.as_secs_f64().max(1e-3);
+                rows.push(format!(
+                    "done     {:>9}  {rtf:>6.1}x  {segments:>5} seg  {name}",
+                    clock(*audio_ms)
+                ));
+            }
+            Some(Outcome::Skipped { audio_ms }) => {
+                skipped += 1;
+                rows.push(format!(
+                    "skipped  {:>9}  {:>7}  {:>9}  {name} (up to date)",
+                    clock(*audio_ms),
+                    "",
+                    ""
+                ));
+            }
+            Some(Outcome::Failed(reason)) => {
+                failed += 1;
+                let first = reason.lines().next().unwrap_or_default();
+                rows.push(format!(
+                    "FAILED   {:>9}  {:>7}  {:>9}  {name}: {first}",
+                    "", "", ""
+                ));
+            }
+            None => {
+                failed += 1;
+                rows.push(format!("FAILED   {name}: not transcribed"));
+            }
+        }
+    }
+    if table {
+        eprintln!("status   audio       speed    segments  file");
+        for row in rows {
+            eprintln!("{row}");
+        }
+    }
+    let speed = audio_total as f64 / 1000.0 / wall.as_secs_f64().max(1e-3);
+    eprintln!(
+        "{done} transcribed, {skipped} up to date, {failed} failed; {} of audio in {} ({speed:.1}x real time)",
+        clock(audio_total),
+        clock(wall.as_millis() as u64)
+    );
+    failed
+}
+
+fn clock(ms: u64) -> String {
+    let s = ms / 1000;
+    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }

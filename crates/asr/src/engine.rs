@@ -4,14 +4,12 @@ use std::path::Path;
 use std::sync::Once;
 
 use tocky_core::text::nfc;
-use tocky_core::{Segment, Transcript};
-use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
+use whisper_rs::{
+    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
+};
 
 use crate::error::{Error, Result};
-use crate::words::{TimedToken, group_words};
-
-/// whisper.cpp's sample rate.
-const SAMPLE_RATE: u64 = 16_000;
+use crate::words::TimedToken;
 
 /// How to load a model.
 #[derive(Debug, Clone, Default)]
@@ -115,11 +113,18 @@ impl Engine {
         }
     }
 
-    /// Transcribes 16 kHz mono samples.
-    pub fn transcribe(&self, samples: &[f32], opts: &DecodeOptions) -> Result<Transcript> {
-        if samples.is_empty() {
-            return Err(Error::NoAudio);
-        }
+    /// A decoder state: scratch memory for one stream of windows. Create one
+    /// per thread or channel and reuse it across that stream's windows.
+    pub fn new_state(&self) -> Result<DecoderState> {
+        let state = self
+            .context
+            .create_state()
+            .map_err(|e| Error::Decode(e.to_string()))?;
+        Ok(DecoderState { state })
+    }
+
+    /// Checks options once, before any audio is decoded.
+    pub(crate) fn validate(&self, opts: &DecodeOptions) -> Result<()> {
         if opts.beam_size == 0 || opts.beam_size > 16 {
             return Err(Error::InvalidOption(format!(
                 "beam size {} (use 1 to 16)",
@@ -132,7 +137,26 @@ impl Engine {
                 "unknown language code {language:?}"
             )));
         }
-        let strategy = if opts.beam_size > 1 {
+        Ok(())
+    }
+
+    /// Decodes one window (at most 30 s) at `temperature`: 0 uses beam search
+    /// (or greedy when the beam is 1), above 0 samples `best_of` candidates.
+    /// whisper.cpp's own fallback (entropy and log-probability thresholds)
+    /// stays on underneath. Times are relative to the window.
+    pub(crate) fn decode_window(
+        &self,
+        state: &mut DecoderState,
+        samples: &[f32],
+        opts: &DecodeOptions,
+        temperature: f32,
+    ) -> Result<(Vec<DecodedSegment>, String)> {
+        if samples.is_empty() {
+            return Err(Error::NoAudio);
+        }
+        let strategy = if temperature > 0.0 {
+            SamplingStrategy::Greedy { best_of: 5 }
+        } else if opts.beam_size > 1 {
             SamplingStrategy::BeamSearch {
                 beam_size: opts.beam_size as i32,
                 patience: -1.0,
@@ -142,21 +166,24 @@ impl Engine {
         };
         let mut params = FullParams::new(strategy);
         params.set_n_threads(opts.threads.clamp(1, 64) as i32);
-        params.set_language(Some(language));
+        params.set_language(Some(opts.language.as_str()));
         params.set_translate(false);
+        params.set_no_context(true);
         params.set_print_progress(false);
         params.set_print_realtime(false);
         params.set_print_special(false);
         params.set_print_timestamps(false);
         params.set_token_timestamps(opts.word_timestamps);
+        params.set_temperature(temperature);
+        params.set_temperature_inc(0.2);
+        params.set_entropy_thold(2.4);
+        params.set_logprob_thold(-1.0);
+        params.set_no_speech_thold(0.6);
+        params.set_suppress_blank(true);
         if let Some(prompt) = opts.prompt.as_deref().filter(|p| !p.trim().is_empty()) {
             params.set_initial_prompt(prompt);
         }
-
-        let mut state = self
-            .context
-            .create_state()
-            .map_err(|e| Error::Decode(e.to_string()))?;
+        let state = &mut state.state;
         state
             .full(params, samples)
             .map_err(|e| Error::Decode(e.to_string()))?;
@@ -169,6 +196,7 @@ impl Engine {
                 .map_err(|e| Error::Decode(e.to_string()))?
                 .trim());
             let mut tokens = Vec::new();
+            let mut logprob_sum = 0.0f32;
             for i in 0..segment.n_tokens() {
                 let Some(token) = segment.get_token(i) else {
                     continue;
@@ -177,6 +205,7 @@ impl Engine {
                     continue; // timestamps, language and task tokens
                 }
                 let data = token.token_data();
+                logprob_sum += data.plog;
                 tokens.push(TimedToken {
                     bytes: token.to_bytes().map(<[u8]>::to_vec).unwrap_or_default(),
                     start_ms: centis_to_ms(data.t0),
@@ -184,34 +213,43 @@ impl Engine {
                     probability: data.p,
                 });
             }
-            let words = if opts.word_timestamps {
-                group_words(&tokens)
-            } else {
-                Vec::new()
-            };
             if text.is_empty() {
                 continue;
             }
-            segments.push(Segment {
+            segments.push(DecodedSegment {
                 start_ms: centis_to_ms(segment.start_timestamp()),
                 end_ms: centis_to_ms(segment.end_timestamp()),
                 text,
-                words,
+                avg_logprob: logprob_sum / tokens.len().max(1) as f32,
+                no_speech_prob: segment.no_speech_probability(),
+                tokens,
             });
         }
-        let language = if language == "auto" {
+        let language = if opts.language == "auto" {
             whisper_rs::get_lang_str(state.full_lang_id_from_state())
                 .unwrap_or("und")
                 .to_owned()
         } else {
-            language.to_owned()
+            opts.language.clone()
         };
-        Ok(Transcript {
-            language,
-            duration_ms: samples.len() as u64 * 1000 / SAMPLE_RATE,
-            segments,
-        })
+        Ok((segments, language))
     }
+}
+
+/// Decoder scratch memory for one stream of windows.
+pub struct DecoderState {
+    state: WhisperState,
+}
+
+/// One segment as whisper.cpp decoded it, times relative to its window.
+#[derive(Debug, Clone)]
+pub(crate) struct DecodedSegment {
+    pub(crate) start_ms: u64,
+    pub(crate) end_ms: u64,
+    pub(crate) text: String,
+    pub(crate) tokens: Vec<TimedToken>,
+    pub(crate) avg_logprob: f32,
+    pub(crate) no_speech_prob: f32,
 }
 
 /// whisper.cpp times are in centiseconds.

@@ -30,6 +30,9 @@ pub enum Error {
     /// There is no audio to decode.
     #[error("no audio samples to transcribe")]
     NoAudio,
+    /// The audio could not be read.
+    #[error(transparent)]
+    Audio(#[from] tocky_audio::Error),
 }
 
 /// The result type of this crate.

@@ -1,12 +1,20 @@
-//! Speech recognition for tocky: whisper.cpp through whisper-rs.
+//! Speech recognition for tocky: whisper.cpp through whisper-rs, made safe
+//! for hours of real parliamentary audio.
 //!
 //! One [`Engine`] holds the model's weights and can be shared between
-//! threads; each transcription creates its own decoder state, so several
-//! files (or live channels) can be decoded at once on one copy of the model.
+//! threads; each transcription has its own decoder state, so several files
+//! (or live channels) can be decoded at once on one copy of the model.
+//! [`Engine::transcribe_reader`] streams a file through voice activity
+//! detection into windows, decodes each with fallbacks against loops, and
+//! filters silence and known hallucinations.
 
 pub mod engine;
 pub mod error;
+pub mod guard;
+pub mod hallucination;
+pub mod pipeline;
 mod words;
 
-pub use engine::{DecodeOptions, Engine, EngineOptions, ModelDescription};
+pub use engine::{DecodeOptions, DecoderState, Engine, EngineOptions, ModelDescription};
 pub use error::{Error, Result};
+pub use pipeline::{Guards, TranscribeOptions, TranscribeStats};

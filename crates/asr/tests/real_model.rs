@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use tocky_asr::{DecodeOptions, Engine, EngineOptions};
+use tocky_asr::{DecodeOptions, Engine, EngineOptions, TranscribeOptions};
 use tocky_audio::{DecodeOptions as AudioOptions, decode_file};
 use tocky_core::text::scoring_words;
 use tocky_core::wer::score;

@@ -88,6 +88,27 @@ impl Window {
         (p.source_start + offset) * 1000 / u64::from(SAMPLE_RATE)
     }
 
+    /// The index of the piece that holds window time `window_ms` (a time in
+    /// a gap belongs to the piece before it).
+    pub fn piece_at(&self, window_ms: u64) -> usize {
+        let sample = (window_ms * u64::from(SAMPLE_RATE) / 1000) as usize;
+        self.pieces
+            .iter()
+            .rposition(|p| p.window_start <= sample)
+            .unwrap_or(0)
+    }
+
+    /// Window times (ms) where piece `index` starts and ends.
+    pub fn piece_bounds_ms(&self, index: usize) -> (u64, u64) {
+        self.pieces.get(index).map_or((0, 0), |p| {
+            let rate = u64::from(SAMPLE_RATE);
+            (
+                p.window_start as u64 * 1000 / rate,
+                (p.window_start + p.len) as u64 * 1000 / rate,
+            )
+        })
+    }
+
     /// Where the window starts in the recording (ms).
     pub fn start_ms(&self) -> u64 {
         self.pieces

@@ -2,6 +2,9 @@
 //! segments and words, and the Vietnamese text normalisation used to compare
 //! and score them.
 
+pub mod atomic;
+pub mod document;
+pub mod error;
 pub mod render;
 pub mod text;
 pub mod transcript;

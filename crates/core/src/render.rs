@@ -81,7 +81,7 @@ mod tests {
             start_ms,
             end_ms,
             text: text.into(),
-            words: vec![],
+            ..Segment::default()
         };
         Transcript {
             language: "vi".into(),

@@ -46,6 +46,36 @@ pub fn canonical_syllable(syllable: &str) -> String {
     out
 }
 
+/// Text with every diacritic removed and `đ` folded to `d`, lower case:
+/// what a person types without a Vietnamese keyboard ("quoc hoi").
+pub fn fold(text: &str) -> String {
+    text.nfd()
+        .filter(|c| !is_combining(*c))
+        .map(|c| match c {
+            'đ' | 'Đ' => 'd',
+            other => other,
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Syllables of `text` folded and stripped of punctuation, for matching
+/// phrases whatever their spelling.
+pub fn folded_words(text: &str) -> Vec<String> {
+    let folded = fold(text);
+    let cleaned: String = folded
+        .chars()
+        .map(|c| {
+            if is_word_char(c) || c.is_whitespace() {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    cleaned.split_whitespace().map(str::to_owned).collect()
+}
+
 /// Whether `c` counts as part of a word, as Python's `\w` does for letters,
 /// digits, combining marks and the underscore.
 fn is_word_char(c: char) -> bool {
@@ -83,6 +113,17 @@ mod tests {
         assert_eq!(canonical_syllable("thuỷ"), canonical_syllable("thủy"));
         assert_ne!(canonical_syllable("má"), canonical_syllable("mà"));
         assert_eq!(canonical_syllable("quốc"), "quôc1");
+    }
+
+    #[test]
+    fn folding_removes_diacritics_and_d_bar() {
+        assert_eq!(fold("Quốc hội"), "quoc hoi");
+        assert_eq!(fold("ĐẠI BIỂU"), "dai bieu");
+        assert_eq!(fold("hoà"), fold("hòa"));
+        assert_eq!(
+            folded_words("Kính thưa, Quốc hội!"),
+            vec!["kinh", "thua", "quoc", "hoi"]
+        );
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub struct Word {
 }
 
 /// A stretch of speech: one decoded sentence or clause.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Segment {
     /// Start, in milliseconds from the start of the audio.
     pub start_ms: u64,
@@ -26,6 +26,16 @@ pub struct Segment {
     pub text: String,
     /// The words with their own times; may be empty when timing is off.
     pub words: Vec<Word>,
+    /// The audio channel it was heard on, when channels are transcribed
+    /// separately (one microphone group, one speaker, per channel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<u32>,
+    /// The mean log-probability of its tokens (closer to 0 is surer).
+    #[serde(default)]
+    pub avg_logprob: f32,
+    /// The model's probability that the window held no speech.
+    #[serde(default)]
+    pub no_speech_prob: f32,
 }
 
 /// A whole transcript of one audio input.
@@ -79,6 +89,8 @@ mod tests {
                     end_ms: 700,
                     probability: 0.9,
                 }],
+                channel: Some(2),
+                ..Segment::default()
             }],
         };
         let json = serde_json::to_string(&t).unwrap();

@@ -15,12 +15,12 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, Write};
 use std::path::Path;
 
-use crate::atomic::AtomicFile;
 use crate::ct2::{Ct2Model, Ct2Variable};
 use crate::error::{Error, Result};
 use crate::ggml::{GgmlType, GgmlWriter, Hparams};
 use crate::mel::{N_FREQ_BINS, slaney_filters};
 use crate::vocab::decode_vocabulary;
+use tocky_core::atomic::AtomicFile;
 
 /// Whisper's attention head width, used when a model omits `num_heads`.
 const HEAD_DIM: usize = 64;
@@ -43,9 +43,14 @@ pub fn convert_files(model_bin: &Path, vocabulary: &Path, out: &Path) -> Result<
     let file = File::open(model_bin).map_err(|e| Error::io("opening", model_bin, e))?;
     let mut model = Ct2Model::open(BufReader::new(file))?;
     let vocab = std::fs::read(vocabulary).map_err(|e| Error::io("reading", vocabulary, e))?;
-    let target = AtomicFile::create(out)?;
+    let target = AtomicFile::create(out).map_err(|e| Error::io("creating", out, e))?;
     let report = {
-        let mut writer = BufWriter::with_capacity(1 << 20, target.file()?);
+        let mut writer = BufWriter::with_capacity(
+            1 << 20,
+            target
+                .file()
+                .map_err(|e| Error::io("creating", target.partial_path(), e))?,
+        );
         let report = convert(&mut model, &vocab, &mut writer).map_err(|e| match e {
             // Name the file when the disk fills up mid-write.
             Error::Stream(io) if io.kind() == std::io::ErrorKind::StorageFull => {
@@ -58,7 +63,9 @@ pub fn convert_files(model_bin: &Path, vocabulary: &Path, out: &Path) -> Result<
             .map_err(|e| Error::io("writing", target.partial_path(), e))?;
         report
     };
-    target.commit()?;
+    target
+        .commit()
+        .map_err(|e| Error::io("committing", out, e))?;
     Ok(report)
 }
 

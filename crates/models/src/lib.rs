@@ -6,7 +6,6 @@
 //! 128 mel bands and 51866 tokens) and deterministic, so its output can be
 //! pinned by checksum.
 
-pub mod atomic;
 pub mod convert;
 pub mod ct2;
 pub mod error;

@@ -1,10 +1,11 @@
-//! Files that appear complete or not at all: write `NAME.partial`, sync,
+//! Files that appear complete or not at all, so a crash never leaves a
+//! half-written transcript or model behind: write `NAME.partial`, sync,
 //! then rename over `NAME`.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use std::io::Result;
 
 /// A file being written beside its final path.
 #[derive(Debug)]
@@ -18,7 +19,7 @@ impl AtomicFile {
     /// Prepares to write `path`; the data goes to `path.partial` meanwhile.
     pub fn create(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io("creating directory", dir, e))?;
+            std::fs::create_dir_all(dir)?;
         }
         let mut partial = path.as_os_str().to_owned();
         partial.push(".partial");
@@ -36,19 +37,14 @@ impl AtomicFile {
 
     /// Opens (truncating) the temporary file for writing.
     pub fn file(&self) -> Result<File> {
-        File::create(&self.partial).map_err(|e| Error::io("creating", &self.partial, e))
+        File::create(&self.partial)
     }
 
     /// Syncs the temporary file and renames it to the final path.
     pub fn commit(mut self) -> Result<()> {
-        let f = File::options()
-            .write(true)
-            .open(&self.partial)
-            .map_err(|e| Error::io("opening", &self.partial, e))?;
-        f.sync_all()
-            .map_err(|e| Error::io("syncing", &self.partial, e))?;
-        std::fs::rename(&self.partial, &self.path)
-            .map_err(|e| Error::io("renaming", &self.partial, e))?;
+        let f = File::options().write(true).open(&self.partial)?;
+        f.sync_all()?;
+        std::fs::rename(&self.partial, &self.path)?;
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             // Make the rename itself durable; not all filesystems allow this.
             let _ = File::open(dir).and_then(|d| d.sync_all());
@@ -56,6 +52,13 @@ impl AtomicFile {
         self.committed = true;
         Ok(())
     }
+}
+
+/// Writes `bytes` to `path` atomically.
+pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    let target = AtomicFile::create(path)?;
+    std::io::Write::write_all(&mut target.file()?, bytes)?;
+    target.commit()
 }
 
 impl Drop for AtomicFile {

@@ -1,0 +1,365 @@
+//! Long audio to a transcript: VAD windows, decoding with fallbacks, and
+//! filters, with times mapped back to the recording.
+//!
+//! For each window:
+//! 1. decode at temperature 0 (beam search), with whisper.cpp's own
+//!    entropy and log-probability fallback underneath;
+//! 2. if the text still loops or compresses too well, decode again at
+//!    rising temperatures, keeping the first attempt that passes;
+//! 3. drop segments that whisper thinks hold no speech (no-speech
+//!    probability high *and* log-probability low) and known hallucinations;
+//! 4. as a last resort, cut a loop that survived every temperature down to
+//!    one occurrence.
+
+use tocky_audio::vad::{Segmenter, VadOptions, Window};
+use tocky_audio::{AudioReader, SAMPLE_RATE};
+use tocky_core::text::folded_words;
+use tocky_core::{Segment, Transcript};
+
+use crate::engine::{DecodeOptions, DecodedSegment, DecoderState, Engine};
+use crate::error::Result;
+use crate::guard::{compression_ratio, find_loop, has_loop};
+use crate::hallucination::is_hallucination;
+use crate::words::group_words;
+
+/// Thresholds that decide when a decode has failed or a segment is not speech.
+#[derive(Debug, Clone)]
+pub struct Guards {
+    /// Temperatures tried in turn when a decode fails its checks.
+    pub temperatures: Vec<f32>,
+    /// Text compressing better than this (zlib) is a loop.
+    pub compression_ratio_threshold: f32,
+    /// A segment is silence when its no-speech probability exceeds this …
+    pub no_speech_threshold: f32,
+    /// … and its mean token log-probability is below this.
+    pub logprob_threshold: f32,
+    /// Drop segments that are known hallucinations ([`crate::hallucination`]).
+    pub filter_hallucinations: bool,
+}
+
+impl Default for Guards {
+    fn default() -> Self {
+        Self {
+            temperatures: vec![0.0, 0.4, 0.8],
+            compression_ratio_threshold: 2.4,
+            no_speech_threshold: 0.6,
+            logprob_threshold: -1.0,
+            filter_hallucinations: true,
+        }
+    }
+}
+
+/// Everything that shapes a transcription.
+#[derive(Debug, Clone, Default)]
+pub struct TranscribeOptions {
+    /// Decoder settings.
+    pub decode: DecodeOptions,
+    /// Voice activity detection and windowing; `None` decodes all the audio,
+    /// silence included, as plain whisper.cpp does.
+    pub vad: Option<VadOptions>,
+    /// Failure checks and filters.
+    pub guards: Guards,
+}
+
+impl TranscribeOptions {
+    /// The defaults: Vietnamese, beam 5, VAD on, all guards on.
+    pub fn recommended() -> Self {
+        Self {
+            vad: Some(VadOptions::default()),
+            ..Self::default()
+        }
+    }
+}
+
+/// Counters a caller may show or log.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TranscribeStats {
+    /// Windows decoded.
+    pub windows: usize,
+    /// Windows decoded again at a higher temperature.
+    pub fallbacks: usize,
+    /// Segments dropped as silence or hallucination.
+    pub dropped_segments: usize,
+    /// Loops cut after every temperature failed.
+    pub loops_cut: usize,
+    /// Speech sent to the decoder, in ms.
+    pub speech_ms: u64,
+}
+
+/// A transcription in progress over one stream.
+struct Run<'a> {
+    engine: &'a Engine,
+    opts: &'a TranscribeOptions,
+    state: DecoderState,
+    segments: Vec<Segment>,
+    language: Option<String>,
+    stats: TranscribeStats,
+}
+
+impl Engine {
+    /// Transcribes 16 kHz mono samples held in memory.
+    pub fn transcribe(&self, samples: &[f32], opts: &TranscribeOptions) -> Result<Transcript> {
+        if samples.is_empty() {
+            return Err(crate::Error::NoAudio);
+        }
+        let mut run = Run::new(self, opts)?;
+        match &opts.vad {
+            Some(vad) => {
+                let mut segmenter = Segmenter::new(vad.clone());
+                for window in segmenter
+                    .push(samples)
+                    .into_iter()
+                    .chain(segmenter.finish())
+                {
+                    run.window(&window)?;
+                }
+            }
+            None => run.window(&whole(samples.to_vec(), 0))?,
+        }
+        Ok(run.finish(duration_ms(samples.len() as u64)).0)
+    }
+
+    /// Transcribes a file as it is decoded, window by window: memory stays
+    /// bounded however long the recording. `progress` receives the recording
+    /// time (ms) decoded so far.
+    pub fn transcribe_reader(
+        &self,
+        reader: &mut AudioReader,
+        opts: &TranscribeOptions,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(Transcript, TranscribeStats)> {
+        let mut run = Run::new(self, opts)?;
+        let mut total: u64 = 0;
+        let mut chunk = Vec::with_capacity(1 << 16);
+        match &opts.vad {
+            Some(vad) => {
+                let mut segmenter = Segmenter::new(vad.clone());
+                loop {
+                    chunk.clear();
+                    let more = reader.read_into(&mut chunk)?;
+                    total += chunk.len() as u64;
+                    for window in segmenter.push(&chunk) {
+                        run.window(&window)?;
+                        progress(window.end_ms());
+                    }
+                    if !more {
+                        break;
+                    }
+                }
+                for window in segmenter.finish() {
+                    run.window(&window)?;
+                }
+            }
+            None => {
+                // Without VAD, whisper.cpp takes the audio in one piece.
+                let mut all = Vec::new();
+                while reader.read_into(&mut all)? {}
+                total = all.len() as u64;
+                if !all.is_empty() {
+                    run.window(&whole(all, 0))?;
+                }
+            }
+        }
+        if total == 0 {
+            return Err(crate::Error::NoAudio);
+        }
+        progress(duration_ms(total));
+        Ok(run.finish(duration_ms(total)))
+    }
+}
+
+fn duration_ms(samples: u64) -> u64 {
+    samples * 1000 / u64::from(SAMPLE_RATE)
+}
+
+/// A window holding all of `samples`, starting at recording sample `start`.
+fn whole(samples: Vec<f32>, start: u64) -> Window {
+    let len = samples.len();
+    Window {
+        samples,
+        pieces: vec![tocky_audio::vad::Piece {
+            window_start: 0,
+            source_start: start,
+            len,
+        }],
+    }
+}
+
+impl<'a> Run<'a> {
+    fn new(engine: &'a Engine, opts: &'a TranscribeOptions) -> Result<Self> {
+        engine.validate(&opts.decode)?;
+        Ok(Self {
+            engine,
+            opts,
+            state: engine.new_state()?,
+            segments: Vec::new(),
+            language: None,
+            stats: TranscribeStats::default(),
+        })
+    }
+
+    fn window(&mut self, window: &Window) -> Result<()> {
+        if window.samples.is_empty() {
+            return Ok(());
+        }
+        self.stats.windows += 1;
+        self.stats.speech_ms += window.speech_ms();
+        let guards = &self.opts.guards;
+        let temperatures = if guards.temperatures.is_empty() {
+            vec![0.0]
+        } else {
+            guards.temperatures.clone()
+        };
+        let mut chosen = None;
+        for (attempt, &t) in temperatures.iter().enumerate() {
+            let (decoded, language) = self.engine.decode_window(
+                &mut self.state,
+                &window.samples,
+                &self.opts.decode,
+                t,
+            )?;
+            let text: String = decoded
+                .iter()
+                .map(|s| s.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let failed =
+                compression_ratio(&text) > guards.compression_ratio_threshold || has_loop(&text);
+            if attempt > 0 {
+                self.stats.fallbacks += 1;
+            }
+            self.language.get_or_insert(language);
+            let last = attempt + 1 == temperatures.len();
+            if !failed || last {
+                if failed {
+                    tracing::debug!(
+                        "window at {} ms still loops at temperature {t}",
+                        window.start_ms()
+                    );
+                }
+                chosen = Some((decoded, failed));
+                break;
+            }
+            tracing::debug!(
+                "window at {} ms failed at temperature {t}; retrying",
+                window.start_ms()
+            );
+        }
+        let Some((decoded, still_failing)) = chosen else {
+            return Ok(());
+        };
+        for mut seg in decoded {
+            let silent = seg.no_speech_prob > guards.no_speech_threshold
+                && seg.avg_logprob < guards.logprob_threshold;
+            if silent || (guards.filter_hallucinations && is_hallucination(&seg.text)) {
+                tracing::debug!("dropped segment {:?}", seg.text);
+                self.stats.dropped_segments += 1;
+                continue;
+            }
+            if still_failing && cut_loop(&mut seg) {
+                self.stats.loops_cut += 1;
+            }
+            self.segments.extend(to_source(seg, window));
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, duration_ms: u64) -> (Transcript, TranscribeStats) {
+        self.segments.sort_by_key(|s| (s.start_ms, s.end_ms));
+        let transcript = Transcript {
+            language: self
+                .language
+                .unwrap_or_else(|| self.opts.decode.language.clone()),
+            duration_ms,
+            segments: self.segments,
+        };
+        (transcript, self.stats)
+    }
+}
+
+/// Removes the repeats of a loop from a segment's words and text.
+fn cut_loop(seg: &mut DecodedSegment) -> bool {
+    let words = group_words(&seg.tokens);
+    let folded: Vec<String> = words
+        .iter()
+        .map(|w| folded_words(&w.text).concat())
+        .collect();
+    let Some(found) = find_loop(&folded) else {
+        return false;
+    };
+    let keep_until = found.start + found.n;
+    let drop_until = found.start + found.n * found.count;
+    let mut kept: Vec<_> = words[..keep_until].to_vec();
+    kept.extend_from_slice(&words[drop_until..]);
+    seg.text = kept
+        .iter()
+        .map(|w| w.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    // Keep only the tokens of the kept words, by time.
+    let cut_from = words[keep_until.min(words.len() - 1)].start_ms;
+    let cut_to = words.get(drop_until).map_or(u64::MAX, |w| w.start_ms);
+    seg.tokens
+        .retain(|t| t.start_ms < cut_from || t.start_ms >= cut_to);
+    true
+}
+
+/// Maps a decoded segment's window times to the recording's.
+///
+/// A window joins speech regions that may lie minutes apart, so a segment
+/// is split where its words cross from one region to the next, and each
+/// word is kept inside its own region: no word ever lands in the silence,
+/// applause or murmur that the VAD left out.
+fn to_source(seg: DecodedSegment, window: &Window) -> Vec<Segment> {
+    let window_end_ms = duration_ms(window.samples.len() as u64);
+    let words = group_words(&seg.tokens);
+    if words.is_empty() {
+        let start_ms = window.source_ms(seg.start_ms.min(window_end_ms));
+        let end_ms = window
+            .source_ms(seg.end_ms.min(window_end_ms))
+            .max(start_ms);
+        return vec![Segment {
+            start_ms,
+            end_ms,
+            text: seg.text,
+            avg_logprob: seg.avg_logprob,
+            no_speech_prob: seg.no_speech_prob,
+            ..Segment::default()
+        }];
+    }
+    let mut runs: Vec<(usize, Vec<tocky_core::Word>)> = Vec::new();
+    for mut w in words {
+        let mid = (w.start_ms + w.end_ms.max(w.start_ms)) / 2;
+        let piece = window.piece_at(mid.min(window_end_ms));
+        let (lo, hi) = window.piece_bounds_ms(piece);
+        let start = w.start_ms.clamp(lo, hi);
+        let end = w.end_ms.clamp(start, hi);
+        w.start_ms = window.source_ms(start);
+        w.end_ms = window.source_ms(end).max(w.start_ms);
+        match runs.last_mut() {
+            Some((p, run)) if *p == piece => run.push(w),
+            _ => runs.push((piece, vec![w])),
+        }
+    }
+    let single = runs.len() == 1;
+    runs.into_iter()
+        .map(|(_, words)| Segment {
+            start_ms: words.first().map_or(0, |w| w.start_ms),
+            end_ms: words.last().map_or(0, |w| w.end_ms),
+            // One run keeps whisper's own text; split runs are rebuilt from their words.
+            text: if single {
+                seg.text.clone()
+            } else {
+                words
+                    .iter()
+                    .map(|w| w.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            },
+            words,
+            channel: None,
+            avg_logprob: seg.avg_logprob,
+            no_speech_prob: seg.no_speech_prob,
+        })
+        .collect()
+}

@@ -1,0 +1,22 @@
+//! The one error type of this crate.
+
+use crate::document::{SCHEMA, SCHEMA_VERSION};
+
+/// Why a document could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    /// Not JSON, or not this shape.
+    #[error("not a tocky transcript: {0}")]
+    Invalid(#[from] serde_json::Error),
+    /// Another schema.
+    #[error("schema {0:?} is not {SCHEMA:?}")]
+    WrongSchema(String),
+    /// A version this build does not know.
+    #[error(
+        "transcript schema version {found} is not supported (this build reads {SCHEMA_VERSION})"
+    )]
+    UnsupportedVersion {
+        /// The version in the file.
+        found: u32,
+    },
+}
