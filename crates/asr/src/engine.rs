@@ -188,6 +188,7 @@ impl Engine {
             .full(params, samples)
             .map_err(|e| Error::Decode(e.to_string()))?;
 
+        let no_speech_prob = self.no_speech_prob(state, opts.threads)?;
         let eot = self.context.token_eot();
         let mut segments = Vec::new();
         for segment in state.as_iter() {
@@ -221,7 +222,7 @@ impl Engine {
                 end_ms: centis_to_ms(segment.end_timestamp()),
                 text,
                 avg_logprob: logprob_sum / tokens.len().max(1) as f32,
-                no_speech_prob: segment.no_speech_probability(),
+                no_speech_prob,
                 tokens,
             });
         }
@@ -233,6 +234,26 @@ impl Engine {
             opts.language.clone()
         };
         Ok((segments, language))
+    }
+}
+
+impl Engine {
+    /// The probability of Whisper's no-speech token at the start of the
+    /// transcript, given the window just encoded: OpenAI's definition.
+    /// (whisper.cpp's own figure is read after the task tokens, where the
+    /// token is almost never likely, so it reads ~0 even on pure noise.)
+    fn no_speech_prob(&self, state: &mut WhisperState, threads: usize) -> Result<f32> {
+        let sot = self.context.token_sot();
+        state
+            .decode(&[sot], 0, threads.max(1))
+            .map_err(|e| Error::Decode(e.to_string()))?;
+        let logits = state
+            .get_logits()
+            .map_err(|e| Error::Decode(e.to_string()))?;
+        let nosp = usize::try_from(self.context.token_nosp()).unwrap_or(usize::MAX);
+        let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let total: f32 = logits.iter().map(|l| (l - max).exp()).sum();
+        Ok(logits.get(nosp).map_or(0.0, |l| (l - max).exp() / total))
     }
 }
 

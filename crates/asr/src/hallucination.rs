@@ -30,6 +30,7 @@ pub const PHRASES: &[&str] = &[
     "thanks for watching",
     "please subscribe",
     "subtitles by the amara org community",
+    "subscribe",
 ];
 
 /// Whether `text` is mostly a known hallucination: a listed phrase covers
@@ -57,6 +58,20 @@ pub fn is_hallucination(text: &str) -> bool {
     covered.iter().filter(|c| **c).count() * 2 >= words.len()
 }
 
+/// Whether `text` is a sound annotation rather than speech: `*Subscribe*`,
+/// `[Music]`, `(vỗ tay)`, `♪ ♪`. Whisper learned these from subtitles.
+pub fn is_sound_annotation(text: &str) -> bool {
+    let t = text.trim().trim_end_matches(['.', '!', '?', ',']).trim();
+    if t.is_empty() {
+        return false;
+    }
+    let wrapped = [('*', '*'), ('[', ']'), ('(', ')')]
+        .iter()
+        .any(|(open, close)| t.starts_with(*open) && t.ends_with(*close) && t.len() >= 2);
+    let only_symbols = t.chars().all(|c| !c.is_alphanumeric());
+    wrapped || only_symbols
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,6 +83,16 @@ mod tests {
         ));
         assert!(is_hallucination("cam on cac ban da theo doi!"));
         assert!(is_hallucination("Thank you for watching."));
+    }
+
+    #[test]
+    fn sound_annotations_are_recognised() {
+        assert!(is_sound_annotation("*Subscribe*"));
+        assert!(is_sound_annotation("[Music]"));
+        assert!(is_sound_annotation("(vỗ tay)."));
+        assert!(is_sound_annotation("♪ ♪"));
+        assert!(!is_sound_annotation("Điều 5 (sửa đổi) được thông qua."));
+        assert!(!is_sound_annotation(""));
     }
 
     #[test]

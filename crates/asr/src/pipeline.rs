@@ -19,7 +19,7 @@ use tocky_core::{Segment, Transcript};
 use crate::engine::{DecodeOptions, DecodedSegment, DecoderState, Engine};
 use crate::error::Result;
 use crate::guard::{compression_ratio, find_loop, has_loop};
-use crate::hallucination::is_hallucination;
+use crate::hallucination::{is_hallucination, is_sound_annotation};
 use crate::words::group_words;
 
 /// Thresholds that decide when a decode has failed or a segment is not speech.
@@ -33,7 +33,13 @@ pub struct Guards {
     pub no_speech_threshold: f32,
     /// … and its mean token log-probability is below this.
     pub logprob_threshold: f32,
-    /// Drop segments that are known hallucinations ([`crate::hallucination`]).
+    /// A window the model thinks is probably not speech (no-speech
+    /// probability over the threshold) whose whole text is this many
+    /// syllables or fewer is dropped even when confident: on noise Whisper
+    /// says short things with conviction ("Đi nào?").
+    pub max_syllables_when_unsure: usize,
+    /// Drop segments that are known hallucinations or sound annotations
+    /// ([`crate::hallucination`]).
     pub filter_hallucinations: bool,
 }
 
@@ -44,6 +50,7 @@ impl Default for Guards {
             compression_ratio_threshold: 2.4,
             no_speech_threshold: 0.6,
             logprob_threshold: -1.0,
+            max_syllables_when_unsure: 3,
             filter_hallucinations: true,
         }
     }
@@ -248,10 +255,15 @@ impl<'a> Run<'a> {
         let Some((decoded, still_failing)) = chosen else {
             return Ok(());
         };
+        let syllables: usize = decoded.iter().map(|s| folded_words(&s.text).len()).sum();
         for mut seg in decoded {
-            let silent = seg.no_speech_prob > guards.no_speech_threshold
-                && seg.avg_logprob < guards.logprob_threshold;
-            if silent || (guards.filter_hallucinations && is_hallucination(&seg.text)) {
+            let unsure = seg.no_speech_prob > guards.no_speech_threshold;
+            let silent = unsure
+                && (seg.avg_logprob < guards.logprob_threshold
+                    || syllables <= guards.max_syllables_when_unsure);
+            let invented = guards.filter_hallucinations
+                && (is_hallucination(&seg.text) || is_sound_annotation(&seg.text));
+            if silent || invented {
                 tracing::debug!("dropped segment {:?}", seg.text);
                 self.stats.dropped_segments += 1;
                 continue;
