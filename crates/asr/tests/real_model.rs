@@ -43,11 +43,14 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn options(language: &str) -> DecodeOptions {
-    DecodeOptions {
-        language: language.into(),
-        threads: 2,
-        ..DecodeOptions::default()
+fn options(language: &str) -> TranscribeOptions {
+    TranscribeOptions {
+        decode: DecodeOptions {
+            language: language.into(),
+            threads: 2,
+            ..DecodeOptions::default()
+        },
+        ..TranscribeOptions::recommended()
     }
 }
 
@@ -126,10 +129,8 @@ fn bad_inputs_and_options_are_errors_not_panics() {
     assert!(engine().transcribe(&[], &options("vi")).is_err());
     let silence = vec![0.0f32; 16_000];
     assert!(engine().transcribe(&silence, &options("xx")).is_err());
-    let bad_beam = DecodeOptions {
-        beam_size: 0,
-        ..options("vi")
-    };
+    let mut bad_beam = options("vi");
+    bad_beam.decode.beam_size = 0;
     assert!(engine().transcribe(&silence, &bad_beam).is_err());
 
     let dir = tempfile::tempdir().unwrap();
@@ -137,4 +138,191 @@ fn bad_inputs_and_options_are_errors_not_panics() {
     std::fs::write(&not_a_model, b"definitely not a ggml file").unwrap();
     assert!(Engine::load(&not_a_model, &EngineOptions::default()).is_err());
     assert!(Engine::load(&dir.path().join("missing.bin"), &EngineOptions::default()).is_err());
+}
+
+/// Speaks `text` with espeak-ng and trims its silence with sox, so that the
+/// speech starts and ends exactly at the file's edges.
+fn spoken(dir: &Path, name: &str, text: &str, voice: &str) -> Vec<f32> {
+    let raw = dir.join(format!("{name}.raw.wav"));
+    let trimmed = dir.join(format!("{name}.wav"));
+    let ok = Command::new("espeak-ng")
+        .args(["-v", voice, "-w"])
+        .arg(&raw)
+        .arg(text)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let ok = Command::new("sox")
+        .arg(&raw)
+        .args(["-r", "16000"])
+        .arg(&trimmed)
+        .args([
+            "silence", "1", "0.01", "0.5%", "reverse", "silence", "1", "0.01", "0.5%", "reverse",
+        ])
+        .status()
+        .expect("sox is installed (scripts/setup installs it)");
+    assert!(ok.success());
+    decode_file(&trimmed, &AudioOptions::default())
+        .unwrap()
+        .samples
+}
+
+fn quiet(seconds: f32) -> Vec<f32> {
+    vec![0.0; (seconds * 16_000.0) as usize]
+}
+
+#[test]
+fn word_times_match_known_positions() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut audio = quiet(1.5);
+    let mut expected = Vec::new();
+    for word in ["parliament", "budget", "education", "hospital"] {
+        let speech = spoken(dir.path(), word, word, "en-us");
+        let start = audio.len() as u64 * 1000 / 16_000;
+        audio.extend_from_slice(&speech);
+        let end = audio.len() as u64 * 1000 / 16_000;
+        expected.push((word, start, end));
+        audio.extend(quiet(1.2));
+    }
+    let t = engine().transcribe(&audio, &options("en")).unwrap();
+    let words: Vec<_> = t.segments.iter().flat_map(|s| &s.words).collect();
+    for (word, start, end) in expected {
+        let found = words
+            .iter()
+            .find(|w| {
+                scoring_words(&w.text)
+                    .first()
+                    .is_some_and(|x| x.starts_with(&word[..5]))
+            })
+            .unwrap_or_else(|| panic!("{word} not found in {words:?}"));
+        assert!(
+            found.start_ms.abs_diff(start) <= 200,
+            "{word}: starts at {} ms, spoken at {start} ms",
+            found.start_ms
+        );
+        assert!(
+            found.end_ms.abs_diff(end) <= 500,
+            "{word}: ends at {} ms, spoken until {end} ms",
+            found.end_ms
+        );
+    }
+}
+
+#[test]
+fn silence_tones_and_noise_give_no_words() {
+    // Brown noise made by integrating a fixed pseudo-random sequence: the
+    // kind of rumble that the VAD passes and Whisper likes to caption.
+    let mut x = 2_463_534_242u32;
+    let mut level = 0.0f32;
+    let brown: Vec<f32> = (0..16_000 * 8)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            level = (level + (x as f32 / u32::MAX as f32 - 0.5) * 0.04).clamp(-0.5, 0.5);
+            level
+        })
+        .collect();
+    let tone: Vec<f32> = (0..16_000 * 8)
+        .map(|i| (i as f32 * 440.0 * std::f32::consts::TAU / 16_000.0).sin() * 0.3)
+        .collect();
+    for (name, audio) in [
+        ("silence", quiet(10.0)),
+        ("brown noise", brown),
+        ("a 440 Hz tone", tone),
+    ] {
+        for vad in [true, false] {
+            let mut opts = options("vi");
+            if !vad {
+                opts.vad = None;
+            }
+            let t = engine().transcribe(&audio, &opts).unwrap();
+            assert!(
+                t.segments.is_empty(),
+                "{name} (vad {vad}) gave {:?}",
+                t.text()
+            );
+        }
+    }
+}
+
+#[test]
+fn pauses_between_speeches_stay_empty_and_times_stay_absolute() {
+    let a = decode_file(
+        &fixture("vivos_VIVOSSPK01_R003.wav"),
+        &AudioOptions::default(),
+    )
+    .unwrap()
+    .samples;
+    let b = decode_file(
+        &fixture("vivos_VIVOSSPK01_R048.wav"),
+        &AudioOptions::default(),
+    )
+    .unwrap()
+    .samples;
+    let b_start_ms = (2.0 + a.len() as f32 / 16_000.0 + 20.0) * 1000.0;
+    let audio = [quiet(2.0), a, quiet(20.0), b, quiet(3.0)].concat();
+    let t = engine().transcribe(&audio, &options("vi")).unwrap();
+    let silence = (b_start_ms as u64 - 19_500)..(b_start_ms as u64 - 500);
+    for w in t.segments.iter().flat_map(|s| &s.words) {
+        assert!(
+            !silence.contains(&w.start_ms) && !silence.contains(&w.end_ms),
+            "{w:?} lies in the pause"
+        );
+    }
+    let text = t.text().to_lowercase();
+    assert!(text.contains("công nghiệp phát triển"), "{text}");
+    assert!(text.contains("khả năng"), "{text}");
+    let second = t
+        .segments
+        .iter()
+        .find(|s| s.text.to_lowercase().contains("khả năng"))
+        .unwrap();
+    assert!(
+        second.start_ms >= b_start_ms as u64 - 500,
+        "{second:?} should start after {b_start_ms} ms"
+    );
+}
+
+#[test]
+fn a_prompt_does_not_make_loops_and_keeps_accuracy() {
+    let clips = [
+        "vivos_VIVOSSPK01_R003.wav",
+        "vivos_VIVOSDEV01_R003.wav",
+        "vivos_VIVOSSPK01_R048.wav",
+    ];
+    let prompt =
+        "Quốc hội, đại biểu Quốc hội, Luật Đất đai, công nghiệp, kiến nghị, Quốc hội Quốc hội";
+    let (mut plain, mut primed) = (
+        tocky_core::wer::ErrorCounts::default(),
+        tocky_core::wer::ErrorCounts::default(),
+    );
+    for name in clips {
+        let audio = decode_file(&fixture(name), &AudioOptions::default())
+            .unwrap()
+            .samples;
+        let reference = std::fs::read_to_string(fixture(&name.replace(".wav", ".txt"))).unwrap();
+        plain += score(
+            &reference,
+            &engine().transcribe(&audio, &options("vi")).unwrap().text(),
+        );
+        let mut opts = options("vi");
+        opts.decode.prompt = Some(prompt.into());
+        let text = engine().transcribe(&audio, &opts).unwrap().text();
+        assert!(
+            !tocky_asr::guard::has_loop(&text),
+            "the prompt made {name} loop: {text}"
+        );
+        assert!(
+            !text.contains("Luật Đất đai"),
+            "the prompt leaked into {name}: {text}"
+        );
+        primed += score(&reference, &text);
+    }
+    assert!(
+        primed.wer() <= plain.wer() + 0.10,
+        "prompted WER {:.3} vs {:.3}",
+        primed.wer(),
+        plain.wer()
+    );
 }
