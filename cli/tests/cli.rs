@@ -125,14 +125,13 @@ fn bad_files_get_one_clear_line_and_a_failing_exit_code() {
     let err = stderr(&o);
     let error_lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
     assert_eq!(error_lines.len(), 3, "{err}");
-    assert!(
-        error_lines[0].contains("garbage.wav") && error_lines[0].contains("unsupported or corrupt"),
-        "{err}"
-    );
-    assert!(error_lines[1].contains("/nonexistent/clip.wav"), "{err}");
-    assert!(error_lines[2].contains("empty"), "{err}");
+    let line_for = |name: &str| error_lines.iter().find(|l| l.contains(name)).copied().unwrap_or_else(|| panic!("no error line for {name}: {err}"));
+    assert!(line_for("garbage.wav").contains("unsupported or corrupt"), "{err}");
+    assert!(line_for("/nonexistent/clip.wav").contains("no such file"), "{err}");
+    assert!(line_for("empty.mp3").contains("empty"), "{err}");
     // The good file after the bad ones is still transcribed.
     assert!(stdout(&o).contains("R034"), "{}", stdout(&o));
+    assert!(err.contains("1 transcribed"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
 
@@ -182,4 +181,109 @@ fn transcribe_renders_subtitles() {
         "{}",
         stdout(&o)
     );
+}
+
+fn copy_fixture(name: &str, to: &Path) {
+    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+    std::fs::copy(fixture(name), to).unwrap();
+}
+
+fn summary(o: &Output) -> String {
+    stderr(o).lines().last().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn batch_writes_every_format_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    let out = dir.path().join("out");
+    copy_fixture("vivos_VIVOSDEV01_R034.wav", &input.join("a.wav"));
+    copy_fixture("vivos_VIVOSDEV01_R055.wav", &input.join("day2/b.WAV"));
+    std::fs::write(input.join("notes.txt"), "not audio").unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["transcribe", "--beam-size", "1", "-f", "json,srt,vtt,txt", "-o", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        args.push(input.to_str().unwrap());
+        tocky(&args)
+    };
+
+    let o = run(&[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(summary(&o).starts_with("2 transcribed, 0 up to date, 0 failed"), "{}", stderr(&o));
+    for ext in ["json", "srt", "vtt", "txt"] {
+        assert!(out.join(format!("a.{ext}")).is_file(), "a.{ext}");
+        assert!(out.join(format!("day2/b.{ext}")).is_file(), "day2/b.{ext} (the folder is mirrored)");
+    }
+    assert!(!out.join("notes.json").exists());
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("a.json")).unwrap()).unwrap();
+    assert_eq!(doc["schema"], "tocky.transcript");
+    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["source"]["file"], "a.wav");
+    assert_eq!(doc["source"]["sha256"].as_str().unwrap().len(), 64);
+    assert!(doc["segments"][0]["words"][0]["probability"].is_number());
+    assert!(std::fs::read_to_string(out.join("a.vtt")).unwrap().starts_with("WEBVTT"));
+    let leftovers: Vec<_> = walk(&out).into_iter().filter(|p| p.to_string_lossy().ends_with(".partial")).collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // A rerun skips both; a changed input is redone; --force redoes all.
+    let o = run(&[]);
+    assert!(summary(&o).starts_with("0 transcribed, 2 up to date"), "{}", stderr(&o));
+    copy_fixture("vivos_VIVOSSPK01_R003.wav", &input.join("a.wav"));
+    let o = run(&[]);
+    assert!(summary(&o).starts_with("1 transcribed, 1 up to date"), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(out.join("a.txt")).unwrap().contains("phát triển"));
+    let o = run(&["--force", "--jobs", "2"]);
+    assert!(summary(&o).starts_with("2 transcribed, 0 up to date"), "{}", stderr(&o));
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn each_channel_of_a_hall_recording_is_its_own_speaker() {
+    let dir = tempfile::tempdir().unwrap();
+    let stereo = dir.path().join("hall.wav");
+    let ok = Command::new("sox")
+        .arg("-M")
+        .arg(fixture("vivos_VIVOSSPK01_R003.wav"))
+        .arg(fixture("vivos_VIVOSSPK01_R048.wav"))
+        .arg(&stereo)
+        .status()
+        .expect("sox runs");
+    assert!(ok.success());
+    let o = tocky(&["transcribe", "--channel", "all", "-f", "json", stereo.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["source"]["channels"], 2);
+    assert_eq!(doc["source"]["transcribed_channels"], serde_json::json!([0, 1]));
+    let text_of = |channel: u64| {
+        doc["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["channel"] == channel)
+            .map(|s| s["text"].as_str().unwrap().to_lowercase())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert!(text_of(0).contains("công nghiệp"), "channel 0: {}", text_of(0));
+    assert!(text_of(1).contains("khả năng"), "channel 1: {}", text_of(1));
+    assert!(!text_of(0).contains("khả năng"));
+
+    let o = tocky(&["transcribe", "--channel", "1", "--beam-size", "1", stereo.to_str().unwrap()]);
+    assert!(o.status.success());
+    assert!(stdout(&o).to_lowercase().contains("khả năng"), "{}", stdout(&o));
+    let o = tocky(&["transcribe", "--channel", "5", stereo.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("channel 5 does not exist"), "{}", stderr(&o));
 }
