@@ -35,6 +35,8 @@ struct Cli {
 enum Command {
     /// Transcribe audio files and print timestamped segments.
     Transcribe(commands::transcribe::TranscribeArgs),
+    /// Score transcripts against reference texts (WER and CER).
+    Eval(commands::eval::EvalArgs),
     /// Fetch, convert and inspect Whisper models.
     #[command(subcommand)]
     Model(commands::model::ModelCommand),
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         .unwrap_or_else(tocky_models::default_cache_dir);
     let result = match cli.command {
         Command::Transcribe(args) => commands::transcribe::run(args, &cache_dir),
+        Command::Eval(args) => commands::eval::run(args, &cache_dir),
         Command::Model(cmd) => commands::model::run(cmd, &cache_dir),
     };
     match result {

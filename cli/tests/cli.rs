@@ -125,9 +125,21 @@ fn bad_files_get_one_clear_line_and_a_failing_exit_code() {
     let err = stderr(&o);
     let error_lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
     assert_eq!(error_lines.len(), 3, "{err}");
-    let line_for = |name: &str| error_lines.iter().find(|l| l.contains(name)).copied().unwrap_or_else(|| panic!("no error line for {name}: {err}"));
-    assert!(line_for("garbage.wav").contains("unsupported or corrupt"), "{err}");
-    assert!(line_for("/nonexistent/clip.wav").contains("no such file"), "{err}");
+    let line_for = |name: &str| {
+        error_lines
+            .iter()
+            .find(|l| l.contains(name))
+            .copied()
+            .unwrap_or_else(|| panic!("no error line for {name}: {err}"))
+    };
+    assert!(
+        line_for("garbage.wav").contains("unsupported or corrupt"),
+        "{err}"
+    );
+    assert!(
+        line_for("/nonexistent/clip.wav").contains("no such file"),
+        "{err}"
+    );
     assert!(line_for("empty.mp3").contains("empty"), "{err}");
     // The good file after the bad ones is still transcribed.
     assert!(stdout(&o).contains("R034"), "{}", stdout(&o));
@@ -201,7 +213,15 @@ fn batch_writes_every_format_and_resumes() {
     copy_fixture("vivos_VIVOSDEV01_R055.wav", &input.join("day2/b.WAV"));
     std::fs::write(input.join("notes.txt"), "not audio").unwrap();
     let run = |extra: &[&str]| {
-        let mut args = vec!["transcribe", "--beam-size", "1", "-f", "json,srt,vtt,txt", "-o", out.to_str().unwrap()];
+        let mut args = vec![
+            "transcribe",
+            "--beam-size",
+            "1",
+            "-f",
+            "json,srt,vtt,txt",
+            "-o",
+            out.to_str().unwrap(),
+        ];
         args.extend_from_slice(extra);
         args.push(input.to_str().unwrap());
         tocky(&args)
@@ -209,31 +229,62 @@ fn batch_writes_every_format_and_resumes() {
 
     let o = run(&[]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(summary(&o).starts_with("2 transcribed, 0 up to date, 0 failed"), "{}", stderr(&o));
+    assert!(
+        summary(&o).starts_with("2 transcribed, 0 up to date, 0 failed"),
+        "{}",
+        stderr(&o)
+    );
     for ext in ["json", "srt", "vtt", "txt"] {
         assert!(out.join(format!("a.{ext}")).is_file(), "a.{ext}");
-        assert!(out.join(format!("day2/b.{ext}")).is_file(), "day2/b.{ext} (the folder is mirrored)");
+        assert!(
+            out.join(format!("day2/b.{ext}")).is_file(),
+            "day2/b.{ext} (the folder is mirrored)"
+        );
     }
     assert!(!out.join("notes.json").exists());
-    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("a.json")).unwrap()).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("a.json")).unwrap()).unwrap();
     assert_eq!(doc["schema"], "tocky.transcript");
     assert_eq!(doc["schema_version"], 1);
     assert_eq!(doc["source"]["file"], "a.wav");
     assert_eq!(doc["source"]["sha256"].as_str().unwrap().len(), 64);
     assert!(doc["segments"][0]["words"][0]["probability"].is_number());
-    assert!(std::fs::read_to_string(out.join("a.vtt")).unwrap().starts_with("WEBVTT"));
-    let leftovers: Vec<_> = walk(&out).into_iter().filter(|p| p.to_string_lossy().ends_with(".partial")).collect();
+    assert!(
+        std::fs::read_to_string(out.join("a.vtt"))
+            .unwrap()
+            .starts_with("WEBVTT")
+    );
+    let leftovers: Vec<_> = walk(&out)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".partial"))
+        .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 
     // A rerun skips both; a changed input is redone; --force redoes all.
     let o = run(&[]);
-    assert!(summary(&o).starts_with("0 transcribed, 2 up to date"), "{}", stderr(&o));
+    assert!(
+        summary(&o).starts_with("0 transcribed, 2 up to date"),
+        "{}",
+        stderr(&o)
+    );
     copy_fixture("vivos_VIVOSSPK01_R003.wav", &input.join("a.wav"));
     let o = run(&[]);
-    assert!(summary(&o).starts_with("1 transcribed, 1 up to date"), "{}", stderr(&o));
-    assert!(std::fs::read_to_string(out.join("a.txt")).unwrap().contains("phát triển"));
+    assert!(
+        summary(&o).starts_with("1 transcribed, 1 up to date"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        std::fs::read_to_string(out.join("a.txt"))
+            .unwrap()
+            .contains("phát triển")
+    );
     let o = run(&["--force", "--jobs", "2"]);
-    assert!(summary(&o).starts_with("2 transcribed, 0 up to date"), "{}", stderr(&o));
+    assert!(
+        summary(&o).starts_with("2 transcribed, 0 up to date"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
@@ -261,11 +312,21 @@ fn each_channel_of_a_hall_recording_is_its_own_speaker() {
         .status()
         .expect("sox runs");
     assert!(ok.success());
-    let o = tocky(&["transcribe", "--channel", "all", "-f", "json", stereo.to_str().unwrap()]);
+    let o = tocky(&[
+        "transcribe",
+        "--channel",
+        "all",
+        "-f",
+        "json",
+        stereo.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(doc["source"]["channels"], 2);
-    assert_eq!(doc["source"]["transcribed_channels"], serde_json::json!([0, 1]));
+    assert_eq!(
+        doc["source"]["transcribed_channels"],
+        serde_json::json!([0, 1])
+    );
     let text_of = |channel: u64| {
         doc["segments"]
             .as_array()
@@ -276,14 +337,113 @@ fn each_channel_of_a_hall_recording_is_its_own_speaker() {
             .collect::<Vec<_>>()
             .join(" ")
     };
-    assert!(text_of(0).contains("công nghiệp"), "channel 0: {}", text_of(0));
+    assert!(
+        text_of(0).contains("công nghiệp"),
+        "channel 0: {}",
+        text_of(0)
+    );
     assert!(text_of(1).contains("khả năng"), "channel 1: {}", text_of(1));
     assert!(!text_of(0).contains("khả năng"));
 
-    let o = tocky(&["transcribe", "--channel", "1", "--beam-size", "1", stereo.to_str().unwrap()]);
+    let o = tocky(&[
+        "transcribe",
+        "--channel",
+        "1",
+        "--beam-size",
+        "1",
+        stereo.to_str().unwrap(),
+    ]);
     assert!(o.status.success());
-    assert!(stdout(&o).to_lowercase().contains("khả năng"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).to_lowercase().contains("khả năng"),
+        "{}",
+        stdout(&o)
+    );
     let o = tocky(&["transcribe", "--channel", "5", stereo.to_str().unwrap()]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("channel 5 does not exist"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("channel 5 does not exist"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn eval_agrees_with_the_shared_scorer() {
+    // Pairs and figures from `wer.py` of the shared evaluation set: tone-mark
+    // styles, punctuation, case, NFD input, digits, and a missing hypothesis.
+    let dir = tempfile::tempdir().unwrap();
+    let (refs, hyps) = (dir.path().join("r"), dir.path().join("h"));
+    std::fs::create_dir_all(&refs).unwrap();
+    std::fs::create_dir_all(&hyps).unwrap();
+    let nfd: String = "đại biểu mười chín người quốc hội"
+        .chars()
+        .flat_map(|c| {
+            // A hand-rolled NFD of the few letters used here.
+            match c {
+                'đ' => vec!['đ'],
+                'ạ' => vec!['a', '\u{323}'],
+                'ể' => vec!['e', '\u{302}', '\u{309}'],
+                'ờ' => vec!['o', '\u{31b}', '\u{300}'],
+                'ư' => vec!['u', '\u{31b}'],
+                'í' => vec!['i', '\u{301}'],
+                'ố' => vec!['o', '\u{302}', '\u{301}'],
+                'ộ' => vec!['o', '\u{323}', '\u{302}'],
+                other => vec![other],
+            }
+        })
+        .collect();
+    for (name, reference, hypothesis) in [
+        (
+            "a",
+            "Hoà bình và thuỷ lợi, Quốc hội.",
+            Some("hòa bình và thủy lợi quốc hội"),
+        ),
+        (
+            "b",
+            "cũng lên tiếng ủng hộ các kiến nghị này",
+            Some("Cùng lên tiếng ủng hộ các ký ngày này."),
+        ),
+        ("c", "Đại biểu: 19 người, QUỐC HỘI!", Some(nfd.as_str())),
+        ("d", "trong số các quốc gia công nghiệp phát triển", None),
+    ] {
+        std::fs::write(refs.join(format!("{name}.txt")), reference).unwrap();
+        if let Some(h) = hypothesis {
+            std::fs::write(hyps.join(format!("{name}.txt")), h).unwrap();
+        }
+    }
+    let o = tocky(&[
+        "eval",
+        "--refs",
+        refs.to_str().unwrap(),
+        "--hyps",
+        hyps.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "a\t0.000\t(0/7)\nb\t0.333\t(3/9)\nc\t0.333\t(2/6)\nd\t1.000\t(9/9)\noverall WER=0.4516 (14/31) CER=0.4307\n"
+    );
+}
+
+#[test]
+fn eval_transcribes_clips_beside_their_references() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["vivos_VIVOSSPK01_R003", "vivos_VIVOSSPK01_R048"] {
+        copy_fixture(
+            &format!("{name}.wav"),
+            &dir.path().join(format!("{name}.wav")),
+        );
+        copy_fixture(
+            &format!("{name}.txt"),
+            &dir.path().join(format!("{name}.txt")),
+        );
+    }
+    let o = tocky(&["eval", "--json", "--refs", dir.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["clips"].as_array().unwrap().len(), 2);
+    assert_eq!(v["words"], 21); // 10 + 11 syllables
+    let wer = v["wer"].as_f64().unwrap();
+    assert!(wer < 0.5, "WER {wer} on two clean clips: {v}");
 }

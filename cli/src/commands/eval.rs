@@ -1,0 +1,151 @@
+//! `tocky eval`: word and character error rates against reference texts.
+//!
+//! The normalisation is the shared evaluation set's (`wer.py`): NFC, lower
+//! case, canonical tone-mark placement (hoà = hòa), punctuation removed, a
+//! word is a syllable. Digits are left alone.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use tocky_asr::{DecodeOptions, Engine, EngineOptions, TranscribeOptions};
+use tocky_audio::{AudioReader, DecodeOptions as AudioOptions};
+use tocky_core::document::TranscriptDocument;
+use tocky_core::wer::{ErrorCounts, score};
+
+#[derive(Debug, Args)]
+pub(crate) struct EvalArgs {
+    /// A directory of references: NAME.txt, beside NAME.wav (or another audio format).
+    #[arg(long, value_name = "DIR")]
+    refs: PathBuf,
+    /// Score existing hypotheses (NAME.txt or NAME.json) instead of transcribing.
+    #[arg(long, value_name = "DIR")]
+    hyps: Option<PathBuf>,
+    /// A model name or ggml path, when transcribing.
+    #[arg(short, long, env = "TOCKY_MODEL", default_value = tocky_models::DEFAULT_MODEL)]
+    model: String,
+    /// The spoken language.
+    #[arg(short, long, default_value = "vi")]
+    language: String,
+    /// Beam width.
+    #[arg(long, default_value_t = 5)]
+    beam_size: usize,
+    /// CPU threads.
+    #[arg(short = 't', long)]
+    threads: Option<usize>,
+    /// Print the scores as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+const AUDIO_EXTENSIONS: &[&str] = &["wav", "flac", "mp3", "ogg", "m4a", "mp4", "mkv", "webm"];
+
+pub(crate) fn run(args: EvalArgs, cache_dir: &Path) -> Result<ExitCode> {
+    let mut refs: Vec<PathBuf> = std::fs::read_dir(&args.refs)
+        .with_context(|| format!("reading {}", args.refs.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    refs.sort();
+    if refs.is_empty() {
+        bail!("{} holds no reference .txt files", args.refs.display());
+    }
+
+    let engine = match &args.hyps {
+        Some(_) => None,
+        None => {
+            let path = tocky_models::resolve_model(&args.model, cache_dir)?;
+            Some(
+                Engine::load(&path, &EngineOptions::default())
+                    .with_context(|| format!("loading {}", path.display()))?,
+            )
+        }
+    };
+    let mut opts = TranscribeOptions::recommended();
+    opts.decode = DecodeOptions {
+        language: args.language.clone(),
+        beam_size: args.beam_size,
+        ..DecodeOptions::default()
+    };
+    if let Some(t) = args.threads {
+        opts.decode.threads = t;
+    }
+
+    let mut total = ErrorCounts::default();
+    let mut rows = Vec::new();
+    for reference_path in &refs {
+        let name = reference_path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let reference = std::fs::read_to_string(reference_path)
+            .with_context(|| format!("reading {}", reference_path.display()))?;
+        let hypothesis = match (&args.hyps, &engine) {
+            (Some(dir), _) => read_hypothesis(dir, &name)?,
+            (None, Some(engine)) => {
+                let Some(audio) = audio_beside(reference_path) else {
+                    eprintln!("warning: no audio for {name}; skipped");
+                    continue;
+                };
+                let mut reader = AudioReader::open(&audio, &AudioOptions::default())?;
+                engine
+                    .transcribe_reader(&mut reader, &opts, &mut |_| {})?
+                    .0
+                    .text()
+            }
+            (None, None) => unreachable_engine()?,
+        };
+        let counts = score(&reference, &hypothesis);
+        total += counts;
+        rows.push((name, counts, hypothesis));
+    }
+
+    if args.json {
+        let clips: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(name, c, hyp)| {
+                serde_json::json!({"clip": name, "wer": c.wer(), "cer": c.cer(), "errors": c.word_edits, "words": c.ref_words, "hypothesis": hyp})
+            })
+            .collect();
+        let doc = serde_json::json!({"clips": clips, "wer": total.wer(), "cer": total.cer(), "word_errors": total.word_edits, "words": total.ref_words});
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else {
+        for (name, c, _) in &rows {
+            println!("{name}\t{:.3}\t({}/{})", c.wer(), c.word_edits, c.ref_words);
+        }
+        println!(
+            "overall WER={:.4} ({}/{}) CER={:.4}",
+            total.wer(),
+            total.word_edits,
+            total.ref_words,
+            total.cer()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn unreachable_engine() -> Result<String> {
+    bail!("internal error: no model loaded")
+}
+
+fn audio_beside(reference: &Path) -> Option<PathBuf> {
+    AUDIO_EXTENSIONS
+        .iter()
+        .map(|ext| reference.with_extension(ext))
+        .find(|p| p.is_file())
+}
+
+/// A hypothesis as plain text, or the text of a tocky JSON transcript; a
+/// missing one counts as empty, as in `wer.py`.
+fn read_hypothesis(dir: &Path, name: &str) -> Result<String> {
+    let json = dir.join(format!("{name}.json"));
+    if json.is_file() {
+        let text = std::fs::read_to_string(&json)?;
+        let doc = TranscriptDocument::from_json(&text)
+            .with_context(|| format!("reading {}", json.display()))?;
+        return Ok(doc.transcript.text());
+    }
+    let txt = dir.join(format!("{name}.txt"));
+    Ok(std::fs::read_to_string(&txt).unwrap_or_default())
+}
