@@ -79,6 +79,8 @@ pub struct AudioReader {
     channel: ChannelSelection,
     resampler: MonoResampler,
     buffer: Option<SampleBuffer<f32>>,
+    /// Interleaved samples decoded while opening, not yet returned.
+    first: Option<Vec<f32>>,
     mono: Vec<f32>,
     source_frames: u64,
     max_frames: Option<u64>,
@@ -147,11 +149,8 @@ impl AudioReader {
             .sample_rate
             .filter(|r| *r > 0)
             .ok_or_else(|| no_track("unknown sample rate"))?;
-        let channels = params
-            .channels
-            .map(|c| c.count())
-            .filter(|c| *c > 0)
-            .ok_or_else(|| no_track("unknown channel layout"))?;
+        // AAC in MP4 states its layout only in the stream: learnt below.
+        let channels = params.channels.map(|c| c.count()).unwrap_or(0);
         let decoder = symphonia::default::get_codecs()
             .make(params, &DecoderOptions::default())
             .map_err(|e| no_track(&format!("codec not supported: {e}")))?;
@@ -162,15 +161,6 @@ impl AudioReader {
                 |d| d.short_name.to_owned(),
             );
 
-        if let ChannelSelection::Channel(requested) = opts.channel
-            && requested >= channels
-        {
-            return Err(Error::NoSuchChannel {
-                path: path.into(),
-                channels,
-                requested,
-            });
-        }
         let info = SourceInfo {
             codec,
             sample_rate,
@@ -178,7 +168,7 @@ impl AudioReader {
             declared_frames: params.n_frames,
         };
         let track_id = track.id;
-        Ok(Self {
+        let mut reader = Self {
             path: path.into(),
             format,
             decoder,
@@ -187,12 +177,46 @@ impl AudioReader {
             info,
             channel: opts.channel,
             buffer: None,
+            first: None,
             mono: Vec::new(),
             source_frames: 0,
             max_frames: opts.max_seconds.map(|s| s * u64::from(sample_rate)),
             skipped_packets: 0,
             finished: false,
-        })
+        };
+        if reader.info.channels == 0 {
+            reader.learn_channels()?;
+        }
+        if let ChannelSelection::Channel(requested) = opts.channel
+            && requested >= reader.info.channels
+        {
+            return Err(Error::NoSuchChannel {
+                path: path.into(),
+                channels: reader.info.channels,
+                requested,
+            });
+        }
+        Ok(reader)
+    }
+
+    /// Decodes up to the first audio to learn the channel count, keeping
+    /// those samples for the first read.
+    fn learn_channels(&mut self) -> Result<()> {
+        let mut pending = Vec::new();
+        let more = self.next_buffer()?;
+        if let Some(channels) = more {
+            self.info.channels = channels;
+            if let Some(buffer) = &self.buffer {
+                pending.extend_from_slice(buffer.samples());
+            }
+            self.first = Some(pending);
+            Ok(())
+        } else {
+            Err(Error::NoAudioTrack {
+                path: self.path.clone(),
+                reason: "the stream holds no audio".into(),
+            })
+        }
     }
 
     /// What the file is.
@@ -211,6 +235,28 @@ impl AudioReader {
         if self.finished {
             return Ok(false);
         }
+        if let Some(first) = self.first.take() {
+            self.consume(&first, out)?;
+            return Ok(true);
+        }
+        match self.next_buffer()? {
+            Some(_) => {
+                let samples = self.buffer.take();
+                let result = match &samples {
+                    Some(b) => self.consume(b.samples(), out),
+                    None => Ok(()),
+                };
+                self.buffer = samples;
+                result?;
+                Ok(true)
+            }
+            None => self.finish(out),
+        }
+    }
+
+    /// Decodes packets until one yields audio, left interleaved in
+    /// `self.buffer`; returns its channel count, or `None` at the end.
+    fn next_buffer(&mut self) -> Result<Option<usize>> {
         let mut bad_in_a_row = 0;
         loop {
             let packet = match self.format.next_packet() {
@@ -218,9 +264,9 @@ impl AudioReader {
                 Err(SymphoniaError::IoError(e))
                     if e.kind() == std::io::ErrorKind::UnexpectedEof =>
                 {
-                    return self.finish(out);
+                    return Ok(None);
                 }
-                Err(SymphoniaError::ResetRequired) => return self.finish(out),
+                Err(SymphoniaError::ResetRequired) => return Ok(None),
                 Err(e) => return Err(self.corrupt(e)),
             };
             if packet.track_id() != self.track_id {
@@ -238,33 +284,7 @@ impl AudioReader {
                         slot => slot.insert(SampleBuffer::new(decoded.capacity() as u64, spec)),
                     };
                     buffer.copy_interleaved_ref(decoded);
-                    let channels = spec.channels.count().max(1);
-                    self.mono.clear();
-                    match self.channel {
-                        ChannelSelection::Downmix => self.mono.extend(
-                            buffer
-                                .samples()
-                                .chunks_exact(channels)
-                                .map(|f| f.iter().sum::<f32>() / channels as f32),
-                        ),
-                        ChannelSelection::Channel(c) => self.mono.extend(
-                            buffer
-                                .samples()
-                                .chunks_exact(channels)
-                                .map(|f| f.get(c).copied().unwrap_or(0.0)),
-                        ),
-                    }
-                    self.source_frames += frames as u64;
-                    if let Some(max) = self.max_frames
-                        && self.source_frames > max
-                    {
-                        return Err(Error::TooLong {
-                            path: self.path.clone(),
-                            limit_seconds: max / u64::from(self.info.sample_rate),
-                        });
-                    }
-                    self.resampler.push(&self.mono, out)?;
-                    return Ok(true);
+                    return Ok(Some(spec.channels.count().max(1)));
                 }
                 Err(SymphoniaError::DecodeError(_)) => {
                     // A damaged packet: skip it, as players do, but not forever.
@@ -279,11 +299,39 @@ impl AudioReader {
                 Err(SymphoniaError::IoError(e))
                     if e.kind() == std::io::ErrorKind::UnexpectedEof =>
                 {
-                    return self.finish(out);
+                    return Ok(None);
                 }
                 Err(e) => return Err(self.corrupt(e)),
             }
         }
+    }
+
+    /// Downmixes or picks a channel from interleaved samples, and resamples.
+    fn consume(&mut self, interleaved: &[f32], out: &mut Vec<f32>) -> Result<()> {
+        let channels = self.info.channels.max(1);
+        self.mono.clear();
+        match self.channel {
+            ChannelSelection::Downmix => self.mono.extend(
+                interleaved
+                    .chunks_exact(channels)
+                    .map(|f| f.iter().sum::<f32>() / channels as f32),
+            ),
+            ChannelSelection::Channel(c) => self.mono.extend(
+                interleaved
+                    .chunks_exact(channels)
+                    .map(|f| f.get(c).copied().unwrap_or(0.0)),
+            ),
+        }
+        self.source_frames += (interleaved.len() / channels) as u64;
+        if let Some(max) = self.max_frames
+            && self.source_frames > max
+        {
+            return Err(Error::TooLong {
+                path: self.path.clone(),
+                limit_seconds: max / u64::from(self.info.sample_rate),
+            });
+        }
+        self.resampler.push(&self.mono, out)
     }
 
     fn finish(&mut self, out: &mut Vec<f32>) -> Result<bool> {

@@ -80,7 +80,8 @@ impl MonoResampler {
         };
         self.expected_out = self.input_frames * u128::from(self.to_hz) / u128::from(self.from_hz);
         let tail = std::mem::take(&mut self.pending);
-        let mut remaining_input = Some(tail);
+        // rubato refuses an empty partial block: start with silence then.
+        let mut remaining_input = (!tail.is_empty()).then_some(tail);
         // Feed the tail, then silence, until the delayed output has all come out.
         for _ in 0..64 {
             if self.produced_out >= self.expected_out {
@@ -158,5 +159,19 @@ mod tests {
         r.finish(&mut out).unwrap();
         let rms = (out[1000..15_000].iter().map(|v| v * v).sum::<f32>() / 14_000.0).sqrt();
         assert!(rms < 0.01, "aliasing rms {rms}");
+    }
+}
+
+#[cfg(test)]
+mod tail_tests {
+    use super::*;
+
+    #[test]
+    fn input_that_ends_on_a_chunk_boundary_flushes() {
+        let mut r = MonoResampler::new(48_000, 16_000).unwrap();
+        let mut out = Vec::new();
+        r.push(&vec![0.1; CHUNK_FRAMES * 4], &mut out).unwrap();
+        r.finish(&mut out).unwrap();
+        assert_eq!(out.len(), CHUNK_FRAMES * 4 / 3);
     }
 }

@@ -107,16 +107,35 @@ pub fn convert<R: Read + Seek, W: Write>(
     w.vocabulary(&tokens)?;
 
     let variables: Vec<Ct2Variable> = model.variables().to_vec();
+    let mut written = std::collections::HashSet::new();
     for var in &variables {
         if var.shape.is_empty() {
             continue; // configuration scalars: activation, num_heads, alignment heads …
         }
         let data = model.read_f32(var)?;
         for (name, shape, values) in map_variable(var, data)? {
+            if !written.insert(name.clone()) {
+                return Err(Error::Malformed {
+                    format: "CTranslate2",
+                    reason: format!("{} maps to {name}, which was already written", var.name),
+                });
+            }
             w.tensor(&name, &shape, ggml_type(&name, &shape), &values)?;
         }
     }
     let (tensors, bytes) = w.finish()?;
+    // whisper.cpp loads exactly this many tensors and no others.
+    let expected = 11 + 15 * hparams.n_audio_layer as usize + 24 * hparams.n_text_layer as usize;
+    if tensors != expected {
+        return Err(Error::Malformed {
+            format: "CTranslate2",
+            reason: format!(
+                "{tensors} tensors converted where whisper.cpp expects {expected} \
+                 ({} encoder and {} decoder layers): some variables are missing",
+                hparams.n_audio_layer, hparams.n_text_layer
+            ),
+        });
+    }
     Ok(ConvertReport {
         hparams,
         tensors,
@@ -162,11 +181,11 @@ fn hyperparameters<R: Read + Seek>(model: &mut Ct2Model<R>) -> Result<Hparams> {
         n_audio_ctx: int(audio_pos[0])?,
         n_audio_state: int(n_audio_state)?,
         n_audio_head: int(n_audio_head)?,
-        n_audio_layer: int(count_layers(model, "encoder/"))?,
+        n_audio_layer: int(count_layers(model, "encoder/")?)?,
         n_text_ctx: int(text_pos[0])?,
         n_text_state: int(n_text_state)?,
         n_text_head: int(n_text_head)?,
-        n_text_layer: int(count_layers(model, "decoder/"))?,
+        n_text_layer: int(count_layers(model, "decoder/")?)?,
         n_mels: int(conv1[1])?,
         ftype: GgmlType::F16.id(),
     };
@@ -212,14 +231,24 @@ fn int(v: usize) -> Result<i32> {
 
 /// Layers are counted from `layer_N/` names: `encoder/layer_norm` also
 /// starts with `layer_` but is not a layer.
-fn count_layers<R: Read + Seek>(model: &Ct2Model<R>, prefix: &str) -> usize {
+fn count_layers<R: Read + Seek>(model: &Ct2Model<R>, prefix: &str) -> Result<usize> {
     let indices: BTreeSet<usize> = model
         .variables()
         .iter()
         .filter_map(|v| v.name.strip_prefix(prefix)?.strip_prefix("layer_"))
         .filter_map(|rest| rest.split_once('/')?.0.parse::<usize>().ok())
         .collect();
-    indices.len()
+    // Layers must be numbered 0..n: a gap would leave a block whisper.cpp never loads.
+    if indices.iter().enumerate().any(|(i, n)| i != *n) {
+        return Err(Error::Malformed {
+            format: "CTranslate2",
+            reason: format!(
+                "{prefix} layers are numbered {indices:?}, not 0 to {}",
+                indices.len().saturating_sub(1)
+            ),
+        });
+    }
+    Ok(indices.len())
 }
 
 type Tensor = (String, Vec<usize>, Vec<f32>);
@@ -269,7 +298,13 @@ fn map_variable(var: &Ct2Variable, data: Vec<f32>) -> Result<Vec<Tensor>> {
     let (module, param) = module_param.rsplit_once('/').ok_or_else(unknown)?;
     let block = format!("{side}.blocks.{layer}");
     let is_bias = param == "bias";
-    if !matches!(param, "weight" | "bias" | "gamma" | "beta") {
+    // Norms have gamma and beta; projections have weight and bias.
+    let expected_params = if module.ends_with("layer_norm") {
+        ["gamma", "beta"]
+    } else {
+        ["weight", "bias"]
+    };
+    if !expected_params.contains(&param) {
         return Err(unknown());
     }
 
