@@ -122,8 +122,9 @@ fn main() -> Result<()> {
     let args = Args::parse();
     let model = tocky_models::resolve_model(&args.model, &tocky_models::default_cache_dir())?;
     let model_str = model.to_str().context("model path is not UTF-8")?;
-    let ctx = WhisperContext::new_with_params(model_str, WhisperContextParameters::default())?;
+    // tocky's engine first: it routes whisper.cpp's log into `tracing` (silent).
     let engine = Engine::load(&model, &EngineOptions::default())?;
+    let ctx = WhisperContext::new_with_params(model_str, WhisperContextParameters::default())?;
     let opts = TranscribeOptions {
         decode: DecodeOptions {
             threads: args.threads,

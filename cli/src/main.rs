@@ -45,7 +45,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter = match cli.verbose {
-        0 => "warn,whisper_rs=off",
+        0 => "warn,whisper_rs=off,symphonia=error",
         1 => "info,whisper_rs=warn",
         _ => "debug",
     };

@@ -230,6 +230,9 @@ pub(crate) fn run(args: TranscribeArgs, cache_dir: &Path) -> Result<ExitCode> {
                         Err(e) => Outcome::Failed(format!("{e:#}")),
                     };
                     if let Outcome::Failed(reason) = &outcome {
+                        // Audio errors already name the file.
+                        let prefix = format!("{}: ", input.path.display());
+                        let reason = reason.strip_prefix(&prefix).unwrap_or(reason);
                         bar.suspend(|| eprintln!("error: {}: {reason}", input.path.display()));
                     }
                     if let Ok(mut all) = outcomes.lock() {
@@ -260,7 +263,10 @@ pub(crate) fn run(args: TranscribeArgs, cache_dir: &Path) -> Result<ExitCode> {
 }
 
 /// Expands directories; returns the inputs and the paths that do not exist.
-fn collect_inputs(paths: &[PathBuf], glob: &str) -> Result<(Vec<Input>, Vec<(PathBuf, String)>)> {
+/// A path given that could not be used, with the reason.
+type Unusable = (PathBuf, String);
+
+fn collect_inputs(paths: &[PathBuf], glob: &str) -> Result<(Vec<Input>, Vec<Unusable>)> {
     let matcher = globset::GlobBuilder::new(glob)
         .case_insensitive(true)
         .literal_separator(false)

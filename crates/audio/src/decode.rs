@@ -6,7 +6,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use symphonia::core::audio::SampleBuffer;
-use symphonia::core::codecs::{CODEC_TYPE_NULL, Decoder, DecoderOptions};
+use symphonia::core::codecs::{CODEC_TYPE_NULL, CODEC_TYPE_OPUS, Decoder, DecoderOptions};
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::MediaSourceStream;
@@ -153,7 +153,13 @@ impl AudioReader {
         let channels = params.channels.map(|c| c.count()).unwrap_or(0);
         let decoder = symphonia::default::get_codecs()
             .make(params, &DecoderOptions::default())
-            .map_err(|e| no_track(&format!("codec not supported: {e}")))?;
+            .map_err(|e| {
+                if params.codec == CODEC_TYPE_OPUS {
+                    no_track("Opus audio is not supported; convert it first, e.g. `ffmpeg -i IN -c:a flac OUT.flac`")
+                } else {
+                    no_track(&format!("codec not supported: {e}"))
+                }
+            })?;
         let codec = symphonia::default::get_codecs()
             .get_codec(params.codec)
             .map_or_else(
