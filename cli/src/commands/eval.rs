@@ -9,7 +9,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use tocky_asr::{DecodeOptions, Engine, EngineOptions, TranscribeOptions};
+use tocky_asr::TranscribeOptions;
+
+use super::DecoderArgs;
 use tocky_audio::{AudioReader, DecodeOptions as AudioOptions};
 use tocky_core::document::TranscriptDocument;
 use tocky_core::wer::{ErrorCounts, score};
@@ -22,18 +24,8 @@ pub(crate) struct EvalArgs {
     /// Score existing hypotheses (NAME.txt or NAME.json) instead of transcribing.
     #[arg(long, value_name = "DIR")]
     hyps: Option<PathBuf>,
-    /// A model name or ggml path, when transcribing.
-    #[arg(short, long, env = "TOCKY_MODEL", default_value = tocky_models::DEFAULT_MODEL)]
-    model: String,
-    /// The spoken language.
-    #[arg(short, long, default_value = "vi")]
-    language: String,
-    /// Beam width.
-    #[arg(long, default_value_t = 5)]
-    beam_size: usize,
-    /// CPU threads.
-    #[arg(short = 't', long)]
-    threads: Option<usize>,
+    #[command(flatten)]
+    decoder: DecoderArgs,
     /// Print the scores as JSON.
     #[arg(long)]
     json: bool,
@@ -54,23 +46,12 @@ pub(crate) fn run(args: EvalArgs, cache_dir: &Path) -> Result<ExitCode> {
 
     let engine = match &args.hyps {
         Some(_) => None,
-        None => {
-            let path = tocky_models::resolve_model(&args.model, cache_dir)?;
-            Some(
-                Engine::load(&path, &EngineOptions::default())
-                    .with_context(|| format!("loading {}", path.display()))?,
-            )
-        }
+        None => Some(args.decoder.load(cache_dir)?.0),
     };
-    let mut opts = TranscribeOptions::recommended();
-    opts.decode = DecodeOptions {
-        language: args.language.clone(),
-        beam_size: args.beam_size,
-        ..DecodeOptions::default()
+    let opts = TranscribeOptions {
+        decode: args.decoder.decode_options(1),
+        ..TranscribeOptions::recommended()
     };
-    if let Some(t) = args.threads {
-        opts.decode.threads = t;
-    }
 
     let mut total = ErrorCounts::default();
     let mut rows = Vec::new();

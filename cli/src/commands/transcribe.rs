@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use tocky_asr::{DecodeOptions, Engine, EngineOptions, Guards, TranscribeOptions};
+use tocky_asr::{Engine, Guards, TranscribeOptions};
+
+use super::DecoderArgs;
 use tocky_audio::vad::VadOptions;
 use tocky_audio::{AudioReader, ChannelSelection, DecodeOptions as AudioOptions};
 use tocky_core::document::{DecoderInfo, SCHEMA, SCHEMA_VERSION, SourceInfo, TranscriptDocument};
@@ -103,24 +105,11 @@ pub(crate) struct TranscribeArgs {
     /// Which files to take from directories (matched on the file name, case-insensitively).
     #[arg(long, default_value = DEFAULT_GLOB)]
     glob: String,
-    /// A model name from `tocky model list`, or the path of a ggml file.
-    #[arg(short, long, env = "TOCKY_MODEL", default_value = tocky_models::DEFAULT_MODEL)]
-    model: String,
-    /// The spoken language (ISO 639-1), or `auto`.
-    #[arg(short, long, default_value = "vi")]
-    language: String,
-    /// Beam width; 1 decodes greedily (faster, less accurate).
-    #[arg(long, default_value_t = 5)]
-    beam_size: usize,
-    /// CPU threads per file being transcribed.
-    #[arg(short = 't', long)]
-    threads: Option<usize>,
+    #[command(flatten)]
+    decoder: DecoderArgs,
     /// Files transcribed at once, sharing one copy of the model.
     #[arg(short = 'j', long, default_value_t = 1)]
     jobs: usize,
-    /// Domain vocabulary to prime the decoder (delegates' names, bill titles).
-    #[arg(long)]
-    prompt: Option<String>,
     /// `mix` (the default) averages all channels; N keeps channel N (from 0);
     /// `all` transcribes each channel separately and labels segments with it.
     #[arg(long, value_name = "mix|N|all", default_value = "mix", value_parser = parse_channels)]
@@ -134,7 +123,8 @@ pub(crate) struct TranscribeArgs {
     /// Transcribe again even when the output is up to date.
     #[arg(long)]
     force: bool,
-    /// Decode all the audio, silence included (no voice activity detection).
+    /// Decode all the audio, silence included, with no voice activity
+    /// detection (as plain whisper.cpp does; holds the whole file in memory).
     #[arg(long)]
     no_vad: bool,
 }
@@ -164,21 +154,9 @@ pub(crate) fn run(args: TranscribeArgs, cache_dir: &Path) -> Result<ExitCode> {
         bail!("--jobs must be at least 1");
     }
     let (inputs, mut missing) = collect_inputs(&args.paths, &args.glob)?;
-    let model_path = tocky_models::resolve_model(&args.model, cache_dir)?;
-    let engine = Engine::load(&model_path, &EngineOptions::default())
-        .with_context(|| format!("loading {}", model_path.display()))?;
-    let threads = args.threads.unwrap_or_else(|| {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        (cores / args.jobs).max(1)
-    });
+    let (engine, model_path) = args.decoder.load(cache_dir)?;
     let opts = TranscribeOptions {
-        decode: DecodeOptions {
-            language: args.language.clone(),
-            beam_size: args.beam_size,
-            threads,
-            prompt: args.prompt.clone(),
-            word_timestamps: true,
-        },
+        decode: args.decoder.decode_options(args.jobs),
         vad: (!args.no_vad).then(VadOptions::default),
         guards: Guards::default(),
     };

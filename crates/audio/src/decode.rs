@@ -9,7 +9,7 @@ use symphonia::core::audio::SampleBuffer;
 use symphonia::core::codecs::{CODEC_TYPE_NULL, CODEC_TYPE_OPUS, Decoder, DecoderOptions};
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::{FormatOptions, FormatReader};
-use symphonia::core::io::MediaSourceStream;
+use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 
@@ -108,11 +108,28 @@ impl AudioReader {
         if len == 0 {
             return Err(Error::Empty { path: path.into() });
         }
+        Self::from_source(Box::new(file), path, opts)
+    }
+
+    /// Opens audio held in memory; `name` is used in messages, and its
+    /// extension as a hint to the demuxer. Used by the fuzz target.
+    pub fn from_bytes(bytes: Vec<u8>, name: &Path, opts: &DecodeOptions) -> Result<Self> {
+        if bytes.is_empty() {
+            return Err(Error::Empty { path: name.into() });
+        }
+        Self::from_source(Box::new(std::io::Cursor::new(bytes)), name, opts)
+    }
+
+    fn from_source(
+        source: Box<dyn MediaSource>,
+        path: &Path,
+        opts: &DecodeOptions,
+    ) -> Result<Self> {
         let mut hint = Hint::new();
         if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
             hint.with_extension(ext);
         }
-        let stream = MediaSourceStream::new(Box::new(file), Default::default());
+        let stream = MediaSourceStream::new(source, Default::default());
         let format_options = FormatOptions {
             enable_gapless: true,
             ..FormatOptions::default()
@@ -328,6 +345,12 @@ impl AudioReader {
                     .map(|f| f.get(c).copied().unwrap_or(0.0)),
             ),
         }
+        // A float file may hold NaN or infinities; the model must never see them.
+        for v in &mut self.mono {
+            if !v.is_finite() {
+                *v = 0.0;
+            }
+        }
         self.source_frames += (interleaved.len() / channels) as u64;
         if let Some(max) = self.max_frames
             && self.source_frames > max
@@ -378,4 +401,47 @@ pub fn decode_file(path: &Path, opts: &DecodeOptions) -> Result<DecodedAudio> {
         info: reader.info.clone(),
         skipped_packets: reader.skipped_packets,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn float_wav(samples: &[f32]) -> Vec<u8> {
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 16_000,
+            bits_per_sample: 32,
+            sample_format: hound::SampleFormat::Float,
+        };
+        let mut w = hound::WavWriter::new(&mut bytes, spec).unwrap();
+        for s in samples {
+            w.write_sample(*s).unwrap();
+        }
+        w.finalize().unwrap();
+        bytes.into_inner()
+    }
+
+    #[test]
+    fn non_finite_samples_become_silence() {
+        let bytes = float_wav(&[0.5, f32::NAN, f32::INFINITY, -0.25, f32::NEG_INFINITY]);
+        let mut r =
+            AudioReader::from_bytes(bytes, Path::new("x.wav"), &DecodeOptions::default()).unwrap();
+        let mut out = Vec::new();
+        while r.read_into(&mut out).unwrap() {}
+        assert_eq!(out, vec![0.5, 0.0, 0.0, -0.25, 0.0]);
+    }
+
+    #[test]
+    fn bytes_in_memory_decode_like_files() {
+        assert!(matches!(
+            AudioReader::from_bytes(Vec::new(), Path::new("x.wav"), &DecodeOptions::default()),
+            Err(Error::Empty { .. })
+        ));
+        assert!(matches!(
+            AudioReader::from_bytes(vec![7; 64], Path::new("x.mp3"), &DecodeOptions::default()),
+            Err(Error::UnsupportedFormat { .. })
+        ));
+    }
 }

@@ -62,18 +62,14 @@ pub fn fold(text: &str) -> String {
 /// Syllables of `text` folded and stripped of punctuation, for matching
 /// phrases whatever their spelling.
 pub fn folded_words(text: &str) -> Vec<String> {
-    let folded = fold(text);
-    let cleaned: String = folded
-        .chars()
-        .map(|c| {
-            if is_word_char(c) || c.is_whitespace() {
-                c
-            } else {
-                ' '
-            }
-        })
-        .collect();
-    cleaned.split_whitespace().map(str::to_owned).collect()
+    words_of(&fold(text)).map(str::to_owned).collect()
+}
+
+/// The whitespace-separated words of `text` once every character that is
+/// not part of a word (punctuation, symbols) is read as a space.
+fn words_of(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !is_word_char(c))
+        .filter(|w| !w.is_empty())
 }
 
 /// Whether `c` counts as part of a word, as Python's `\w` does for letters,
@@ -89,18 +85,9 @@ fn is_combining(c: char) -> bool {
 /// The syllables of `text` for scoring: NFC, lower case, punctuation
 /// removed, tone marks canonical.
 pub fn scoring_words(text: &str) -> Vec<String> {
-    let lowered = nfc(text).to_lowercase();
-    let cleaned: String = lowered
-        .chars()
-        .map(|c| {
-            if is_word_char(c) || c.is_whitespace() {
-                c
-            } else {
-                ' '
-            }
-        })
-        .collect();
-    cleaned.split_whitespace().map(canonical_syllable).collect()
+    words_of(&nfc(text).to_lowercase())
+        .map(canonical_syllable)
+        .collect()
 }
 
 #[cfg(test)]
