@@ -36,6 +36,9 @@ pub struct VadOptions {
     pub max_window_ms: u64,
     /// Silence inserted between packed regions, so the decoder hears a break.
     pub gap_ms: u64,
+    /// A pause longer than this closes the window: speech minutes apart is
+    /// not packed together, and windows keep flowing through long silences.
+    pub max_pause_ms: u64,
 }
 
 impl Default for VadOptions {
@@ -48,6 +51,7 @@ impl Default for VadOptions {
             speech_pad_ms: 200,
             max_window_ms: 28_000,
             gap_ms: 300,
+            max_pause_ms: 30_000,
         }
     }
 }
@@ -174,6 +178,12 @@ impl Segmenter {
         }
     }
 
+    /// Samples held in memory: the open window and the look-back. Stays
+    /// bounded (about one window) however long the stream.
+    pub fn buffered_samples(&self) -> usize {
+        self.buf.len() + self.window.samples.len()
+    }
+
     /// Feeds 16 kHz mono samples; returns the windows that are complete.
     pub fn push(&mut self, samples: &[f32]) -> Vec<Window> {
         self.buf.extend_from_slice(samples);
@@ -269,12 +279,16 @@ impl Segmenter {
         let slice = &self.buf[(from - self.buf_start) as usize..(to - self.buf_start) as usize];
         let gap = ms_to_samples(self.opts.gap_ms);
         let max_window = ms_to_samples(self.opts.max_window_ms);
-        let needed = if self.window.pieces.is_empty() {
-            slice.len()
-        } else {
-            gap + slice.len()
-        };
-        if !self.window.pieces.is_empty() && self.window.samples.len() + needed > max_window {
+        let last_end = self
+            .window
+            .pieces
+            .last()
+            .map(|p| p.source_start + p.len as u64);
+        let long_pause = last_end.is_some_and(|end| {
+            from.saturating_sub(end) > ms_to_samples(self.opts.max_pause_ms) as u64
+        });
+        let too_long = self.window.samples.len() + gap + slice.len() > max_window;
+        if !self.window.pieces.is_empty() && (too_long || long_pause) {
             self.ready.push(std::mem::take(&mut self.window));
         }
         if !self.window.pieces.is_empty() {

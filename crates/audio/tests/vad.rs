@@ -144,3 +144,32 @@ fn streaming_in_odd_chunks_gives_the_same_windows() {
             .collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn memory_stays_bounded_over_hours_of_audio() {
+    // Two hours: silence with a speech every ten minutes, fed as a decoder
+    // would, in 64k-sample chunks. The segmenter must never hold more than
+    // about one window, however long the stream.
+    let speech = clip("vivos_VIVOSSPK01_R003.wav");
+    let opts = VadOptions::default();
+    let limit = (opts.max_window_ms as usize + 2_000) * RATE / 1000;
+    let mut s = Segmenter::new(opts);
+    let silence_chunk = vec![0.0f32; 1 << 16];
+    let (mut fed, mut windows, mut peak) = (0usize, 0usize, 0usize);
+    let mut next_speech = 0;
+    while fed < 2 * 3600 * RATE {
+        let chunk = if fed >= next_speech {
+            next_speech += 600 * RATE;
+            &speech
+        } else {
+            &silence_chunk
+        };
+        windows += s.push(chunk).len();
+        fed += chunk.len();
+        peak = peak.max(s.buffered_samples());
+    }
+    windows += s.finish().len();
+    assert!(peak <= limit, "held {peak} samples (limit {limit})");
+    // Speeches ten minutes apart are not packed together.
+    assert_eq!(windows, 12, "12 speeches ten minutes apart");
+}
