@@ -1,0 +1,54 @@
+//! The one error type of this crate.
+
+use std::path::PathBuf;
+
+use crate::model::StoredSegment;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// SQLite failed.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The schema could not be brought up to date.
+    #[error("cannot migrate the database schema: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A transcript document was refused.
+    #[error("{0}")]
+    Document(#[from] tocky_core::document::DocumentError),
+    /// Input that breaks the record's rules.
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    /// No session with this id.
+    #[error("no session {0}")]
+    UnknownSession(i64),
+    /// No segment with this id.
+    #[error("no segment {0}")]
+    UnknownSegment(i64),
+    /// No revision with this id for that segment.
+    #[error("segment {segment} has no revision {revision}")]
+    UnknownRevision {
+        /// The segment.
+        segment: i64,
+        /// The revision asked for.
+        revision: i64,
+    },
+    /// An edit was made against an old version: someone saved in between.
+    #[error("segment {} was changed by someone else (now version {}); reload and merge", current.id, current.version)]
+    Conflict {
+        /// The segment as it is now.
+        current: Box<StoredSegment>,
+    },
+}
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,558 @@
+//! The record: transcripts in SQLite, the source of truth.
+//!
+//! One file, no server. It runs in WAL mode with foreign keys on and
+//! `synchronous = FULL`, so that a committed edit survives a crash or a
+//! power cut. Every write is one `BEGIN IMMEDIATE` transaction: writers
+//! from several threads or processes queue on SQLite's lock (with a busy
+//! timeout) instead of failing. Edits carry the version they change; a
+//! stale one is refused with [`Error::Conflict`] and nothing is
+//! overwritten. Every edit is kept as a [`Revision`], and the audit log
+//! records who did what. The search index is derived from this store; the
+//! store's *generation*, bumped by every write that search must see, tells
+//! an index whether it is stale.
+
+pub mod error;
+pub mod model;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use tocky_core::document::TranscriptDocument;
+use tocky_core::text::nfc;
+
+pub use error::{Error, Result};
+pub use model::{
+    IngestOutcome, ReviewStatus, Revision, SegmentEdit, Session, SessionMeta, StoredSegment,
+};
+
+/// How long a writer waits for another's transaction before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// The largest transcript document `ingest_file` reads.
+pub const MAX_DOCUMENT_BYTES: u64 = 256 << 20;
+
+/// An open store.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path` and brings its schema
+    /// up to date.
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::Io {
+                path: dir.into(),
+                source: e,
+            })?;
+        }
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::Invalid(format!(
+                "{}: cannot switch to WAL mode (got {mode})",
+                path.display()
+            )));
+        }
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        schema::migrations().to_latest(&mut conn)?;
+        Ok(Self {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The generation: a counter bumped by every write that search must see.
+    pub fn generation(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM generation WHERE id = 1", [], |r| {
+                r.get(0)
+            })?)
+    }
+
+    /// Reads, checks and ingests a `tocky transcribe` JSON file.
+    pub fn ingest_file(
+        &mut self,
+        path: &Path,
+        meta: &SessionMeta,
+        actor: &str,
+    ) -> Result<IngestOutcome> {
+        let io = |e| Error::Io {
+            path: path.into(),
+            source: e,
+        };
+        let size = std::fs::metadata(path).map_err(io)?.len();
+        if size > MAX_DOCUMENT_BYTES {
+            return Err(Error::Invalid(format!(
+                "{}: {size} bytes is over the {MAX_DOCUMENT_BYTES}-byte limit",
+                path.display()
+            )));
+        }
+        let bytes = std::fs::read(path).map_err(io)?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            Error::Invalid(format!(
+                "{}: not UTF-8 (byte {})",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
+        let doc = TranscriptDocument::from_json(&text)?;
+        self.ingest(&doc, meta, actor)
+    }
+
+    /// Stores a transcript as a new session. Ingesting the same audio again
+    /// (same SHA-256) changes nothing.
+    pub fn ingest(
+        &mut self,
+        doc: &TranscriptDocument,
+        meta: &SessionMeta,
+        actor: &str,
+    ) -> Result<IngestOutcome> {
+        validate(doc)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let existing: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM sessions WHERE audio_sha256 = ?1",
+                [&doc.source.sha256],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(session_id) = existing {
+            return Ok(IngestOutcome::AlreadyPresent { session_id });
+        }
+        let title = meta
+            .title
+            .clone()
+            .unwrap_or_else(|| doc.source.file.clone());
+        tx.execute(
+            "INSERT INTO sessions (title, sitting_date, agenda_item, audio_file, audio_sha256, duration_ms, language)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                nfc(&title),
+                meta.sitting_date,
+                meta.agenda_item.as_deref().map(nfc),
+                doc.source.file,
+                doc.source.sha256,
+                i64::try_from(doc.transcript.duration_ms).unwrap_or(i64::MAX),
+                doc.transcript.language,
+            ],
+        )?;
+        let session_id = tx.last_insert_rowid();
+        {
+            let mut insert = tx.prepare(
+                "INSERT INTO segments (session_id, seq, start_ms, end_ms, channel, text, words)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for (seq, s) in doc.transcript.segments.iter().enumerate() {
+                let words =
+                    serde_json::to_string(&s.words).map_err(|e| Error::Invalid(e.to_string()))?;
+                insert.execute(params![
+                    session_id,
+                    seq as i64,
+                    s.start_ms as i64,
+                    s.end_ms as i64,
+                    s.channel.map(i64::from),
+                    nfc(s.text.trim()),
+                    words,
+                ])?;
+            }
+        }
+        bump_generation(&tx)?;
+        audit(
+            &tx,
+            actor,
+            "ingest",
+            &format!("session {session_id}"),
+            &doc.source.file,
+        )?;
+        tx.commit()?;
+        Ok(IngestOutcome::Created {
+            session_id,
+            segments: doc.transcript.segments.len(),
+        })
+    }
+
+    /// All sessions, newest sitting first.
+    pub fn sessions(&self) -> Result<Vec<Session>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "{SESSION_COLUMNS} ORDER BY sitting_date DESC, id DESC"
+        ))?;
+        let rows = stmt.query_map([], session_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One session.
+    pub fn session(&self, id: i64) -> Result<Session> {
+        self.conn
+            .query_row(
+                &format!("{SESSION_COLUMNS} WHERE id = ?1"),
+                [id],
+                session_from_row,
+            )
+            .optional()?
+            .ok_or(Error::UnknownSession(id))
+    }
+
+    /// A session's segments in time order.
+    pub fn segments(&self, session_id: i64) -> Result<Vec<StoredSegment>> {
+        self.session(session_id)?;
+        let mut stmt = self.conn.prepare(&format!(
+            "{SEGMENT_COLUMNS} WHERE session_id = ?1 ORDER BY start_ms, seq"
+        ))?;
+        let rows = stmt.query_map([session_id], segment_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One segment.
+    pub fn segment(&self, id: i64) -> Result<StoredSegment> {
+        get_segment(&self.conn, id)
+    }
+
+    /// Every segment in the store, for rebuilding a search index.
+    pub fn for_each_segment(&self, mut f: impl FnMut(&StoredSegment)) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("{SEGMENT_COLUMNS} ORDER BY id"))?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            f(&segment_from_row(row)?);
+        }
+        Ok(())
+    }
+
+    /// Edits a segment, if `expected_version` is still its version;
+    /// otherwise returns [`Error::Conflict`] with the current segment and
+    /// changes nothing. The edit is kept as a revision.
+    pub fn edit_segment(
+        &mut self,
+        id: i64,
+        expected_version: i64,
+        edit: &SegmentEdit,
+        author: &str,
+    ) -> Result<StoredSegment> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current = get_segment(&tx, id)?;
+        if current.version != expected_version {
+            return Err(Error::Conflict {
+                current: Box::new(current),
+            });
+        }
+        let text = edit
+            .text
+            .as_deref()
+            .map_or_else(|| current.text.clone(), |t| nfc(t.trim()));
+        let speaker = edit.speaker_id.unwrap_or(current.speaker_id);
+        let status = match edit.review_status {
+            Some(status) => status.as_str().to_owned(),
+            None => current.review_status.clone(),
+        };
+        if let Some(speaker) = speaker {
+            let same_session: Option<i64> = tx
+                .query_row(
+                    "SELECT 1 FROM speakers WHERE id = ?1 AND session_id = ?2",
+                    [speaker, current.session_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if same_session.is_none() {
+                return Err(Error::Invalid(format!(
+                    "speaker {speaker} is not in session {}",
+                    current.session_id
+                )));
+            }
+        }
+        let version = current.version + 1;
+        tx.execute(
+            "UPDATE segments SET text = ?1, speaker_id = ?2, review_status = ?3, version = ?4,
+                 updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+             WHERE id = ?5",
+            params![text, speaker, status, version, id],
+        )?;
+        tx.execute(
+            "INSERT INTO revisions (segment_id, version, author, text_before, text_after,
+                 speaker_before, speaker_after, status_before, status_after)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                id,
+                version,
+                author,
+                current.text,
+                text,
+                current.speaker_id,
+                speaker,
+                current.review_status,
+                status
+            ],
+        )?;
+        bump_generation(&tx)?;
+        audit(
+            &tx,
+            author,
+            "edit",
+            &format!("segment {id}"),
+            &format!("version {version}"),
+        )?;
+        let updated = get_segment(&tx, id)?;
+        tx.commit()?;
+        Ok(updated)
+    }
+
+    /// A segment's revisions, oldest first.
+    pub fn revisions(&self, segment_id: i64) -> Result<Vec<Revision>> {
+        get_segment(&self.conn, segment_id)?;
+        let mut stmt = self.conn.prepare(
+            "SELECT id, segment_id, version, author, created_at, text_before, text_after,
+                    speaker_before, speaker_after, status_before, status_after
+             FROM revisions WHERE segment_id = ?1 ORDER BY version",
+        )?;
+        let rows = stmt.query_map([segment_id], |r| {
+            Ok(Revision {
+                id: r.get(0)?,
+                segment_id: r.get(1)?,
+                version: r.get(2)?,
+                author: r.get(3)?,
+                created_at: r.get(4)?,
+                text_before: r.get(5)?,
+                text_after: r.get(6)?,
+                speaker_before: r.get(7)?,
+                speaker_after: r.get(8)?,
+                status_before: r.get(9)?,
+                status_after: r.get(10)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Brings a segment back to the state a revision saved, as a new edit.
+    pub fn restore_revision(
+        &mut self,
+        segment_id: i64,
+        revision_id: i64,
+        expected_version: i64,
+        author: &str,
+    ) -> Result<StoredSegment> {
+        let revision = self
+            .revisions(segment_id)?
+            .into_iter()
+            .find(|r| r.id == revision_id)
+            .ok_or(Error::UnknownRevision {
+                segment: segment_id,
+                revision: revision_id,
+            })?;
+        let status = if revision.status_after == "reviewed" {
+            ReviewStatus::Reviewed
+        } else {
+            ReviewStatus::Draft
+        };
+        let edit = SegmentEdit {
+            text: Some(revision.text_after),
+            speaker_id: Some(revision.speaker_after),
+            review_status: Some(status),
+        };
+        self.edit_segment(segment_id, expected_version, &edit, author)
+    }
+
+    /// Adds a speaker to a session; returns its id.
+    pub fn add_speaker(
+        &mut self,
+        session_id: i64,
+        name: &str,
+        seat: Option<&str>,
+        channel: Option<i64>,
+    ) -> Result<i64> {
+        self.session(session_id)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO speakers (session_id, name, seat, channel) VALUES (?1, ?2, ?3, ?4)",
+            params![session_id, nfc(name.trim()), seat, channel],
+        )?;
+        let id = tx.last_insert_rowid();
+        bump_generation(&tx)?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Records an action in the audit log (logins, user changes …).
+    pub fn audit(&mut self, actor: &str, action: &str, subject: &str, detail: &str) -> Result<()> {
+        audit(&self.conn, actor, action, subject, detail)
+    }
+
+    /// The latest audit entries, newest first: (time, actor, action, subject).
+    pub fn audit_log(&self, limit: usize) -> Result<Vec<(String, String, String, Option<String>)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT at, actor, action, subject FROM audit_log ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Writes a consistent copy of the store to `dest` while it is in use
+    /// (SQLite's online backup). The copy appears complete or not at all.
+    pub fn backup(&self, dest: &Path) -> Result<()> {
+        let mut partial = dest.as_os_str().to_owned();
+        partial.push(".partial");
+        let partial = PathBuf::from(partial);
+        let _ = std::fs::remove_file(&partial);
+        self.conn.backup(rusqlite::MAIN_DB, &partial, None)?;
+        let check: String =
+            Connection::open(&partial)?.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if check != "ok" {
+            let _ = std::fs::remove_file(&partial);
+            return Err(Error::Invalid(format!(
+                "the backup failed its integrity check: {check}"
+            )));
+        }
+        std::fs::rename(&partial, dest).map_err(|e| Error::Io {
+            path: dest.into(),
+            source: e,
+        })
+    }
+
+    /// Replaces the store's contents with a backup's, after checking the
+    /// backup's integrity. Stop the server first: other connections would
+    /// see the store change under them.
+    pub fn restore(&mut self, backup: &Path) -> Result<()> {
+        if !backup.is_file() {
+            return Err(Error::Io {
+                path: backup.into(),
+                source: std::io::ErrorKind::NotFound.into(),
+            });
+        }
+        let source =
+            Connection::open_with_flags(backup, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let check: String = source.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if check != "ok" {
+            return Err(Error::Invalid(format!(
+                "{}: not a sound backup ({check})",
+                backup.display()
+            )));
+        }
+        drop(source);
+        self.conn.restore(
+            rusqlite::MAIN_DB,
+            backup,
+            None::<fn(rusqlite::backup::Progress)>,
+        )?;
+        schema::migrations().to_latest(&mut self.conn)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        bump_generation(&tx)?;
+        audit(&tx, "tocky", "restore", &backup.display().to_string(), "")?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+const SESSION_COLUMNS: &str =
+    "SELECT id, title, sitting_date, agenda_item, audio_file, audio_sha256,
+    duration_ms, language, status, created_at FROM sessions";
+
+const SEGMENT_COLUMNS: &str = "SELECT id, session_id, seq, start_ms, end_ms, channel, speaker_id,
+    text, words, version, review_status, updated_at FROM segments";
+
+fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Session> {
+    Ok(Session {
+        id: r.get(0)?,
+        title: r.get(1)?,
+        sitting_date: r.get(2)?,
+        agenda_item: r.get(3)?,
+        audio_file: r.get(4)?,
+        audio_sha256: r.get(5)?,
+        duration_ms: r.get(6)?,
+        language: r.get(7)?,
+        status: r.get(8)?,
+        created_at: r.get(9)?,
+    })
+}
+
+fn segment_from_row(r: &Row<'_>) -> rusqlite::Result<StoredSegment> {
+    let words: String = r.get(8)?;
+    Ok(StoredSegment {
+        id: r.get(0)?,
+        session_id: r.get(1)?,
+        seq: r.get(2)?,
+        start_ms: r.get(3)?,
+        end_ms: r.get(4)?,
+        channel: r.get(5)?,
+        speaker_id: r.get(6)?,
+        text: r.get(7)?,
+        // Words were written by this crate; unreadable ones read as none.
+        words: serde_json::from_str(&words).unwrap_or_default(),
+        version: r.get(9)?,
+        review_status: r.get(10)?,
+        updated_at: r.get(11)?,
+    })
+}
+
+fn get_segment(conn: &Connection, id: i64) -> Result<StoredSegment> {
+    conn.query_row(
+        &format!("{SEGMENT_COLUMNS} WHERE id = ?1"),
+        [id],
+        segment_from_row,
+    )
+    .optional()?
+    .ok_or(Error::UnknownSegment(id))
+}
+
+fn bump_generation(conn: &Connection) -> Result<()> {
+    conn.execute("UPDATE generation SET value = value + 1 WHERE id = 1", [])?;
+    Ok(())
+}
+
+fn audit(conn: &Connection, actor: &str, action: &str, subject: &str, detail: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO audit_log (actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4)",
+        params![actor, action, subject, detail],
+    )?;
+    Ok(())
+}
+
+/// Refuses documents that break the record's rules.
+fn validate(doc: &TranscriptDocument) -> Result<()> {
+    let sha = &doc.source.sha256;
+    if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::Invalid(format!(
+            "source.sha256 {sha:?} is not a SHA-256"
+        )));
+    }
+    for (i, s) in doc.transcript.segments.iter().enumerate() {
+        if s.end_ms < s.start_ms {
+            return Err(Error::Invalid(format!(
+                "segment {i} ends ({} ms) before it starts ({} ms)",
+                s.end_ms, s.start_ms
+            )));
+        }
+        if let Some(w) = s.words.iter().find(|w| w.end_ms < w.start_ms) {
+            return Err(Error::Invalid(format!(
+                "segment {i}: word {:?} ends before it starts",
+                w.text
+            )));
+        }
+        if i64::try_from(s.end_ms).is_err() {
+            return Err(Error::Invalid(format!(
+                "segment {i}: time {} ms is out of range",
+                s.end_ms
+            )));
+        }
+    }
+    Ok(())
+}

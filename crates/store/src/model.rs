@@ -1,0 +1,144 @@
+//! What the store holds, as Rust values.
+
+use serde::{Deserialize, Serialize};
+use tocky_core::Word;
+
+/// A recorded sitting (or one agenda item of it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// Its id.
+    pub id: i64,
+    /// A title for people.
+    pub title: String,
+    /// The sitting's date, `YYYY-MM-DD`.
+    pub sitting_date: Option<String>,
+    /// The agenda item.
+    pub agenda_item: Option<String>,
+    /// The audio file's name.
+    pub audio_file: Option<String>,
+    /// The audio's SHA-256.
+    pub audio_sha256: Option<String>,
+    /// Duration in ms.
+    pub duration_ms: i64,
+    /// Language code.
+    pub language: String,
+    /// `live`, `draft`, `reviewed` or `published`.
+    pub status: String,
+    /// When it was created (UTC, ISO 8601).
+    pub created_at: String,
+}
+
+/// Facts about a session that a transcript does not carry.
+#[derive(Debug, Clone, Default)]
+pub struct SessionMeta {
+    /// A title; the audio file's name when absent.
+    pub title: Option<String>,
+    /// The sitting's date, `YYYY-MM-DD`.
+    pub sitting_date: Option<String>,
+    /// The agenda item.
+    pub agenda_item: Option<String>,
+}
+
+/// A segment as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredSegment {
+    /// Its id.
+    pub id: i64,
+    /// Its session.
+    pub session_id: i64,
+    /// Its position in the session.
+    pub seq: i64,
+    /// Start in ms.
+    pub start_ms: i64,
+    /// End in ms.
+    pub end_ms: i64,
+    /// The audio channel, when channels were transcribed separately.
+    pub channel: Option<i64>,
+    /// The speaker, if known.
+    pub speaker_id: Option<i64>,
+    /// The text, NFC.
+    pub text: String,
+    /// Words with times and probabilities (as transcribed; edits keep them).
+    pub words: Vec<Word>,
+    /// Incremented by every edit; an edit must name the version it changes.
+    pub version: i64,
+    /// `draft` or `reviewed`.
+    pub review_status: String,
+    /// When it last changed.
+    pub updated_at: String,
+}
+
+/// A change to a segment. Fields left `None` stay as they are.
+#[derive(Debug, Clone, Default)]
+pub struct SegmentEdit {
+    /// New text.
+    pub text: Option<String>,
+    /// New speaker (`Some(None)` clears it).
+    pub speaker_id: Option<Option<i64>>,
+    /// New review status.
+    pub review_status: Option<ReviewStatus>,
+}
+
+/// A segment's review status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReviewStatus {
+    /// Machine or partly corrected text.
+    Draft,
+    /// Checked by a stenographer.
+    Reviewed,
+}
+
+impl ReviewStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Reviewed => "reviewed",
+        }
+    }
+}
+
+/// One saved edit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Revision {
+    /// Its id.
+    pub id: i64,
+    /// The segment.
+    pub segment_id: i64,
+    /// The version this edit produced.
+    pub version: i64,
+    /// Who saved it.
+    pub author: String,
+    /// When.
+    pub created_at: String,
+    /// Text before.
+    pub text_before: String,
+    /// Text after.
+    pub text_after: String,
+    /// Speaker before.
+    pub speaker_before: Option<i64>,
+    /// Speaker after.
+    pub speaker_after: Option<i64>,
+    /// Review status before.
+    pub status_before: String,
+    /// Review status after.
+    pub status_after: String,
+}
+
+/// What an ingest did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IngestOutcome {
+    /// A new session with this many segments.
+    Created {
+        /// The new session.
+        session_id: i64,
+        /// Segments stored.
+        segments: usize,
+    },
+    /// The same audio was ingested before; nothing changed.
+    AlreadyPresent {
+        /// The existing session.
+        session_id: i64,
+    },
+}

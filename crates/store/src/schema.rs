@@ -1,0 +1,95 @@
+//! The schema, as migrations applied in order (tracked by SQLite's
+//! `user_version`). A migration, once released, is never edited: changes
+//! are new migrations appended here.
+
+use rusqlite_migration::{M, Migrations};
+
+/// Every migration, oldest first.
+pub(crate) fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(
+        r#"
+CREATE TABLE sessions (
+    id            INTEGER PRIMARY KEY,
+    title         TEXT NOT NULL,
+    sitting_date  TEXT,
+    agenda_item   TEXT,
+    audio_file    TEXT,
+    -- The audio's SHA-256: what makes ingesting the same transcript twice a no-op.
+    audio_sha256  TEXT UNIQUE,
+    duration_ms   INTEGER NOT NULL DEFAULT 0 CHECK (duration_ms >= 0),
+    language      TEXT NOT NULL DEFAULT 'vi',
+    status        TEXT NOT NULL DEFAULT 'draft'
+                  CHECK (status IN ('live', 'draft', 'reviewed', 'published')),
+    created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+
+CREATE TABLE speakers (
+    id          INTEGER PRIMARY KEY,
+    session_id  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    seat        TEXT,
+    channel     INTEGER,
+    UNIQUE (session_id, name)
+);
+
+CREATE TABLE segments (
+    id             INTEGER PRIMARY KEY,
+    session_id     INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    seq            INTEGER NOT NULL,
+    start_ms       INTEGER NOT NULL CHECK (start_ms >= 0),
+    end_ms         INTEGER NOT NULL CHECK (end_ms >= start_ms),
+    channel        INTEGER,
+    speaker_id     INTEGER REFERENCES speakers(id) ON DELETE SET NULL,
+    text           TEXT NOT NULL,
+    -- Words with times and probabilities, as JSON.
+    words          TEXT NOT NULL DEFAULT '[]',
+    version        INTEGER NOT NULL DEFAULT 1,
+    review_status  TEXT NOT NULL DEFAULT 'draft' CHECK (review_status IN ('draft', 'reviewed')),
+    updated_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    UNIQUE (session_id, seq)
+);
+CREATE INDEX segments_by_time ON segments (session_id, start_ms);
+
+-- Every edit of a segment: who, when, before and after.
+CREATE TABLE revisions (
+    id              INTEGER PRIMARY KEY,
+    segment_id      INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+    version         INTEGER NOT NULL,
+    author          TEXT NOT NULL,
+    created_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    text_before     TEXT NOT NULL,
+    text_after      TEXT NOT NULL,
+    speaker_before  INTEGER,
+    speaker_after   INTEGER,
+    status_before   TEXT NOT NULL,
+    status_after    TEXT NOT NULL,
+    UNIQUE (segment_id, version)
+);
+
+CREATE TABLE audit_log (
+    id       INTEGER PRIMARY KEY,
+    at       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    actor    TEXT NOT NULL,
+    action   TEXT NOT NULL,
+    subject  TEXT,
+    detail   TEXT
+);
+
+-- Bumped by every write that changes what search must find, so that an
+-- index can tell whether it is stale.
+CREATE TABLE generation (
+    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    value  INTEGER NOT NULL
+);
+INSERT INTO generation (id, value) VALUES (1, 0);
+"#,
+    )])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn migrations_are_valid() {
+        assert!(super::migrations().validate().is_ok());
+    }
+}

@@ -1,0 +1,348 @@
+//! The store on real SQLite files.
+
+// Test helpers panic on failure by design; clippy.toml only exempts #[test] fns.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+
+use tocky_core::document::{DecoderInfo, SCHEMA, SCHEMA_VERSION, SourceInfo, TranscriptDocument};
+use tocky_core::{Segment, Transcript, Word};
+use tocky_store::{Error, IngestOutcome, ReviewStatus, SegmentEdit, SessionMeta, Store};
+
+fn doc(sha_byte: char, texts: &[&str]) -> TranscriptDocument {
+    let segments = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Segment {
+            start_ms: i as u64 * 5_000,
+            end_ms: i as u64 * 5_000 + 4_000,
+            text: (*t).to_owned(),
+            words: vec![Word {
+                text: "x".into(),
+                start_ms: i as u64 * 5_000,
+                end_ms: i as u64 * 5_000 + 300,
+                probability: 0.5,
+            }],
+            ..Segment::default()
+        })
+        .collect();
+    TranscriptDocument {
+        schema: SCHEMA.into(),
+        schema_version: SCHEMA_VERSION,
+        source: SourceInfo {
+            file: format!("phien-{sha_byte}.flac"),
+            sha256: sha_byte.to_string().repeat(64),
+            bytes: 1,
+            codec: "flac".into(),
+            sample_rate: 16_000,
+            channels: 1,
+            transcribed_channels: None,
+        },
+        decoder: DecoderInfo {
+            model: "ggml-base.bin".into(),
+            tocky_version: "0.1.0".into(),
+            beam_size: 5,
+            vad: true,
+            prompt: None,
+        },
+        transcript: Transcript {
+            language: "vi".into(),
+            duration_ms: texts.len() as u64 * 5_000,
+            segments,
+        },
+    }
+}
+
+fn open(dir: &Path) -> Store {
+    Store::open(&dir.join("tocky.db")).unwrap()
+}
+
+#[test]
+fn ingest_stores_nfc_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path());
+    let nfd: String = "Quo\u{302}\u{301}c ho\u{323}\u{302}i".into();
+    let d = doc('a', &[&nfd, "Kính thưa Quốc hội"]);
+    let meta = SessionMeta {
+        title: Some("Kỳ họp thứ 8".into()),
+        sitting_date: Some("2026-10-21".into()),
+        agenda_item: None,
+    };
+    let first = store.ingest(&d, &meta, "tester").unwrap();
+    let IngestOutcome::Created {
+        session_id,
+        segments: 2,
+    } = first
+    else {
+        panic!("{first:?}")
+    };
+    let generation = store.generation().unwrap();
+
+    assert_eq!(
+        store.ingest(&d, &meta, "tester").unwrap(),
+        IngestOutcome::AlreadyPresent { session_id }
+    );
+    assert_eq!(
+        store.generation().unwrap(),
+        generation,
+        "a no-op ingest changes nothing"
+    );
+    let segments = store.segments(session_id).unwrap();
+    assert_eq!(segments.len(), 2);
+    assert_eq!(segments[0].text, "Quốc hội", "stored as NFC");
+    assert_eq!(segments[0].words[0].end_ms, 300);
+    let session = store.session(session_id).unwrap();
+    assert_eq!(
+        (session.title.as_str(), session.sitting_date.as_deref()),
+        ("Kỳ họp thứ 8", Some("2026-10-21"))
+    );
+    assert_eq!(store.sessions().unwrap().len(), 1);
+    assert!(matches!(
+        store.session(999),
+        Err(Error::UnknownSession(999))
+    ));
+}
+
+#[test]
+fn edits_need_the_current_version_and_keep_every_revision() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path());
+    let IngestOutcome::Created { session_id, .. } = store
+        .ingest(
+            &doc('b', &["đại biểu quốc hộ"]),
+            &SessionMeta::default(),
+            "t",
+        )
+        .unwrap()
+    else {
+        panic!()
+    };
+    let seg = store.segments(session_id).unwrap().remove(0);
+    assert_eq!(seg.version, 1);
+    let edit = SegmentEdit {
+        text: Some("Đại biểu Quốc hội".into()),
+        ..SegmentEdit::default()
+    };
+    let v2 = store.edit_segment(seg.id, 1, &edit, "lan").unwrap();
+    assert_eq!((v2.version, v2.text.as_str()), (2, "Đại biểu Quốc hội"));
+
+    // A second stenographer still on version 1 is refused, with the current text.
+    let stale = SegmentEdit {
+        text: Some("đại biểu quốc hội!".into()),
+        ..SegmentEdit::default()
+    };
+    match store.edit_segment(seg.id, 1, &stale, "minh") {
+        Err(Error::Conflict { current }) => assert_eq!(
+            (current.version, current.text.as_str()),
+            (2, "Đại biểu Quốc hội")
+        ),
+        other => panic!("{other:?}"),
+    }
+    let reviewed = SegmentEdit {
+        review_status: Some(ReviewStatus::Reviewed),
+        ..SegmentEdit::default()
+    };
+    let v3 = store.edit_segment(seg.id, 2, &reviewed, "minh").unwrap();
+    assert_eq!(
+        (v3.version, v3.review_status.as_str(), v3.text.as_str()),
+        (3, "reviewed", "Đại biểu Quốc hội")
+    );
+
+    let revisions = store.revisions(seg.id).unwrap();
+    assert_eq!(revisions.len(), 2);
+    assert_eq!(
+        (
+            revisions[0].author.as_str(),
+            revisions[0].text_before.as_str()
+        ),
+        ("lan", "đại biểu quốc hộ")
+    );
+    assert_eq!(revisions[1].status_after, "reviewed");
+
+    // Restoring the first revision is itself a new edit.
+    let v4 = store
+        .restore_revision(seg.id, revisions[0].id, 3, "lan")
+        .unwrap();
+    assert_eq!((v4.version, v4.review_status.as_str()), (4, "draft"));
+    assert_eq!(store.revisions(seg.id).unwrap().len(), 3);
+    let log = store.audit_log(10).unwrap();
+    assert!(
+        log.iter()
+            .filter(|(_, _, action, _)| action == "edit")
+            .count()
+            >= 3
+    );
+    assert!(matches!(
+        store.edit_segment(424_242, 1, &edit, "x"),
+        Err(Error::UnknownSegment(424_242))
+    ));
+}
+
+#[test]
+fn bad_documents_are_refused_with_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path());
+    let meta = SessionMeta::default();
+    let write = |name: &str, bytes: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    };
+    let err = store
+        .ingest_file(&write("bad.json", b"{not json"), &meta, "t")
+        .unwrap_err();
+    assert!(err.to_string().contains("not a tocky transcript"), "{err}");
+    let newer = doc('c', &["a"])
+        .to_json()
+        .replace("\"schema_version\": 1", "\"schema_version\": 9");
+    let err = store
+        .ingest_file(&write("v9.json", newer.as_bytes()), &meta, "t")
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("version 9 is not supported"),
+        "{err}"
+    );
+    let err = store
+        .ingest_file(
+            &write(
+                "latin1.json",
+                b"{\"schema\": \"tocky.transcript\", \"x\": \"\xe9\"}",
+            ),
+            &meta,
+            "t",
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("not UTF-8"), "{err}");
+    let mut backwards = doc('d', &["a"]);
+    backwards.transcript.segments[0].end_ms = 10;
+    backwards.transcript.segments[0].start_ms = 20;
+    let err = store.ingest(&backwards, &meta, "t").unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("ends (10 ms) before it starts (20 ms)"),
+        "{err}"
+    );
+    assert!(store.sessions().unwrap().is_empty(), "nothing half-written");
+    assert!(
+        store
+            .ingest_file(&dir.path().join("missing.json"), &meta, "t")
+            .is_err()
+    );
+}
+
+#[test]
+fn backup_while_writing_and_restore_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path());
+    let IngestOutcome::Created { session_id, .. } = store
+        .ingest(&doc('e', &["một", "hai"]), &SessionMeta::default(), "t")
+        .unwrap()
+    else {
+        panic!()
+    };
+    // A second connection keeps writing while the backup runs.
+    let writer = std::thread::spawn({
+        let path = store.path().to_owned();
+        move || {
+            let mut other = Store::open(&path).unwrap();
+            for (i, c) in ['1', '2', '3', '4', '5'].iter().enumerate() {
+                other
+                    .ingest(
+                        &doc(*c, &["ba"; 50]),
+                        &SessionMeta::default(),
+                        &format!("w{i}"),
+                    )
+                    .unwrap();
+            }
+        }
+    });
+    let backup = dir.path().join("backup.db");
+    store.backup(&backup).unwrap();
+    writer.join().unwrap();
+    let copy = Store::open(&backup).unwrap();
+    assert!(copy.session(session_id).is_ok());
+    drop(copy);
+
+    // After the backup, an edit; restoring brings back the backed-up text.
+    let seg = store.segments(session_id).unwrap().remove(0);
+    store
+        .edit_segment(
+            seg.id,
+            1,
+            &SegmentEdit {
+                text: Some("sửa".into()),
+                ..SegmentEdit::default()
+            },
+            "t",
+        )
+        .unwrap();
+    let before = store.generation().unwrap();
+    store.restore(&backup).unwrap();
+    assert_eq!(store.segment(seg.id).unwrap().text, "một");
+    assert!(
+        store.generation().unwrap() != before,
+        "a restore tells the index to rebuild"
+    );
+    assert!(store.restore(&dir.path().join("nope.db")).is_err());
+    std::fs::write(dir.path().join("junk.db"), b"junk junk junk").unwrap();
+    assert!(store.restore(&dir.path().join("junk.db")).is_err());
+    assert_eq!(
+        store.segment(seg.id).unwrap().text,
+        "một",
+        "a failed restore leaves the store alone"
+    );
+}
+
+#[test]
+fn concurrent_writers_are_serialised() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tocky.db");
+    let mut store = Store::open(&path).unwrap();
+    let IngestOutcome::Created { session_id, .. } = store
+        .ingest(&doc('f', &["a"; 4]), &SessionMeta::default(), "t")
+        .unwrap()
+    else {
+        panic!()
+    };
+    let ids: Vec<i64> = store
+        .segments(session_id)
+        .unwrap()
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let path = path.clone();
+            let ids = ids.clone();
+            std::thread::spawn(move || {
+                let mut s = Store::open(&path).unwrap();
+                for round in 0..10 {
+                    // Everyone edits every segment, reading its version first; a
+                    // conflict (someone saved in between) is retried, never lost.
+                    for id in &ids {
+                        loop {
+                            let v = s.segment(*id).unwrap().version;
+                            let edit = SegmentEdit {
+                                text: Some(format!("t{t} r{round}")),
+                                ..SegmentEdit::default()
+                            };
+                            match s.edit_segment(*id, v, &edit, &format!("writer{t}")) {
+                                Ok(_) => break,
+                                Err(Error::Conflict { .. }) => continue,
+                                Err(e) => panic!("{e}"),
+                            }
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    for id in ids {
+        let seg = store.segment(id).unwrap();
+        assert_eq!(seg.version, 41, "1 + 4 writers x 10 rounds");
+        assert_eq!(store.revisions(id).unwrap().len(), 40);
+    }
+}
