@@ -24,7 +24,8 @@ use tocky_core::text::nfc;
 
 pub use error::{Error, Result};
 pub use model::{
-    IngestOutcome, ReviewStatus, Revision, SegmentEdit, Session, SessionMeta, StoredSegment,
+    AuditEntry, IngestOutcome, ReviewStatus, Revision, SegmentEdit, Session, SessionMeta,
+    StoredSegment,
 };
 
 /// How long a writer waits for another's transaction before giving up.
@@ -393,13 +394,18 @@ impl Store {
         audit(&self.conn, actor, action, subject, detail)
     }
 
-    /// The latest audit entries, newest first: (time, actor, action, subject).
-    pub fn audit_log(&self, limit: usize) -> Result<Vec<(String, String, String, Option<String>)>> {
+    /// The latest audit entries, newest first.
+    pub fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>> {
         let mut stmt = self.conn.prepare(
             "SELECT at, actor, action, subject FROM audit_log ORDER BY id DESC LIMIT ?1",
         )?;
         let rows = stmt.query_map([limit as i64], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            Ok(AuditEntry {
+                at: r.get(0)?,
+                actor: r.get(1)?,
+                action: r.get(2)?,
+                subject: r.get(3)?,
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

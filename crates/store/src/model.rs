@@ -142,3 +142,16 @@ pub enum IngestOutcome {
         session_id: i64,
     },
 }
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// When (UTC, ISO 8601).
+    pub at: String,
+    /// Who.
+    pub actor: String,
+    /// What: `ingest`, `edit`, `login`, `restore` …
+    pub action: String,
+    /// What it was done to.
+    pub subject: Option<String>,
+}
