@@ -166,12 +166,7 @@ fn edits_need_the_current_version_and_keep_every_revision() {
     assert_eq!((v4.version, v4.review_status.as_str()), (4, "draft"));
     assert_eq!(store.revisions(seg.id).unwrap().len(), 3);
     let log = store.audit_log(10).unwrap();
-    assert!(
-        log.iter()
-            .filter(|(_, _, action, _)| action == "edit")
-            .count()
-            >= 3
-    );
+    assert!(log.iter().filter(|e| e.action == "edit").count() >= 3);
     assert!(matches!(
         store.edit_segment(424_242, 1, &edit, "x"),
         Err(Error::UnknownSegment(424_242))
