@@ -23,6 +23,10 @@ struct Cli {
     #[arg(long, global = true, env = "TOCKY_CACHE_DIR", value_name = "DIR")]
     cache_dir: Option<PathBuf>,
 
+    /// The record's database file.
+    #[arg(long, global = true, env = "TOCKY_DB", value_name = "FILE")]
+    db: Option<PathBuf>,
+
     /// Show more of what happens (repeat for more detail).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -35,6 +39,18 @@ struct Cli {
 enum Command {
     /// Transcribe audio files and print timestamped segments.
     Transcribe(commands::transcribe::TranscribeArgs),
+    /// Import transcript JSON files into the record (a re-import is a no-op).
+    Ingest(commands::store::IngestArgs),
+    /// Copy the record to FILE, consistently, even while it is in use.
+    Backup {
+        /// Where to write the copy.
+        dest: PathBuf,
+    },
+    /// Replace the record with a backup (stop `tocky serve` first).
+    Restore {
+        /// The backup to bring back.
+        source: PathBuf,
+    },
     /// Score transcripts against reference texts (WER and CER).
     Eval(commands::eval::EvalArgs),
     /// Fetch, convert and inspect Whisper models.
@@ -60,7 +76,11 @@ fn main() -> ExitCode {
     let cache_dir = cli
         .cache_dir
         .unwrap_or_else(tocky_models::default_cache_dir);
+    let db = cli.db.unwrap_or_else(commands::store::default_db);
     let result = match cli.command {
+        Command::Ingest(args) => commands::store::ingest(args, &db),
+        Command::Backup { dest } => commands::store::backup(&dest, &db),
+        Command::Restore { source } => commands::store::restore(&source, &db),
         Command::Transcribe(args) => commands::transcribe::run(args, &cache_dir),
         Command::Eval(args) => commands::eval::run(args, &cache_dir),
         Command::Model(cmd) => commands::model::run(cmd, &cache_dir),

@@ -1,0 +1,116 @@
+//! `tocky ingest`, `backup` and `restore`: the record on disk.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use tocky_store::{IngestOutcome, SessionMeta, Store};
+
+/// The store's file: `$TOCKY_DB`, else `$XDG_DATA_HOME/tocky/tocky.db`,
+/// else `~/.local/share/tocky/tocky.db`.
+pub(crate) fn default_db() -> PathBuf {
+    if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return Path::new(&dir).join("tocky").join("tocky.db");
+    }
+    match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+        Some(home) => Path::new(&home).join(".local/share/tocky/tocky.db"),
+        None => PathBuf::from("tocky.db"),
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IngestArgs {
+    /// Transcript JSON files written by `tocky transcribe -f json`.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// The session's title (default: the audio file's name).
+    #[arg(long)]
+    title: Option<String>,
+    /// The sitting's date, YYYY-MM-DD.
+    #[arg(long, value_parser = parse_date)]
+    date: Option<String>,
+    /// The agenda item.
+    #[arg(long)]
+    agenda: Option<String>,
+}
+
+fn parse_date(s: &str) -> Result<String, String> {
+    let ok = s.len() == 10
+        && s.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(format!("{s:?} is not a date like 2026-10-21"))
+    }
+}
+
+pub(crate) fn ingest(args: IngestArgs, db: &Path) -> Result<ExitCode> {
+    let mut store = Store::open(db).with_context(|| format!("opening {}", db.display()))?;
+    let meta = SessionMeta {
+        title: args.title,
+        sitting_date: args.date,
+        agenda_item: args.agenda,
+    };
+    let actor = whoami();
+    let mut failed = 0;
+    for file in &args.files {
+        match store.ingest_file(file, &meta, &actor) {
+            Ok(IngestOutcome::Created {
+                session_id,
+                segments,
+            }) => {
+                println!(
+                    "{}: session {session_id}, {segments} segments",
+                    file.display()
+                );
+            }
+            Ok(IngestOutcome::AlreadyPresent { session_id }) => {
+                println!(
+                    "{}: already in the record as session {session_id}",
+                    file.display()
+                );
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: {}: {e}", file.display());
+            }
+        }
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+pub(crate) fn backup(dest: &Path, db: &Path) -> Result<ExitCode> {
+    let store = Store::open(db).with_context(|| format!("opening {}", db.display()))?;
+    store
+        .backup(dest)
+        .with_context(|| format!("backing up to {}", dest.display()))?;
+    println!("{} backed up to {}", db.display(), dest.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn restore(source: &Path, db: &Path) -> Result<ExitCode> {
+    let mut store = Store::open(db).with_context(|| format!("opening {}", db.display()))?;
+    store
+        .restore(source)
+        .with_context(|| format!("restoring from {}", source.display()))?;
+    println!("{} restored from {}", db.display(), source.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The account running the command, for the audit log.
+fn whoami() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "cli".into())
+}

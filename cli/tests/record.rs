@@ -1,0 +1,160 @@
+//! `tocky ingest`, `backup` and `restore` as separate processes, including
+//! ones killed with SIGKILL in the middle of a write.
+
+// Test helpers panic on failure by design; clippy.toml only exempts #[test] fns.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+fn tocky(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tocky"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .expect("tocky runs")
+}
+
+/// A transcript document with `n` segments, as `tocky transcribe` writes it.
+fn document(dir: &Path, name: &str, sha_byte: char, n: usize) -> PathBuf {
+    let segments: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            serde_json::json!({
+                "start_ms": i * 4000, "end_ms": i * 4000 + 3500,
+                "text": format!("Kính thưa Quốc hội, đây là đoạn số {i} về dự án Luật Đất đai sửa đổi."),
+                "words": [{"text": "Kính", "start_ms": i * 4000, "end_ms": i * 4000 + 300, "probability": 0.9}],
+                "avg_logprob": -0.2, "no_speech_prob": 0.01
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "schema": "tocky.transcript", "schema_version": 1,
+        "source": {"file": format!("{name}.flac"), "sha256": sha_byte.to_string().repeat(64), "bytes": 1,
+                   "codec": "flac", "sample_rate": 16000, "channels": 1},
+        "decoder": {"model": "ggml-base.bin", "tocky_version": "0.1.0", "beam_size": 5, "vad": true},
+        "language": "vi", "duration_ms": n * 4000, "segments": segments
+    });
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, serde_json::to_string(&doc).unwrap()).unwrap();
+    path
+}
+
+fn count(db: &Path, sql: &str) -> i64 {
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg("import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute('PRAGMA integrity_check').fetchone()[0]); print(c.execute(sys.argv[2]).fetchone()[0])")
+        .arg(db)
+        .arg(sql)
+        .output()
+        .expect("python3 runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("ok"),
+        "integrity check: {text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    lines.next().unwrap().trim().parse().unwrap()
+}
+
+#[test]
+fn ingest_is_idempotent_and_refuses_bad_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tocky.db");
+    let doc = document(dir.path(), "phien-1", 'a', 3);
+    let o = tocky(
+        &db,
+        &[
+            "ingest",
+            "--title",
+            "Phiên họp sáng",
+            "--date",
+            "2026-10-21",
+            doc.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("session 1, 3 segments"));
+    let o = tocky(&db, &["ingest", doc.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("already in the record as session 1"));
+    assert_eq!(count(&db, "SELECT count(*) FROM segments"), 3);
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        "{\"schema\": \"tocky.transcript\", \"schema_version\": 7}",
+    )
+    .unwrap();
+    let o = tocky(&db, &["ingest", bad.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("version 7 is not supported"));
+    let o = tocky(
+        &db,
+        &["ingest", "--date", "21/10/2026", doc.to_str().unwrap()],
+    );
+    assert!(!o.status.success());
+}
+
+#[test]
+fn killing_an_ingest_midway_leaves_a_consistent_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tocky.db");
+    let big = document(dir.path(), "big", 'b', 200_000);
+    for (attempt, delay_ms) in [30u64, 150, 400, 900].iter().enumerate() {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tocky"))
+            .arg("--db")
+            .arg(&db)
+            .args(["ingest", big.to_str().unwrap()])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(*delay_ms));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        // All of the session or none of it, and an intact file.
+        let sessions = count(&db, "SELECT count(*) FROM sessions");
+        let segments = count(&db, "SELECT count(*) FROM segments");
+        assert!(
+            (sessions, segments) == (0, 0) || (sessions, segments) == (1, 200_000),
+            "attempt {attempt}: {sessions} sessions, {segments} segments"
+        );
+    }
+    // A later ingest completes (or finds it already done).
+    let o = tocky(&db, &["ingest", big.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(count(&db, "SELECT count(*) FROM segments"), 200_000);
+}
+
+#[test]
+fn backup_and_restore_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tocky.db");
+    let backup = dir.path().join("copy.db");
+    tocky(
+        &db,
+        &[
+            "ingest",
+            document(dir.path(), "one", 'c', 2).to_str().unwrap(),
+        ],
+    );
+    let o = tocky(&db, &["backup", backup.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    tocky(
+        &db,
+        &[
+            "ingest",
+            document(dir.path(), "two", 'd', 2).to_str().unwrap(),
+        ],
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM sessions"), 2);
+    let o = tocky(&db, &["restore", backup.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(count(&db, "SELECT count(*) FROM sessions"), 1);
+    let o = tocky(
+        &db,
+        &["restore", dir.path().join("missing.db").to_str().unwrap()],
+    );
+    assert!(!o.status.success());
+}
