@@ -155,3 +155,20 @@ pub struct AuditEntry {
     /// What it was done to.
     pub subject: Option<String>,
 }
+
+/// What the search index needs of a segment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchRow {
+    /// The segment.
+    pub segment_id: i64,
+    /// Its session.
+    pub session_id: i64,
+    /// Its speaker, if known.
+    pub speaker_id: Option<i64>,
+    /// Where it starts in the audio (ms), for the jump.
+    pub start_ms: i64,
+    /// The session's sitting date, `YYYY-MM-DD`.
+    pub sitting_date: Option<String>,
+    /// The text.
+    pub text: String,
+}

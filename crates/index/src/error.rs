@@ -1,0 +1,24 @@
+//! The one error type of this crate.
+
+/// Why indexing or searching failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// tantivy failed.
+    #[error("search index error: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    /// The index directory could not be opened.
+    #[error("search index directory: {0}")]
+    Directory(#[from] tantivy::directory::error::OpenDirectoryError),
+    /// The store failed while the index was being built from it.
+    #[error(transparent)]
+    Store(#[from] tocky_store::Error),
+    /// A file operation failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// A search that cannot be run.
+    #[error("invalid search: {0}")]
+    InvalidQuery(String),
+}
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,288 @@
+//! Search over the record: a tantivy index derived from the store.
+//!
+//! The index can always be rebuilt from the store (`tocky index rebuild`).
+//! Each commit records the store generation it reflects; an index that
+//! lags behind the store (a crash between the two writes), or that cannot
+//! be opened, is rebuilt by [`SearchIndex::open_synced`]. A damaged index
+//! never takes the store down with it.
+//!
+//! Segment text is indexed twice (see [`analyzer`]): once exact and once
+//! folded. A query typed without diacritics searches the folded field; one
+//! typed with diacritics searches both, with exact matches weighted up so
+//! that they rank first. Quoted text is a phrase over syllables.
+
+pub mod analyzer;
+pub mod error;
+mod query;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::TopDocs;
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
+use tocky_store::{SearchRow, Store};
+
+use crate::analyzer::{EXACT, FOLDED, Form, VietnameseTokenizer};
+pub use crate::error::{Error, Result};
+pub use crate::query::{MAX_QUERY_BYTES, SearchQuery};
+
+/// Memory for the index writer.
+const WRITER_MEMORY: usize = 64 << 20;
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hit {
+    /// The segment.
+    pub segment_id: i64,
+    /// Its session.
+    pub session_id: i64,
+    /// Where it starts in the audio (ms): where to jump.
+    pub start_ms: i64,
+    /// Relevance.
+    pub score: f32,
+    /// The segment's text.
+    pub text: String,
+    /// The text around the matches, HTML-escaped, matches in `<b>`.
+    pub snippet_html: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fields {
+    pub(crate) segment_id: Field,
+    pub(crate) session_id: Field,
+    pub(crate) speaker_id: Field,
+    pub(crate) start_ms: Field,
+    pub(crate) sitting_day: Field,
+    pub(crate) exact: Field,
+    pub(crate) folded: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = |analyzer: &str, stored: bool| {
+        let indexing = TextFieldIndexing::default()
+            .set_tokenizer(analyzer)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+        let options = TextOptions::default().set_indexing_options(indexing);
+        if stored {
+            options.set_stored()
+        } else {
+            options
+        }
+    };
+    let fields = Fields {
+        segment_id: b.add_u64_field("segment_id", INDEXED | STORED | FAST),
+        session_id: b.add_u64_field("session_id", INDEXED | STORED | FAST),
+        speaker_id: b.add_u64_field("speaker_id", INDEXED | FAST),
+        start_ms: b.add_u64_field("start_ms", STORED | FAST),
+        sitting_day: b.add_u64_field("sitting_day", INDEXED | FAST),
+        exact: b.add_text_field("text_exact", text(EXACT, false)),
+        folded: b.add_text_field("text", text(FOLDED, true)),
+    };
+    (b.build(), fields)
+}
+
+/// `YYYY-MM-DD` as the number YYYYMMDD (0 when absent or malformed).
+pub(crate) fn day_number(date: Option<&str>) -> u64 {
+    date.map(|d| d.replace('-', ""))
+        .filter(|d| d.len() == 8)
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(0)
+}
+
+fn id(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+/// The search index, on disk in one directory.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+    dir: PathBuf,
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating it when absent. A directory that
+    /// does not hold a readable index is cleared and started afresh.
+    pub fn open(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let (schema, fields) = schema();
+        let index = match Index::open_in_dir(dir) {
+            Ok(index) if index.schema() == schema => index,
+            _ => {
+                // Damaged, foreign or from an older schema: derived data, so rebuild.
+                std::fs::remove_dir_all(dir)?;
+                std::fs::create_dir_all(dir)?;
+                Index::create_in_dir(dir, schema)?
+            }
+        };
+        index
+            .tokenizers()
+            .register(EXACT, VietnameseTokenizer::analyzer(Form::Exact));
+        index
+            .tokenizers()
+            .register(FOLDED, VietnameseTokenizer::analyzer(Form::Folded));
+        let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(Self {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            dir: dir.to_owned(),
+        })
+    }
+
+    /// Opens the index and rebuilds it from `store` when it lags behind.
+    /// Returns the index and whether it was rebuilt.
+    pub fn open_synced(dir: &Path, store: &Store) -> Result<(Self, bool)> {
+        let index = Self::open(dir)?;
+        if index.generation()? == Some(store.generation()?) {
+            return Ok((index, false));
+        }
+        index.rebuild(store)?;
+        Ok((index, true))
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The store generation the last commit reflects.
+    pub fn generation(&self) -> Result<Option<i64>> {
+        let metas = self.index.load_metas()?;
+        Ok(metas
+            .payload
+            .and_then(|p| p.strip_prefix("generation=")?.parse().ok()))
+    }
+
+    /// Replaces the whole index with the store's segments.
+    pub fn rebuild(&self, store: &Store) -> Result<usize> {
+        let generation = store.generation()?;
+        let mut writer = self.lock_writer();
+        writer.delete_all_documents()?;
+        let mut count = 0;
+        let mut failure = None;
+        store.search_rows(None, None, |row| {
+            if failure.is_none() {
+                match writer.add_document(self.document(&row)) {
+                    Ok(_) => count += 1,
+                    Err(e) => failure = Some(e),
+                }
+            }
+        })?;
+        if let Some(e) = failure {
+            return Err(e.into());
+        }
+        commit(&mut writer, generation)?;
+        drop(writer);
+        self.reader.reload()?;
+        Ok(count)
+    }
+
+    /// Re-indexes one session's segments, or one segment, after the store
+    /// changed them (delete and re-add by segment id), and records the
+    /// store's generation.
+    pub fn update(
+        &self,
+        store: &Store,
+        session: Option<i64>,
+        segment: Option<i64>,
+    ) -> Result<usize> {
+        let generation = store.generation()?;
+        let mut rows = Vec::new();
+        store.search_rows(session, segment, |row| rows.push(row))?;
+        let mut writer = self.lock_writer();
+        if let Some(session) = session {
+            writer.delete_term(Term::from_field_u64(self.fields.session_id, id(session)));
+        }
+        for row in &rows {
+            writer.delete_term(Term::from_field_u64(
+                self.fields.segment_id,
+                id(row.segment_id),
+            ));
+            writer.add_document(self.document(row))?;
+        }
+        commit(&mut writer, generation)?;
+        drop(writer);
+        self.reader.reload()?;
+        Ok(rows.len())
+    }
+
+    /// Runs a search.
+    pub fn search(&self, q: &SearchQuery) -> Result<Vec<Hit>> {
+        let (query, highlight) = q.build(&self.fields)?;
+        let searcher = self.reader.searcher();
+        let top = searcher.search(&query, &TopDocs::with_limit(q.limit.clamp(1, 1000)))?;
+        let mut snippets = SnippetGenerator::create(&searcher, &*highlight, self.fields.folded)?;
+        snippets.set_max_num_chars(200);
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let u64_of = |f: Field| doc.get_first(f).and_then(|v| v.as_u64()).unwrap_or(0);
+            hits.push(Hit {
+                segment_id: u64_of(self.fields.segment_id) as i64,
+                session_id: u64_of(self.fields.session_id) as i64,
+                start_ms: u64_of(self.fields.start_ms) as i64,
+                score,
+                text: doc
+                    .get_first(self.fields.folded)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_owned(),
+                snippet_html: snippets.snippet_from_doc(&doc).to_html(),
+            });
+        }
+        Ok(hits)
+    }
+
+    /// Documents in the index.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Whether the index holds no documents.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn document(&self, row: &SearchRow) -> TantivyDocument {
+        let f = &self.fields;
+        doc!(
+            f.segment_id => id(row.segment_id),
+            f.session_id => id(row.session_id),
+            // Speaker ids start at 1: 0 stands for none.
+            f.speaker_id => row.speaker_id.map_or(0, id),
+            f.start_ms => id(row.start_ms),
+            f.sitting_day => day_number(row.sitting_date.as_deref()),
+            f.exact => row.text.as_str(),
+            f.folded => row.text.as_str(),
+        )
+    }
+
+    fn lock_writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
+        // A writer poisoned by a panic elsewhere is still usable: tantivy
+        // rolls back uncommitted work.
+        self.writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn commit(writer: &mut IndexWriter, generation: i64) -> Result<()> {
+    let mut prepared = writer.prepare_commit()?;
+    prepared.set_payload(&format!("generation={generation}"));
+    prepared.commit()?;
+    Ok(())
+}
