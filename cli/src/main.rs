@@ -51,11 +51,22 @@ enum Command {
         /// The backup to bring back.
         source: PathBuf,
     },
+    /// Search the record, with or without diacritics.
+    Search(commands::store::SearchArgs),
+    /// Manage the search index.
+    #[command(subcommand)]
+    Index(IndexCommand),
     /// Score transcripts against reference texts (WER and CER).
     Eval(commands::eval::EvalArgs),
     /// Fetch, convert and inspect Whisper models.
     #[command(subcommand)]
     Model(commands::model::ModelCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum IndexCommand {
+    /// Rebuild the search index from the record.
+    Rebuild,
 }
 
 fn main() -> ExitCode {
@@ -81,6 +92,8 @@ fn main() -> ExitCode {
         Command::Ingest(args) => commands::store::ingest(args, &db),
         Command::Backup { dest } => commands::store::backup(&dest, &db),
         Command::Restore { source } => commands::store::restore(&source, &db),
+        Command::Search(args) => commands::store::search(args, &db),
+        Command::Index(IndexCommand::Rebuild) => commands::store::rebuild_index(&db),
         Command::Transcribe(args) => commands::transcribe::run(args, &cache_dir),
         Command::Eval(args) => commands::eval::run(args, &cache_dir),
         Command::Model(cmd) => commands::model::run(cmd, &cache_dir),

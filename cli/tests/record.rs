@@ -158,3 +158,43 @@ fn backup_and_restore_from_the_command_line() {
     );
     assert!(!o.status.success());
 }
+
+#[test]
+fn search_finds_ingested_text_with_or_without_diacritics() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tocky.db");
+    let doc = document(dir.path(), "phien", 'e', 5);
+    let o = tocky(
+        &db,
+        &["ingest", "--date", "2026-10-21", doc.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for query in ["quoc hoi", "Quốc hội", "\"luat dat dai\""] {
+        let o = tocky(&db, &["search", query]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(out.lines().count(), 5, "{query}: {out}");
+        assert!(
+            out.lines()
+                .all(|l| l.starts_with("session 1    2026-10-21  00:00:")),
+            "{out}"
+        );
+    }
+    let o = tocky(&db, &["search", "--json", "--limit", "2", "đoạn số 3"]);
+    let hits: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(hits[0]["start_ms"], 12_000, "{hits}");
+    assert!(hits[0]["snippet_html"].as_str().unwrap().contains("<b>"));
+
+    // A lost index is rebuilt from the store on the next search.
+    std::fs::remove_dir_all(db.with_extension("index")).unwrap();
+    let o = tocky(&db, &["search", "quoc hoi"]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 5);
+    let o = tocky(&db, &["index", "rebuild"]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("indexed 5 segments"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let o = tocky(&db, &["search", "--from", "2026-11-01", "quoc hoi"]);
+    assert!(String::from_utf8_lossy(&o.stdout).is_empty());
+}

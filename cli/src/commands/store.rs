@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use tocky_index::{SearchIndex, SearchQuery};
 use tocky_store::{IngestOutcome, SessionMeta, Store};
 
 /// The store's file: `$TOCKY_DB`, else `$XDG_DATA_HOME/tocky/tocky.db`,
@@ -49,6 +50,25 @@ fn parse_date(s: &str) -> Result<String, String> {
     } else {
         Err(format!("{s:?} is not a date like 2026-10-21"))
     }
+}
+
+/// The search index's directory beside the store: `tocky.db` → `tocky.index/`.
+pub(crate) fn index_dir(db: &Path) -> PathBuf {
+    db.with_extension("index")
+}
+
+/// Opens the index, rebuilding it first when it lags behind the store.
+pub(crate) fn open_index(store: &Store) -> Result<SearchIndex> {
+    let dir = index_dir(store.path());
+    let (index, rebuilt) = SearchIndex::open_synced(&dir, store)
+        .with_context(|| format!("opening the search index {}", dir.display()))?;
+    if rebuilt {
+        tracing::info!(
+            "search index rebuilt from the store ({} segments)",
+            index.len()
+        );
+    }
+    Ok(index)
 }
 
 pub(crate) fn ingest(args: IngestArgs, db: &Path) -> Result<ExitCode> {
@@ -113,4 +133,78 @@ fn whoami() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "cli".into())
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SearchArgs {
+    /// Words with or without diacritics ("quoc hoi" finds "Quốc hội");
+    /// "quoted text" is a phrase.
+    query: String,
+    /// Only this session.
+    #[arg(long)]
+    session: Option<i64>,
+    /// Only this speaker (an id).
+    #[arg(long)]
+    speaker: Option<i64>,
+    /// Sittings on or after this date (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_date)]
+    from: Option<String>,
+    /// Sittings on or before this date (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_date)]
+    to: Option<String>,
+    /// At most this many hits.
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+    /// Print the hits as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(crate) fn search(args: SearchArgs, db: &Path) -> Result<ExitCode> {
+    let store = Store::open(db).with_context(|| format!("opening {}", db.display()))?;
+    let index = open_index(&store)?;
+    let query = SearchQuery {
+        text: args.query,
+        session_id: args.session,
+        speaker_id: args.speaker,
+        from: args.from,
+        to: args.to,
+        limit: args.limit,
+    };
+    let hits = index.search(&query)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&hits)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if hits.is_empty() {
+        eprintln!("no matches");
+    }
+    for hit in &hits {
+        let date = store
+            .session(hit.session_id)
+            .ok()
+            .and_then(|s| s.sitting_date)
+            .unwrap_or_else(|| "----------".into());
+        println!(
+            "session {:<4} {date}  {}  {}",
+            hit.session_id,
+            tocky_core::transcript::format_timestamp(u64::try_from(hit.start_ms).unwrap_or(0)),
+            hit.text
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn rebuild_index(db: &Path) -> Result<ExitCode> {
+    let store = Store::open(db).with_context(|| format!("opening {}", db.display()))?;
+    let dir = index_dir(db);
+    let index = SearchIndex::open(&dir)?;
+    let started = std::time::Instant::now();
+    let count = index.rebuild(&store)?;
+    println!(
+        "indexed {count} segments into {} in {:.1} s",
+        dir.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
 }
