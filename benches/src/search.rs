@@ -304,7 +304,7 @@ fn main() -> Result<()> {
         .copied()
         .filter(|w| w.split(' ').count() >= 3)
         .collect();
-    let kinds: Vec<(&str, Box<dyn Fn(&mut Rng) -> SearchQuery>)> = vec![
+    let kinds: Vec<(&str, QueryMaker)> = vec![
         (
             "1 syllable",
             Box::new(|r: &mut Rng| q(&one_syllable[r.below(one_syllable.len())])),
@@ -394,6 +394,9 @@ fn main() -> Result<()> {
     );
     Ok(())
 }
+
+/// Makes one query of a kind from the generator.
+type QueryMaker<'a> = Box<dyn Fn(&mut Rng) -> SearchQuery + 'a>;
 
 fn q(text: &str) -> SearchQuery {
     SearchQuery {
