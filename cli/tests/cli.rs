@@ -95,6 +95,8 @@ fn transcribe_json_has_word_times() {
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["language"], "vi");
+    let p = v["segments"][0]["probability"].as_f64().unwrap();
+    assert!(p > 0.0 && p <= 1.0, "segment probability {p}");
     let words = v["segments"][0]["words"].as_array().unwrap();
     assert!(words.len() >= 5, "{v}");
     assert!(

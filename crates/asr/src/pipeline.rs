@@ -324,6 +324,8 @@ fn cut_loop(seg: &mut DecodedSegment) -> bool {
 /// applause or murmur that the VAD left out.
 fn to_source(seg: DecodedSegment, window: &Window) -> Vec<Segment> {
     let window_end_ms = duration_ms(window.samples.len() as u64);
+    let probability =
+        seg.tokens.iter().map(|t| t.probability).sum::<f32>() / seg.tokens.len().max(1) as f32;
     let words = group_words(&seg.tokens);
     if words.is_empty() {
         let start_ms = window.source_ms(seg.start_ms.min(window_end_ms));
@@ -334,6 +336,7 @@ fn to_source(seg: DecodedSegment, window: &Window) -> Vec<Segment> {
             start_ms,
             end_ms,
             text: seg.text,
+            probability,
             avg_logprob: seg.avg_logprob,
             no_speech_prob: seg.no_speech_prob,
             ..Segment::default()
@@ -370,6 +373,7 @@ fn to_source(seg: DecodedSegment, window: &Window) -> Vec<Segment> {
             },
             words,
             channel: None,
+            probability,
             avg_logprob: seg.avg_logprob,
             no_speech_prob: seg.no_speech_prob,
         })

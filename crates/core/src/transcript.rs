@@ -30,6 +30,9 @@ pub struct Segment {
     /// separately (one microphone group, one speaker, per channel).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<u32>,
+    /// The model's confidence, 0 to 1: the mean of its tokens' probabilities.
+    #[serde(default)]
+    pub probability: f32,
     /// The mean log-probability of its tokens (closer to 0 is surer).
     #[serde(default)]
     pub avg_logprob: f32,
