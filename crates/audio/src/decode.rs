@@ -134,14 +134,20 @@ impl AudioReader {
             enable_gapless: true,
             ..FormatOptions::default()
         };
-        let probed = symphonia::default::get_probe()
-            // Gapless: drop the encoder's delay and padding (MP3, AAC, Vorbis),
-            // so that times match the original recording.
-            .format(&hint, stream, &format_options, &MetadataOptions::default())
-            .map_err(|e| Error::UnsupportedFormat {
-                path: path.into(),
-                reason: e.to_string(),
-            })?;
+        let probed = contain_panic(|| {
+            symphonia::default::get_probe()
+                // Gapless: drop the encoder's delay and padding (MP3, AAC, Vorbis),
+                // so that times match the original recording.
+                .format(&hint, stream, &format_options, &MetadataOptions::default())
+        })
+        .map_err(|reason| Error::UnsupportedFormat {
+            path: path.into(),
+            reason,
+        })?
+        .map_err(|e| Error::UnsupportedFormat {
+            path: path.into(),
+            reason: e.to_string(),
+        })?;
         let format = probed.format;
 
         let track = format
@@ -280,6 +286,21 @@ impl AudioReader {
     /// Decodes packets until one yields audio, left interleaved in
     /// `self.buffer`; returns its channel count, or `None` at the end.
     fn next_buffer(&mut self) -> Result<Option<usize>> {
+        match contain_panic(|| self.next_buffer_unguarded()) {
+            Ok(result) => result,
+            Err(reason) => {
+                // The demuxer's state is unknown after a panic: stop here.
+                self.finished = true;
+                Err(Error::Corrupt {
+                    path: self.path.clone(),
+                    at_seconds: self.source_frames as f64 / f64::from(self.info.sample_rate),
+                    reason,
+                })
+            }
+        }
+    }
+
+    fn next_buffer_unguarded(&mut self) -> Result<Option<usize>> {
         let mut bad_in_a_row = 0;
         loop {
             let packet = match self.format.next_packet() {
@@ -378,6 +399,22 @@ impl AudioReader {
     }
 }
 
+/// Runs demuxer or decoder code, turning a panic into an error message.
+///
+/// symphonia is meant never to panic on bad input, but fuzzing found
+/// malformed Matroska that does (an overflow in its EBML reader). A corrupt
+/// upload must cost one file, never the process.
+fn contain_panic<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+        let detail = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        format!("the demuxer failed on malformed data ({detail})")
+    })
+}
+
 /// Decodes a whole file to 16 kHz mono.
 pub fn decode_file(path: &Path, opts: &DecodeOptions) -> Result<DecodedAudio> {
     let mut reader = AudioReader::open(path, opts)?;
@@ -431,6 +468,27 @@ mod tests {
         let mut out = Vec::new();
         while r.read_into(&mut out).unwrap() {}
         assert_eq!(out, vec![0.5, 0.0, 0.0, -0.25, 0.0]);
+    }
+
+    #[test]
+    fn malformed_matroska_that_panicked_the_demuxer_is_an_error() {
+        // Found by `cargo fuzz run decode`: an EBML length of 0 makes
+        // symphonia's reader overflow.
+        let bytes: Vec<u8> = vec![
+            0x1a, 0x45, 0xdf, 0xa3, 0xff, 0x23, 0xea, 0x15, 0, 0, 0, 0, 0, 0, 0, 0x74, 0x79, 0x70,
+            0xff, 0xff,
+        ];
+        let result = AudioReader::from_bytes(bytes, Path::new("x.mkv"), &DecodeOptions::default())
+            .and_then(|mut r| {
+                let mut out = Vec::new();
+                while r.read_into(&mut out)? {}
+                Ok(out)
+            });
+        let message = result.unwrap_err().to_string();
+        assert!(
+            message.contains("the demuxer failed on malformed data"),
+            "{message}"
+        );
     }
 
     #[test]
