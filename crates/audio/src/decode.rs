@@ -492,6 +492,25 @@ mod tests {
     }
 
     #[test]
+    fn a_malformed_adts_header_that_panicked_the_prober_is_an_error() {
+        // Found by `cargo fuzz run decode`: symphonia's AAC (ADTS) probe
+        // calls `step_by(0)`, which panics in release builds too.
+        let hex = "01fd000000ff667424ff66742424fff1307970667479700624fff124ff3079";
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        let err = AudioReader::from_bytes(bytes, Path::new("x.wav"), &DecodeOptions::default())
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string()
+                .contains("the demuxer failed on malformed data"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn bytes_in_memory_decode_like_files() {
         assert!(matches!(
             AudioReader::from_bytes(Vec::new(), Path::new("x.wav"), &DecodeOptions::default()),
