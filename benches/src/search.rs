@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use clap::Parser;
-use tocky_core::document::{DecoderInfo, SCHEMA, SCHEMA_VERSION, SourceInfo, TranscriptDocument};
+use tocky_core::document::{DecoderInfo, SourceInfo, TranscriptDocument};
 use tocky_core::text::fold;
 use tocky_core::{Segment, Transcript};
 use tocky_index::{SearchIndex, SearchQuery};
@@ -183,10 +183,8 @@ fn session_doc(rng: &mut Rng, n: usize, segments: usize) -> (TranscriptDocument,
             }
         })
         .collect();
-    let doc = TranscriptDocument {
-        schema: SCHEMA.into(),
-        schema_version: SCHEMA_VERSION,
-        source: SourceInfo {
+    let doc = TranscriptDocument::new(
+        SourceInfo {
             file: format!("sitting-{n:04}.flac"),
             sha256: format!("{n:064x}"),
             bytes: 0,
@@ -195,19 +193,19 @@ fn session_doc(rng: &mut Rng, n: usize, segments: usize) -> (TranscriptDocument,
             channels: 1,
             transcribed_channels: None,
         },
-        decoder: DecoderInfo {
+        DecoderInfo {
             model: "synthetic".into(),
             tocky_version: "bench".into(),
             beam_size: 5,
             vad: true,
             prompt: None,
         },
-        transcript: Transcript {
+        Transcript {
             language: "vi".into(),
             duration_ms: 0,
             segments,
         },
-    };
+    );
     (doc, syllables)
 }
 

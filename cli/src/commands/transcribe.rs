@@ -19,7 +19,7 @@ use tocky_asr::{Engine, Guards, TranscribeOptions};
 use super::DecoderArgs;
 use tocky_audio::vad::VadOptions;
 use tocky_audio::{AudioReader, ChannelSelection, DecodeOptions as AudioOptions};
-use tocky_core::document::{DecoderInfo, SCHEMA, SCHEMA_VERSION, SourceInfo, TranscriptDocument};
+use tocky_core::document::{DecoderInfo, SourceInfo, TranscriptDocument};
 use tocky_core::render;
 use tocky_core::transcript::{Transcript, format_timestamp};
 
@@ -403,10 +403,8 @@ fn transcribe_input(
     let transcript = transcript.unwrap_or_default();
     let segments = transcript.segments.len();
     let audio_ms = transcript.duration_ms;
-    let doc = TranscriptDocument {
-        schema: SCHEMA.into(),
-        schema_version: SCHEMA_VERSION,
-        source: SourceInfo {
+    let doc = TranscriptDocument::new(
+        SourceInfo {
             file: input
                 .path
                 .file_name()
@@ -420,7 +418,7 @@ fn transcribe_input(
             transcribed_channels: (args.channel == Channels::Each)
                 .then(|| channels.iter().flatten().map(|c| *c as u32).collect()),
         },
-        decoder: DecoderInfo {
+        DecoderInfo {
             model: model_name.to_owned(),
             tocky_version: env!("CARGO_PKG_VERSION").into(),
             beam_size: opts.decode.beam_size as u32,
@@ -428,7 +426,7 @@ fn transcribe_input(
             prompt: opts.decode.prompt.clone(),
         },
         transcript,
-    };
+    );
     // The JSON goes last: its presence with the right hash marks the input done.
     let mut ordered = outputs.clone();
     ordered.sort_by_key(|(f, _)| *f == Format::Json);

@@ -65,6 +65,17 @@ pub struct DecoderInfo {
 }
 
 impl TranscriptDocument {
+    /// A document of the current schema and version.
+    pub fn new(source: SourceInfo, decoder: DecoderInfo, transcript: Transcript) -> Self {
+        Self {
+            schema: SCHEMA.into(),
+            schema_version: SCHEMA_VERSION,
+            source,
+            decoder,
+            transcript,
+        }
+    }
+
     /// Parses and checks a document.
     pub fn from_json(text: &str) -> Result<Self, DocumentError> {
         #[derive(Deserialize)]
@@ -97,10 +108,8 @@ mod tests {
     use crate::transcript::Segment;
 
     fn doc() -> TranscriptDocument {
-        TranscriptDocument {
-            schema: SCHEMA.into(),
-            schema_version: SCHEMA_VERSION,
-            source: SourceInfo {
+        TranscriptDocument::new(
+            SourceInfo {
                 file: "phien-hop.flac".into(),
                 sha256: "ab".repeat(32),
                 bytes: 1234,
@@ -109,14 +118,14 @@ mod tests {
                 channels: 2,
                 transcribed_channels: None,
             },
-            decoder: DecoderInfo {
+            DecoderInfo {
                 model: "ggml-base.bin".into(),
                 tocky_version: "0.1.0".into(),
                 beam_size: 5,
                 vad: true,
                 prompt: None,
             },
-            transcript: Transcript {
+            Transcript {
                 language: "vi".into(),
                 duration_ms: 9_000,
                 segments: vec![Segment {
@@ -126,7 +135,7 @@ mod tests {
                     ..Segment::default()
                 }],
             },
-        }
+        )
     }
 
     #[test]

@@ -5,16 +5,14 @@
 
 use std::path::Path;
 
-use tocky_core::document::{DecoderInfo, SCHEMA, SCHEMA_VERSION, SourceInfo, TranscriptDocument};
+use tocky_core::document::{DecoderInfo, SourceInfo, TranscriptDocument};
 use tocky_core::{Segment, Transcript};
 use tocky_index::{SearchIndex, SearchQuery};
 use tocky_store::{IngestOutcome, SegmentEdit, SessionMeta, Store};
 
 fn doc(sha: char, texts: &[&str]) -> TranscriptDocument {
-    TranscriptDocument {
-        schema: SCHEMA.into(),
-        schema_version: SCHEMA_VERSION,
-        source: SourceInfo {
+    TranscriptDocument::new(
+        SourceInfo {
             file: format!("{sha}.wav"),
             sha256: sha.to_string().repeat(64),
             bytes: 1,
@@ -23,14 +21,14 @@ fn doc(sha: char, texts: &[&str]) -> TranscriptDocument {
             channels: 1,
             transcribed_channels: None,
         },
-        decoder: DecoderInfo {
+        DecoderInfo {
             model: "m".into(),
             tocky_version: "0".into(),
             beam_size: 5,
             vad: true,
             prompt: None,
         },
-        transcript: Transcript {
+        Transcript {
             language: "vi".into(),
             duration_ms: 60_000,
             segments: texts
@@ -44,7 +42,7 @@ fn doc(sha: char, texts: &[&str]) -> TranscriptDocument {
                 })
                 .collect(),
         },
-    }
+    )
 }
 
 fn ingest(store: &mut Store, sha: char, date: &str, texts: &[&str]) -> i64 {

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use tocky_core::document::{DecoderInfo, SCHEMA, SCHEMA_VERSION, SourceInfo, TranscriptDocument};
+use tocky_core::document::{DecoderInfo, SourceInfo, TranscriptDocument};
 use tocky_core::{Segment, Transcript};
 use tocky_store::{IngestOutcome, SegmentEdit, SessionMeta, Store};
 
@@ -50,10 +50,8 @@ fn editor_child() {
 }
 
 fn document() -> TranscriptDocument {
-    TranscriptDocument {
-        schema: SCHEMA.into(),
-        schema_version: SCHEMA_VERSION,
-        source: SourceInfo {
+    TranscriptDocument::new(
+        SourceInfo {
             file: "a.wav".into(),
             sha256: "c".repeat(64),
             bytes: 1,
@@ -62,14 +60,14 @@ fn document() -> TranscriptDocument {
             channels: 1,
             transcribed_channels: None,
         },
-        decoder: DecoderInfo {
+        DecoderInfo {
             model: "m".into(),
             tocky_version: "0".into(),
             beam_size: 5,
             vad: true,
             prompt: None,
         },
-        transcript: Transcript {
+        Transcript {
             language: "vi".into(),
             duration_ms: 50_000,
             segments: (0..5)
@@ -81,7 +79,7 @@ fn document() -> TranscriptDocument {
                 })
                 .collect(),
         },
-    }
+    )
 }
 
 #[test]

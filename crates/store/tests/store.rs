@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use tocky_core::document::{DecoderInfo, SCHEMA, SCHEMA_VERSION, SourceInfo, TranscriptDocument};
+use tocky_core::document::{DecoderInfo, SourceInfo, TranscriptDocument};
 use tocky_core::{Segment, Transcript, Word};
 use tocky_store::{Error, IngestOutcome, ReviewStatus, SegmentEdit, SessionMeta, Store};
 
@@ -26,10 +26,8 @@ fn doc(sha_byte: char, texts: &[&str]) -> TranscriptDocument {
             ..Segment::default()
         })
         .collect();
-    TranscriptDocument {
-        schema: SCHEMA.into(),
-        schema_version: SCHEMA_VERSION,
-        source: SourceInfo {
+    TranscriptDocument::new(
+        SourceInfo {
             file: format!("phien-{sha_byte}.flac"),
             sha256: sha_byte.to_string().repeat(64),
             bytes: 1,
@@ -38,19 +36,19 @@ fn doc(sha_byte: char, texts: &[&str]) -> TranscriptDocument {
             channels: 1,
             transcribed_channels: None,
         },
-        decoder: DecoderInfo {
+        DecoderInfo {
             model: "ggml-base.bin".into(),
             tocky_version: "0.1.0".into(),
             beam_size: 5,
             vad: true,
             prompt: None,
         },
-        transcript: Transcript {
+        Transcript {
             language: "vi".into(),
             duration_ms: texts.len() as u64 * 5_000,
             segments,
         },
-    }
+    )
 }
 
 fn open(dir: &Path) -> Store {
