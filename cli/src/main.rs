@@ -58,6 +58,11 @@ enum Command {
     Index(IndexCommand),
     /// Score transcripts against reference texts (WER and CER).
     Eval(commands::eval::EvalArgs),
+    /// Run the review server: the web UI for stenographers and journalists.
+    Serve(commands::serve::ServeArgs),
+    /// Manage the review server's accounts.
+    #[command(subcommand)]
+    User(commands::serve::UserCommand),
     /// Fetch, convert and inspect Whisper models.
     #[command(subcommand)]
     Model(commands::model::ModelCommand),
@@ -94,6 +99,8 @@ fn main() -> ExitCode {
         Command::Restore { source } => commands::store::restore(&source, &db),
         Command::Search(args) => commands::store::search(args, &db),
         Command::Index(IndexCommand::Rebuild) => commands::store::rebuild_index(&db),
+        Command::Serve(args) => commands::serve::serve(args, &db),
+        Command::User(cmd) => commands::serve::user(cmd, &db),
         Command::Transcribe(args) => commands::transcribe::run(args, &cache_dir),
         Command::Eval(args) => commands::eval::run(args, &cache_dir),
         Command::Model(cmd) => commands::model::run(cmd, &cache_dir),

@@ -1,12 +1,51 @@
-//! tocky's HTTP server: an axum router over the transcript store.
+//! tocky's review server: an axum router over the transcript store and the
+//! search index, with the review UI embedded.
 //!
-//! For now it serves the health check that deployments and the CLI's
-//! `serve` command probe; the review UI and its API grow here.
+//! [`app`] builds the router; [`serve`] runs it until a shutdown signal.
+//! The API is described in `docs/api.md`. Each concept has its module:
+//! [`auth`] (logins, roles, CSRF), [`records`] (sessions, segments,
+//! search), [`audio`] (Range requests), [`export`], [`live`] (WebSocket),
+//! [`metrics`], [`users`] and the embedded [`ui`].
 
+pub mod audio;
+pub mod auth;
+pub mod config;
 pub mod error;
+pub mod export;
+pub mod live;
+pub mod metrics;
+pub mod records;
+pub mod state;
+pub mod ui;
+pub mod users;
 
-use axum::{Json, Router, routing::get};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts};
+use axum::http::{HeaderValue, header};
+use axum::routing::{get, post};
+use axum::{Json, Router, middleware};
 use serde::Serialize;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+
+pub use crate::config::{Limits, ServerConfig};
+pub use crate::error::{ApiError, Error};
+pub use crate::live::{LiveEvent, LiveMessage};
+pub use crate::state::AppState;
+
+/// A JSON body whose rejections answer as [`ApiError`]s (JSON, clear).
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+/// Path parameters whose rejections answer as [`ApiError`]s.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+/// Query parameters whose rejections answer as [`ApiError`]s.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
 
 /// What `GET /health` answers.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -17,11 +56,6 @@ pub struct Health {
     pub version: &'static str,
 }
 
-/// The application's router.
-pub fn app() -> Router {
-    Router::new().route("/health", get(health))
-}
-
 async fn health() -> Json<Health> {
     Json(Health {
         status: "ok",
@@ -29,13 +63,93 @@ async fn health() -> Json<Health> {
     })
 }
 
-/// Serves [`app`] on `listener` until `shutdown` completes.
+async fn api_not_found() -> ApiError {
+    ApiError::NotFound("no such API route".into())
+}
+
+/// The page may load only its own scripts, styles and media.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; media-src 'self' blob:; \
+    img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; \
+    frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// The application's router.
+pub fn app(state: AppState) -> Router {
+    let limits = state.config().limits.clone();
+    let api = Router::new()
+        .route("/login", post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/me", get(auth::me))
+        .route("/users", get(users::list).post(users::add))
+        .route(
+            "/users/{name}",
+            axum::routing::put(users::change).delete(users::remove),
+        )
+        .route("/sessions", get(records::sessions))
+        .route("/sessions/{id}", get(records::session))
+        .route("/sessions/{id}/segments", get(records::segments))
+        .route("/sessions/{id}/speakers", post(records::add_speaker))
+        .route("/sessions/{id}/audio", get(audio::audio))
+        .route("/sessions/{id}/export/{format}", get(export::export))
+        .route("/sessions/{id}/live", get(live::live))
+        .route(
+            "/segments/{id}",
+            axum::routing::patch(records::edit_segment),
+        )
+        .route("/segments/{id}/revisions", get(records::revisions))
+        .route("/segments/{id}/restore", post(records::restore))
+        .route("/search", get(records::search))
+        .fallback(api_not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ));
+    Router::new()
+        .route("/", get(ui::index))
+        .route("/ui/{*path}", get(ui::file))
+        .route("/health", get(health))
+        .route("/metrics", get(metrics::metrics))
+        .nest("/api", api)
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout(),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .with_state(state)
+}
+
+/// Serves [`app`] on `listener` until `shutdown` completes, then closes
+/// live connections and finishes the requests in flight.
 pub async fn serve(
     listener: tokio::net::TcpListener,
+    state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<(), error::Error> {
-    axum::serve(listener, app())
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(error::Error::Serve)
+) -> Result<(), Error> {
+    let closing = state.clone();
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutting down: closing live connections");
+        closing.begin_shutdown();
+    })
+    .await
+    .map_err(Error::Serve)
 }

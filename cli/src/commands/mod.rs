@@ -2,6 +2,7 @@
 
 pub(crate) mod eval;
 pub(crate) mod model;
+pub(crate) mod serve;
 pub(crate) mod store;
 pub(crate) mod transcribe;
 

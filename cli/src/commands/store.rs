@@ -129,7 +129,7 @@ pub(crate) fn restore(source: &Path, db: &Path) -> Result<ExitCode> {
 }
 
 /// The account running the command, for the audit log.
-fn whoami() -> String {
+pub(crate) fn whoami() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "cli".into())

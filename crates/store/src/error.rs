@@ -42,6 +42,12 @@ pub enum Error {
         /// The revision asked for.
         revision: i64,
     },
+    /// No account with this name.
+    #[error("no user {0:?}")]
+    UnknownUser(String),
+    /// An account with this name exists already.
+    #[error("user {0:?} exists already")]
+    UserExists(String),
     /// An edit was made against an old version: someone saved in between.
     #[error("segment {} was changed by someone else (now version {}); reload and merge", current.id, current.version)]
     Conflict {

@@ -14,6 +14,7 @@
 pub mod error;
 pub mod model;
 mod schema;
+pub mod users;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -24,8 +25,8 @@ use tocky_core::text::nfc;
 
 pub use error::{Error, Result};
 pub use model::{
-    AuditEntry, IngestOutcome, ReviewStatus, Revision, SearchRow, SegmentEdit, Session,
-    SessionMeta, StoredSegment,
+    AuditEntry, IngestOutcome, ReviewStatus, Revision, Role, SearchRow, SegmentEdit, Session,
+    SessionMeta, SessionSummary, Speaker, StoredSegment, User,
 };
 
 /// How long a writer waits for another's transaction before giving up.
@@ -35,7 +36,7 @@ pub const MAX_DOCUMENT_BYTES: u64 = 256 << 20;
 
 /// An open store.
 pub struct Store {
-    conn: Connection,
+    pub(crate) conn: Connection,
     path: PathBuf,
 }
 
@@ -191,6 +192,43 @@ impl Store {
             "{SESSION_COLUMNS} ORDER BY sitting_date DESC, id DESC"
         ))?;
         let rows = stmt.query_map([], session_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// All sessions with their review counts, newest sitting first.
+    pub fn session_summaries(&self) -> Result<Vec<SessionSummary>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT s.id, s.title, s.sitting_date, s.agenda_item, s.audio_file, s.audio_sha256,
+                    s.duration_ms, s.language, s.status, s.created_at,
+                    (SELECT count(*) FROM segments g WHERE g.session_id = s.id),
+                    (SELECT count(*) FROM segments g WHERE g.session_id = s.id
+                        AND g.review_status = 'reviewed')
+             FROM sessions s ORDER BY s.sitting_date DESC, s.id DESC",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(SessionSummary {
+                session: session_from_row(r)?,
+                segment_count: r.get(10)?,
+                reviewed_count: r.get(11)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A session's speakers, by name.
+    pub fn speakers(&self, session_id: i64) -> Result<Vec<Speaker>> {
+        self.session(session_id)?;
+        let mut stmt = self.conn.prepare(
+            "SELECT id, name, seat, channel FROM speakers WHERE session_id = ?1 ORDER BY name",
+        )?;
+        let rows = stmt.query_map([session_id], |r| {
+            Ok(Speaker {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                seat: r.get(2)?,
+                channel: r.get(3)?,
+            })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -407,9 +445,25 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let name = nfc(name.trim());
+        if name.is_empty() || name.len() > 200 {
+            return Err(Error::Invalid("a speaker's name has 1 to 200 bytes".into()));
+        }
+        let exists: Option<i64> = tx
+            .query_row(
+                "SELECT 1 FROM speakers WHERE session_id = ?1 AND name = ?2",
+                params![session_id, name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if exists.is_some() {
+            return Err(Error::Invalid(format!(
+                "session {session_id} has a speaker {name:?} already"
+            )));
+        }
         tx.execute(
             "INSERT INTO speakers (session_id, name, seat, channel) VALUES (?1, ?2, ?3, ?4)",
-            params![session_id, nfc(name.trim()), seat, channel],
+            params![session_id, name, seat, channel],
         )?;
         let id = tx.last_insert_rowid();
         bump_generation(&tx)?;
@@ -552,7 +606,13 @@ fn bump_generation(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-fn audit(conn: &Connection, actor: &str, action: &str, subject: &str, detail: &str) -> Result<()> {
+pub(crate) fn audit(
+    conn: &Connection,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> Result<()> {
     conn.execute(
         "INSERT INTO audit_log (actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4)",
         params![actor, action, subject, detail],

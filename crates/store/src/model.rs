@@ -172,3 +172,77 @@ pub struct SearchRow {
     /// The text.
     pub text: String,
 }
+
+/// A session with how far its review has got.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionSummary {
+    /// The session.
+    #[serde(flatten)]
+    pub session: Session,
+    /// Its segments.
+    pub segment_count: i64,
+    /// Those marked reviewed.
+    pub reviewed_count: i64,
+}
+
+/// Someone who speaks in a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Speaker {
+    /// Its id.
+    pub id: i64,
+    /// The name, NFC.
+    pub name: String,
+    /// The seat in the hall, if known.
+    pub seat: Option<String>,
+    /// The microphone channel, if known.
+    pub channel: Option<i64>,
+}
+
+/// What an account may do. Each role may do all that the roles before it may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Searches and listens.
+    Reader,
+    /// Also edits the transcript.
+    Stenographer,
+    /// Also manages accounts.
+    Admin,
+}
+
+impl Role {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reader => "reader",
+            Self::Stenographer => "stenographer",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "reader" => Ok(Self::Reader),
+            "stenographer" => Ok(Self::Stenographer),
+            "admin" => Ok(Self::Admin),
+            other => Err(format!(
+                "unknown role {other:?} (expected admin, stenographer or reader)"
+            )),
+        }
+    }
+}
+
+/// An account of the review server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// The login name.
+    pub name: String,
+    /// What it may do.
+    pub role: Role,
+    /// When it was created.
+    pub created_at: String,
+}

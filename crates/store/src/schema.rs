@@ -6,8 +6,9 @@ use rusqlite_migration::{M, Migrations};
 
 /// Every migration, oldest first.
 pub(crate) fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
-        r#"
+    Migrations::new(vec![
+        M::up(
+            r#"
 CREATE TABLE sessions (
     id            INTEGER PRIMARY KEY,
     title         TEXT NOT NULL,
@@ -83,7 +84,30 @@ CREATE TABLE generation (
 );
 INSERT INTO generation (id, value) VALUES (1, 0);
 "#,
-    )])
+        ),
+        // Accounts for the review server, and their logins.
+        M::up(
+            r#"
+CREATE TABLE users (
+    name           TEXT PRIMARY KEY,
+    -- An argon2id hash in PHC string form; never the password.
+    password_hash  TEXT NOT NULL,
+    role           TEXT NOT NULL CHECK (role IN ('admin', 'stenographer', 'reader')),
+    created_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+
+-- A logged-in browser: the SHA-256 of its cookie's token (a stolen copy of
+-- the database does not log anyone in), its CSRF token and its expiry.
+CREATE TABLE logins (
+    token_sha256  TEXT PRIMARY KEY,
+    user_name     TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    csrf_token    TEXT NOT NULL,
+    expires_at    INTEGER NOT NULL
+);
+CREATE INDEX logins_by_expiry ON logins (expires_at);
+"#,
+        ),
+    ])
 }
 
 #[cfg(test)]

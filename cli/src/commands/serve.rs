@@ -1,0 +1,167 @@
+//! `tocky serve` and `tocky user`: the review server and its accounts.
+
+use std::io::{BufRead, IsTerminal};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use tocky_server::{AppState, ServerConfig};
+use tocky_store::{Role, Store};
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// A TOML configuration file (see docs/server.md); `TOCKY_SERVER_*`
+    /// environment variables override it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Where to listen (default 127.0.0.1:8080; port 0 picks a free one).
+    #[arg(long, value_name = "ADDR")]
+    bind: Option<SocketAddr>,
+    /// A directory holding the sessions' audio files (repeatable).
+    #[arg(long = "media-dir", value_name = "DIR")]
+    media_dirs: Vec<PathBuf>,
+    /// Let anyone read, search and listen without logging in.
+    #[arg(long)]
+    public_read: bool,
+}
+
+pub(crate) fn serve(args: ServeArgs, db: &Path) -> Result<ExitCode> {
+    let mut config = ServerConfig::load(args.config.as_deref())?;
+    config.db = db.to_owned();
+    if let Some(bind) = args.bind {
+        config.bind = bind;
+    }
+    config.media_dirs.extend(args.media_dirs);
+    config.public_read |= args.public_read;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let bind = config.bind;
+        let state = AppState::new(config).context("opening the record")?;
+        let listener = tokio::net::TcpListener::bind(bind)
+            .await
+            .with_context(|| format!("listening on {bind}"))?;
+        let addr = listener.local_addr().context("reading the bound address")?;
+        // Scripts and tests read this line to find the port.
+        println!("listening on http://{addr}/");
+        tocky_server::serve(listener, state, shutdown_signal())
+            .await
+            .context("serving")?;
+        eprintln!("tocky serve: stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum UserCommand {
+    /// Create an account; the password is asked for (or read from stdin).
+    Add {
+        /// The login name.
+        name: String,
+        /// admin, stenographer or reader.
+        #[arg(long, default_value = "reader")]
+        role: Role,
+    },
+    /// Set an account's password (logs it out everywhere).
+    Passwd {
+        /// The login name.
+        name: String,
+    },
+    /// Change an account's role.
+    Role {
+        /// The login name.
+        name: String,
+        /// admin, stenographer or reader.
+        role: Role,
+    },
+    /// Remove an account.
+    Remove {
+        /// The login name.
+        name: String,
+    },
+    /// List the accounts.
+    List,
+}
+
+/// A password from the terminal (asked twice) or one line of stdin.
+fn read_password(name: &str) -> Result<String> {
+    let password = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("password for {name}: "))
+            .context("reading the password")?;
+        let again = rpassword::prompt_password("again: ").context("reading the password")?;
+        if first != again {
+            bail!("the passwords differ");
+        }
+        first
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from stdin")?;
+        line.trim_end_matches(['\n', '\r']).to_owned()
+    };
+    Ok(password)
+}
+
+pub(crate) fn user(cmd: UserCommand, db: &Path) -> Result<ExitCode> {
+    let mut store = Store::open(db).with_context(|| format!("opening {}", db.display()))?;
+    let actor = crate::commands::store::whoami();
+    match cmd {
+        UserCommand::Add { name, role } => {
+            let hash = tocky_server::auth::hash_password(&read_password(&name)?)?;
+            store.add_user(&name, &hash, role, &actor)?;
+            println!("user {name} added ({})", role.as_str());
+        }
+        UserCommand::Passwd { name } => {
+            if store.user_credentials(&name)?.is_none() {
+                bail!("no user {name:?}");
+            }
+            let hash = tocky_server::auth::hash_password(&read_password(&name)?)?;
+            store.set_password_hash(&name, &hash, &actor)?;
+            println!("password of {name} changed");
+        }
+        UserCommand::Role { name, role } => {
+            store.set_role(&name, role, &actor)?;
+            println!("{name} is now {}", role.as_str());
+        }
+        UserCommand::Remove { name } => {
+            store.remove_user(&name, &actor)?;
+            println!("user {name} removed");
+        }
+        UserCommand::List => {
+            for u in store.users()? {
+                println!("{}\t{}\t{}", u.name, u.role.as_str(), u.created_at);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,443 @@
+//! Who is asking: passwords, logins, roles, CSRF and the login limiter.
+//!
+//! Passwords are stored only as argon2id hashes. A login is a random token
+//! in an HttpOnly, SameSite=Strict cookie; the store keeps only its SHA-256.
+//! Each login has its own CSRF token, which every state-changing request
+//! must echo in `X-CSRF-Token` (the cookie alone proves nothing about who
+//! built the request). Login attempts are rate-limited per user name and
+//! per address.
+
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use argon2::Argon2;
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::Json;
+use axum::extract::{ConnectInfo, OriginalUri, Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tocky_store::{Role, User};
+
+use crate::ApiJson;
+use crate::config::Limits;
+use crate::error::{ApiError, Error};
+use crate::state::AppState;
+
+/// The login cookie's name.
+pub const SESSION_COOKIE: &str = "tocky_session";
+/// The header that carries the CSRF token.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// The shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// The longest password accepted (argon2 hashes anything, but a megabyte
+/// password is an attack, not a password).
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// Hashes a password with argon2id (the crate's defaults: OWASP's
+/// m = 19 MiB, t = 2, p = 1) and a random salt, as a PHC string.
+pub fn hash_password(password: &str) -> Result<String, Error> {
+    check_password(password).map_err(|e| Error::PasswordHash(e.to_string()))?;
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| Error::PasswordHash(e.to_string()))
+}
+
+/// Whether a password is acceptable for a new account.
+pub fn check_password(password: &str) -> Result<(), ApiError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(ApiError::BadRequest(format!(
+            "a password has at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "a password has at most {MAX_PASSWORD_BYTES} bytes"
+        )));
+    }
+    Ok(())
+}
+
+/// Whether `password` matches the PHC `hash`.
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A hash of a password nobody has, checked when the user name is unknown
+/// so that a login takes as long whether or not the account exists.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password("decoy password that matches nothing").unwrap_or_default())
+}
+
+/// 32 random bytes as hex.
+fn random_token() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(ApiError::internal)?;
+    Ok(hex::encode(bytes))
+}
+
+fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Compares without stopping at the first difference.
+fn same_token(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// Who is asking: an account, or nobody.
+#[derive(Debug, Clone, Default)]
+pub struct Viewer {
+    /// The logged-in account.
+    pub user: Option<User>,
+    /// The login's CSRF token.
+    pub csrf_token: Option<String>,
+    /// The SHA-256 of the login's token.
+    login: Option<String>,
+    /// Whether reading is open to everyone.
+    public_read: bool,
+}
+
+impl Viewer {
+    /// The account, if it has at least `role`: 401 when nobody is logged
+    /// in, 403 when the role is too low.
+    pub fn require(&self, role: Role) -> Result<&User, ApiError> {
+        let user = self.user.as_ref().ok_or(ApiError::Unauthorized)?;
+        if user.role >= role {
+            Ok(user)
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "this needs the {} role; {} is a {}",
+                role.as_str(),
+                user.name,
+                user.role.as_str()
+            )))
+        }
+    }
+
+    /// Whether this viewer may read the record.
+    pub fn require_read(&self) -> Result<(), ApiError> {
+        if self.public_read {
+            Ok(())
+        } else {
+            self.require(Role::Reader).map(|_| ())
+        }
+    }
+}
+
+/// Middleware for `/api`: finds the login from the cookie, refuses
+/// state-changing requests without the login's CSRF token, and hands the
+/// [`Viewer`] to the handlers.
+pub(crate) async fn authenticate(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let public_read = state.config().public_read;
+    let token = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned());
+    let viewer = match token {
+        // A well-formed token only: anything else cannot be ours.
+        Some(token) if token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            let login = sha256_hex(&token);
+            let key = login.clone();
+            match state
+                .with_store(move |store, _| Ok(store.login(&key, unix_now())?))
+                .await
+            {
+                Ok(Some((user, csrf))) => Viewer {
+                    user: Some(user),
+                    csrf_token: Some(csrf),
+                    login: Some(login),
+                    public_read,
+                },
+                Ok(None) => Viewer {
+                    public_read,
+                    ..Viewer::default()
+                },
+                Err(e) => return e.into_response(),
+            }
+        }
+        _ => Viewer {
+            public_read,
+            ..Viewer::default()
+        },
+    };
+    let changes_state = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    // Inside `nest("/api")` the URI is stripped; the original is not.
+    let path = request
+        .extensions()
+        .get::<OriginalUri>()
+        .map_or_else(|| request.uri().path().to_owned(), |u| u.path().to_owned());
+    if changes_state && path != "/api/login" {
+        let Some(expected) = viewer.csrf_token.as_deref() else {
+            return ApiError::Unauthorized.into_response();
+        };
+        let sent = request
+            .headers()
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !same_token(sent, expected) {
+            return ApiError::Forbidden("missing or wrong CSRF token (X-CSRF-Token)".into())
+                .into_response();
+        }
+    }
+    request.extensions_mut().insert(viewer);
+    next.run(request).await
+}
+
+/// Login attempts allowed, per user name and per client address.
+pub(crate) struct LoginLimiter {
+    per_user: DefaultKeyedRateLimiter<String>,
+    per_ip: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+fn quota(burst: u32, refill_secs: u64) -> Quota {
+    let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+    Quota::with_period(Duration::from_secs(refill_secs.max(1)))
+        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+        .allow_burst(burst)
+}
+
+impl LoginLimiter {
+    pub(crate) fn new(limits: &Limits) -> Self {
+        Self {
+            per_user: RateLimiter::keyed(quota(
+                limits.login_burst_per_user,
+                limits.login_refill_secs_per_user,
+            )),
+            per_ip: RateLimiter::keyed(quota(
+                limits.login_burst_per_ip,
+                limits.login_refill_secs_per_ip,
+            )),
+        }
+    }
+
+    /// Counts an attempt; refuses it with the seconds to wait when over.
+    fn check(&self, user: &str, ip: Option<IpAddr>) -> Result<(), ApiError> {
+        let now = DefaultClock::default().now();
+        let wait = |not_until: governor::NotUntil<_>| {
+            ApiError::TooManyRequests(not_until.wait_time_from(now).as_secs().max(1))
+        };
+        if let Some(ip) = ip {
+            self.per_ip.check_key(&ip).map_err(wait)?;
+        }
+        self.per_user.check_key(&user.to_owned()).map_err(wait)?;
+        // The keyed limiters keep a state per key: forget the full ones
+        // now and then, so that guessed names cannot fill memory.
+        if self.per_user.len() > 10_000 {
+            self.per_user.retain_recent();
+        }
+        Ok(())
+    }
+}
+
+/// `POST /api/login`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct LoginRequest {
+    username: String,
+    password: String,
+}
+
+/// What `/api/login` and `/api/me` answer.
+#[derive(Debug, Serialize)]
+pub(crate) struct Me {
+    user: Option<PublicUser>,
+    csrf_token: Option<String>,
+    public_read: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct PublicUser {
+    name: String,
+    role: Role,
+}
+
+pub(crate) async fn login(
+    State(state): State<AppState>,
+    connect: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    jar: CookieJar,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> Result<(CookieJar, Json<Me>), ApiError> {
+    if body.username.len() > 256 || body.password.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::BadRequest(
+            "user name or password too long".into(),
+        ));
+    }
+    state
+        .login_limiter()
+        .check(&body.username, connect.map(|c| c.0.0.ip()))?;
+    let ttl_secs = state.config().limits.login_ttl_hours.max(1) * 3600;
+    let token = random_token()?;
+    let csrf = random_token()?;
+    let (user, csrf) = {
+        let token_sha = sha256_hex(&token);
+        let csrf = csrf.clone();
+        let metrics = state.metrics().clone();
+        state
+            .with_store(move |store, _| {
+                let found = store.user_credentials(&body.username)?;
+                let hash = found.as_ref().map_or(decoy_hash(), |(_, h)| h.as_str());
+                let ok = verify_password(&body.password, hash);
+                match found {
+                    Some((user, _)) if ok => {
+                        let now = unix_now();
+                        store.create_login(
+                            &token_sha,
+                            &user.name,
+                            &csrf,
+                            now + ttl_secs as i64,
+                            now,
+                        )?;
+                        Ok((user, csrf))
+                    }
+                    _ => {
+                        metrics.login_failed();
+                        // The name tried is logged; the password never is.
+                        store.audit(
+                            &body.username,
+                            "login_failed",
+                            &format!("user {}", body.username),
+                            "",
+                        )?;
+                        Err(ApiError::BadRequest(String::new()))
+                    }
+                }
+            })
+            .await
+            .map_err(|e| match e {
+                ApiError::BadRequest(_) => ApiError::Unauthorized,
+                e => e,
+            })?
+    };
+    let cookie = Cookie::build((SESSION_COOKIE, token))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.config().secure_cookies)
+        .path("/")
+        .max_age(time_duration(ttl_secs));
+    tracing::info!(user = %user.name, "login");
+    Ok((
+        jar.add(cookie),
+        Json(Me {
+            user: Some(PublicUser {
+                name: user.name,
+                role: user.role,
+            }),
+            csrf_token: Some(csrf),
+            public_read: state.config().public_read,
+        }),
+    ))
+}
+
+fn time_duration(secs: u64) -> cookie::time::Duration {
+    cookie::time::Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX))
+}
+
+pub(crate) async fn logout(
+    State(state): State<AppState>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+    jar: CookieJar,
+) -> Result<(CookieJar, StatusCode), ApiError> {
+    if let (Some(login), Some(user)) = (viewer.login, viewer.user) {
+        state
+            .with_store(move |store, _| Ok(store.delete_login(&login, &user.name)?))
+            .await?;
+    }
+    Ok((
+        jar.remove(Cookie::build(SESSION_COOKIE).path("/")),
+        StatusCode::NO_CONTENT,
+    ))
+}
+
+pub(crate) async fn me(axum::Extension(viewer): axum::Extension<Viewer>) -> impl IntoResponse {
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(Me {
+            user: viewer.user.map(|u| PublicUser {
+                name: u.name,
+                role: u.role,
+            }),
+            csrf_token: viewer.csrf_token,
+            public_read: viewer.public_read,
+        }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn passwords_are_argon2id_and_verify() {
+        let hash = hash_password("mật khẩu dài").unwrap();
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(!hash.contains("mật khẩu"));
+        assert!(verify_password("mật khẩu dài", &hash));
+        assert!(!verify_password("mat khau dai", &hash));
+        assert!(!verify_password("x", "not a hash"));
+        assert!(hash_password("short").is_err());
+    }
+
+    #[test]
+    fn tokens_compare_whole() {
+        assert!(same_token("abcd", "abcd"));
+        assert!(!same_token("abcd", "abce"));
+        assert!(!same_token("abc", "abcd"));
+    }
+
+    #[test]
+    fn roles_are_ordered() {
+        let viewer = |role| Viewer {
+            user: Some(User {
+                name: "u".into(),
+                role,
+                created_at: String::new(),
+            }),
+            ..Viewer::default()
+        };
+        assert!(viewer(Role::Admin).require(Role::Stenographer).is_ok());
+        assert!(matches!(
+            viewer(Role::Reader).require(Role::Stenographer),
+            Err(ApiError::Forbidden(_))
+        ));
+        assert!(matches!(
+            Viewer::default().require(Role::Reader),
+            Err(ApiError::Unauthorized)
+        ));
+        assert!(Viewer::default().require_read().is_err());
+    }
+}

@@ -1,0 +1,303 @@
+//! The record's routes: sessions, segments, speakers, revisions and search.
+
+use axum::Extension;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Deserializer, Serialize};
+use tocky_index::SearchQuery;
+use tocky_store::{
+    ReviewStatus, Revision, Role, SegmentEdit, Session, SessionSummary, Speaker, StoredSegment,
+};
+
+use crate::auth::Viewer;
+use crate::error::ApiError;
+use crate::live::{LiveEvent, LiveMessage};
+use crate::state::AppState;
+use crate::{ApiJson, ApiPath, ApiQuery};
+
+pub(crate) async fn sessions(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+) -> Result<Json<Vec<SessionSummary>>, ApiError> {
+    viewer.require_read()?;
+    let list = state
+        .with_store(|store, _| Ok(store.session_summaries()?))
+        .await?;
+    Ok(Json(list))
+}
+
+/// `GET /api/sessions/{id}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct SessionDetail {
+    session: Session,
+    speakers: Vec<Speaker>,
+}
+
+pub(crate) async fn session(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<SessionDetail>, ApiError> {
+    viewer.require_read()?;
+    let detail = state
+        .with_store(move |store, _| {
+            Ok(SessionDetail {
+                session: store.session(id)?,
+                speakers: store.speakers(id)?,
+            })
+        })
+        .await?;
+    Ok(Json(detail))
+}
+
+pub(crate) async fn segments(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<StoredSegment>>, ApiError> {
+    viewer.require_read()?;
+    let list = state
+        .with_store(move |store, _| Ok(store.segments(id)?))
+        .await?;
+    Ok(Json(list))
+}
+
+/// `POST /api/sessions/{id}/speakers`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewSpeaker {
+    name: String,
+    #[serde(default)]
+    seat: Option<String>,
+}
+
+pub(crate) async fn add_speaker(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    ApiPath(session_id): ApiPath<i64>,
+    ApiJson(body): ApiJson<NewSpeaker>,
+) -> Result<(StatusCode, Json<Speaker>), ApiError> {
+    let user = viewer.require(Role::Stenographer)?.name.clone();
+    let speaker = state
+        .with_store(move |store, _| {
+            let id = store.add_speaker(session_id, &body.name, body.seat.as_deref(), None)?;
+            store.audit(
+                &user,
+                "speaker_add",
+                &format!("session {session_id}"),
+                &body.name,
+            )?;
+            let speaker = store
+                .speakers(session_id)?
+                .into_iter()
+                .find(|s| s.id == id)
+                .ok_or_else(|| ApiError::internal("a new speaker vanished"))?;
+            Ok(speaker)
+        })
+        .await?;
+    state.publish(LiveEvent::new(
+        session_id,
+        &LiveMessage::Speaker { speaker: &speaker },
+    ));
+    Ok((StatusCode::CREATED, Json(speaker)))
+}
+
+/// Deserialises a field that may be absent (keep), null (clear) or a value.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(d).map(Some)
+}
+
+/// `PATCH /api/segments/{id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SegmentPatch {
+    version: i64,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    speaker_id: Option<Option<i64>>,
+    #[serde(default)]
+    review_status: Option<ReviewStatus>,
+}
+
+pub(crate) async fn edit_segment(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(patch): ApiJson<SegmentPatch>,
+) -> Result<Json<StoredSegment>, ApiError> {
+    let user = viewer.require(Role::Stenographer)?.name.clone();
+    if let Some(text) = &patch.text {
+        let max = state.config().limits.max_text_bytes;
+        if text.len() > max {
+            return Err(ApiError::BadRequest(format!(
+                "a segment's text has at most {max} bytes"
+            )));
+        }
+    }
+    let edit = SegmentEdit {
+        text: patch.text,
+        speaker_id: patch.speaker_id,
+        review_status: patch.review_status,
+    };
+    let segment = state
+        .with_store(move |store, index| {
+            let segment = store.edit_segment(id, patch.version, &edit, &user)?;
+            index.update(store, None, Some(id))?;
+            Ok(segment)
+        })
+        .await?;
+    saved(&state, &segment);
+    Ok(Json(segment))
+}
+
+/// Tells the metrics and the live clients about a saved segment.
+fn saved(state: &AppState, segment: &StoredSegment) {
+    state.metrics().edit_saved();
+    state.publish(LiveEvent::new(
+        segment.session_id,
+        &LiveMessage::Segment { segment },
+    ));
+}
+
+pub(crate) async fn revisions(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<Revision>>, ApiError> {
+    viewer.require_read()?;
+    let list = state
+        .with_store(move |store, _| Ok(store.revisions(id)?))
+        .await?;
+    Ok(Json(list))
+}
+
+/// `POST /api/segments/{id}/restore`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RestoreRequest {
+    revision_id: i64,
+    version: i64,
+}
+
+pub(crate) async fn restore(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<RestoreRequest>,
+) -> Result<Json<StoredSegment>, ApiError> {
+    let user = viewer.require(Role::Stenographer)?.name.clone();
+    let segment = state
+        .with_store(move |store, index| {
+            let segment = store.restore_revision(id, body.revision_id, body.version, &user)?;
+            index.update(store, None, Some(id))?;
+            Ok(segment)
+        })
+        .await?;
+    saved(&state, &segment);
+    Ok(Json(segment))
+}
+
+/// `GET /api/search` parameters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SearchParams {
+    q: String,
+    session: Option<i64>,
+    speaker: Option<i64>,
+    from: Option<String>,
+    to: Option<String>,
+    limit: Option<usize>,
+}
+
+/// One search result, with what the UI shows beside it.
+#[derive(Debug, Serialize)]
+pub(crate) struct SearchHit {
+    segment_id: i64,
+    session_id: i64,
+    session_title: String,
+    sitting_date: Option<String>,
+    speaker_id: Option<i64>,
+    start_ms: i64,
+    score: f32,
+    text: String,
+    /// Escaped by the index; matches in `<b>`.
+    snippet_html: String,
+}
+
+/// `GET /api/search` answer.
+#[derive(Debug, Serialize)]
+pub(crate) struct SearchResults {
+    hits: Vec<SearchHit>,
+}
+
+fn check_date(date: Option<String>) -> Result<Option<String>, ApiError> {
+    match date.filter(|d| !d.is_empty()) {
+        None => Ok(None),
+        Some(d) => {
+            let ok = d.len() == 10
+                && d.bytes().enumerate().all(|(i, b)| {
+                    if i == 4 || i == 7 {
+                        b == b'-'
+                    } else {
+                        b.is_ascii_digit()
+                    }
+                });
+            if ok {
+                Ok(Some(d))
+            } else {
+                Err(ApiError::BadRequest(format!(
+                    "{d:?} is not a date like 2026-10-21"
+                )))
+            }
+        }
+    }
+}
+
+pub(crate) async fn search(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    ApiQuery(params): ApiQuery<SearchParams>,
+) -> Result<Json<SearchResults>, ApiError> {
+    viewer.require_read()?;
+    if params.q.trim().is_empty() {
+        return Err(ApiError::BadRequest("type something to search for".into()));
+    }
+    let max = state.config().limits.max_search_results;
+    let query = SearchQuery {
+        text: params.q,
+        session_id: params.session,
+        speaker_id: params.speaker,
+        from: check_date(params.from)?,
+        to: check_date(params.to)?,
+        limit: params.limit.unwrap_or(50).clamp(1, max.max(1)),
+    };
+    let hits = state
+        .with_store(move |store, index| {
+            let hits = index.search(&query)?;
+            let sessions = store.sessions()?;
+            let mut out = Vec::with_capacity(hits.len());
+            for hit in hits {
+                let session = sessions.iter().find(|s| s.id == hit.session_id);
+                // The index may trail a deletion by a moment: skip what is gone.
+                let Ok(segment) = store.segment(hit.segment_id) else {
+                    continue;
+                };
+                out.push(SearchHit {
+                    segment_id: hit.segment_id,
+                    session_id: hit.session_id,
+                    session_title: session.map(|s| s.title.clone()).unwrap_or_default(),
+                    sitting_date: session.and_then(|s| s.sitting_date.clone()),
+                    speaker_id: segment.speaker_id,
+                    start_ms: hit.start_ms,
+                    score: hit.score,
+                    text: hit.text,
+                    snippet_html: hit.snippet_html,
+                });
+            }
+            Ok(out)
+        })
+        .await?;
+    Ok(Json(SearchResults { hits }))
+}

@@ -1,0 +1,133 @@
+//! What every request shares: the configuration, the store, the search
+//! index, the live-update channel, the metrics and the login limiter.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tocky_index::SearchIndex;
+use tocky_store::Store;
+use tokio::sync::{broadcast, watch};
+
+use crate::auth::LoginLimiter;
+use crate::config::ServerConfig;
+use crate::error::{ApiError, Error};
+use crate::live::LiveEvent;
+use crate::metrics::Metrics;
+
+/// How many idle store connections are kept for reuse.
+const MAX_IDLE_CONNECTIONS: usize = 8;
+/// Live events buffered per client before it is told to resynchronise.
+const LIVE_BUFFER: usize = 1024;
+
+/// The state behind the router; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: ServerConfig,
+    /// Idle connections: SQLite connections are not `Sync`, so each
+    /// blocking task takes one (opening another when none is idle).
+    idle: Mutex<Vec<Store>>,
+    index: SearchIndex,
+    live: broadcast::Sender<LiveEvent>,
+    shutdown: watch::Sender<bool>,
+    metrics: Metrics,
+    login_limiter: LoginLimiter,
+}
+
+impl AppState {
+    /// Opens the store and the search index (rebuilding the index when it
+    /// is stale, corrupt or missing).
+    pub fn new(config: ServerConfig) -> Result<Self, Error> {
+        let store = Store::open(&config.db)?;
+        let (index, rebuilt) = SearchIndex::open_synced(&config.index_dir(), &store)?;
+        if rebuilt {
+            tracing::info!(
+                "search index rebuilt from the store ({} segments)",
+                index.len()
+            );
+        }
+        let (live, _) = broadcast::channel(LIVE_BUFFER);
+        let (shutdown, _) = watch::channel(false);
+        let login_limiter = LoginLimiter::new(&config.limits);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                idle: Mutex::new(vec![store]),
+                index,
+                live,
+                shutdown,
+                metrics: Metrics::new(),
+                login_limiter,
+            }),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ServerConfig {
+        &self.inner.config
+    }
+
+    /// The search index.
+    pub fn index(&self) -> &SearchIndex {
+        &self.inner.index
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    pub(crate) fn login_limiter(&self) -> &LoginLimiter {
+        &self.inner.login_limiter
+    }
+
+    /// Sends an event to the live clients watching its session.
+    pub fn publish(&self, event: LiveEvent) {
+        // No receivers is not an error: nobody is watching.
+        let _ = self.inner.live.send(event);
+    }
+
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
+        self.inner.live.subscribe()
+    }
+
+    /// Tells long-lived connections (WebSockets) to close.
+    pub fn begin_shutdown(&self) {
+        self.inner.shutdown.send_replace(true);
+    }
+
+    pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.inner.shutdown.subscribe()
+    }
+
+    /// Runs `f` with a store connection (and the index) on the blocking
+    /// pool, so that SQLite and tantivy never stall the async workers.
+    pub async fn with_store<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store, &SearchIndex) -> Result<T, ApiError> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || {
+            let taken = inner
+                .idle
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .pop();
+            let mut store = match taken {
+                Some(store) => store,
+                None => Store::open(&inner.config.db)?,
+            };
+            let result = f(&mut store, &inner.index);
+            let mut idle = inner.idle.lock().unwrap_or_else(PoisonError::into_inner);
+            if idle.len() < MAX_IDLE_CONNECTIONS {
+                idle.push(store);
+            }
+            result
+        })
+        .await
+        .map_err(ApiError::internal)?
+    }
+}

@@ -1,0 +1,983 @@
+//! The review server's API through its router, driven with `oneshot` as
+//! axum's examples do, over a real SQLite store and tantivy index.
+
+// Test helpers panic on failure by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tocky_core::document::{DecoderInfo, SourceInfo, TranscriptDocument};
+use tocky_core::{Segment, Transcript, Word};
+use tocky_server::{AppState, Limits, ServerConfig, app, auth::hash_password};
+use tocky_store::{Role, SessionMeta, Store};
+use tower::ServiceExt;
+
+const PASSWORD: &str = "mật khẩu thử";
+/// The size of the fake audio file.
+const AUDIO_BYTES: usize = 10_000;
+
+fn doc(file: &str, sha: char, texts: &[&str]) -> TranscriptDocument {
+    let segments = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Segment {
+            start_ms: i as u64 * 5_000,
+            end_ms: i as u64 * 5_000 + 4_000,
+            text: (*t).to_owned(),
+            words: vec![Word {
+                text: "x".into(),
+                start_ms: i as u64 * 5_000,
+                end_ms: i as u64 * 5_000 + 300,
+                probability: 0.3,
+            }],
+            ..Segment::default()
+        })
+        .collect();
+    TranscriptDocument::new(
+        SourceInfo {
+            file: file.into(),
+            sha256: sha.to_string().repeat(64),
+            bytes: 1,
+            codec: "pcm_s16le".into(),
+            sample_rate: 16_000,
+            channels: 1,
+            transcribed_channels: None,
+        },
+        DecoderInfo {
+            model: "ggml-base.bin".into(),
+            tocky_version: "0.1.0".into(),
+            beam_size: 5,
+            vad: true,
+            prompt: None,
+        },
+        Transcript {
+            language: "vi".into(),
+            duration_ms: texts.len() as u64 * 5_000,
+            segments,
+        },
+    )
+}
+
+/// A record with two sessions (the second's audio name tries to climb out
+/// of the media directory), four accounts, and an audio file.
+struct Fixture {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    state: AppState,
+}
+
+fn fixture_with(configure: impl FnOnce(&mut ServerConfig)) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_owned();
+    let media = root.join("media");
+    std::fs::create_dir(&media).unwrap();
+    let audio: Vec<u8> = (0..AUDIO_BYTES).map(|i| (i % 251) as u8).collect();
+    std::fs::write(media.join("phien.wav"), audio).unwrap();
+    std::fs::write(root.join("secret.wav"), b"secret").unwrap();
+    let db = root.join("tocky.db");
+    {
+        let mut store = Store::open(&db).unwrap();
+        let meta = SessionMeta {
+            title: Some("Phiên họp thứ nhất".into()),
+            sitting_date: Some("2026-10-21".into()),
+            agenda_item: None,
+        };
+        store
+            .ingest(
+                &doc(
+                    "phien.wav",
+                    'a',
+                    &["Kính thưa Quốc hội", "luật đất đai sửa đổi", "xin cảm ơn"],
+                ),
+                &meta,
+                "test",
+            )
+            .unwrap();
+        store
+            .ingest(
+                &doc("../secret.wav", 'b', &["khác"]),
+                &SessionMeta::default(),
+                "test",
+            )
+            .unwrap();
+        // One hash for all: argon2 is deliberately slow.
+        let hash = hash_password(PASSWORD).unwrap();
+        for (name, role) in [
+            ("admin", Role::Admin),
+            ("lan", Role::Stenographer),
+            ("minh", Role::Stenographer),
+            ("doc", Role::Reader),
+        ] {
+            store.add_user(name, &hash, role, "test").unwrap();
+        }
+    }
+    let mut config = ServerConfig {
+        db,
+        media_dirs: vec![media],
+        ..ServerConfig::default()
+    };
+    configure(&mut config);
+    let state = AppState::new(config).unwrap();
+    Fixture {
+        _dir: dir,
+        root,
+        state,
+    }
+}
+
+fn fixture() -> Fixture {
+    fixture_with(|_| {})
+}
+
+impl Fixture {
+    fn app(&self) -> Router {
+        app(self.state.clone())
+    }
+
+    async fn send(&self, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let response = self.app().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        (status, headers, body)
+    }
+
+    async fn json(&self, request: Request<Body>) -> (StatusCode, Value) {
+        let (status, _, body) = self.send(request).await;
+        let value = if body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&body).unwrap_or_else(|_| {
+                panic!("not JSON ({status}): {}", String::from_utf8_lossy(&body))
+            })
+        };
+        (status, value)
+    }
+
+    /// Logs in; returns the cookie and the CSRF token.
+    async fn login(&self, user: &str) -> Login {
+        let response = self
+            .app()
+            .oneshot(post_json(
+                "/api/login",
+                &json!({"username": user, "password": PASSWORD}),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "login {user}");
+        let cookie = response
+            .headers()
+            .get(header::SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+            "{cookie}"
+        );
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let me: Value = serde_json::from_slice(&body).unwrap();
+        Login {
+            cookie: cookie.split(';').next().unwrap().to_owned(),
+            csrf: me["csrf_token"].as_str().unwrap().to_owned(),
+        }
+    }
+}
+
+struct Login {
+    cookie: String,
+    csrf: String,
+}
+
+impl Login {
+    fn get(&self, uri: &str) -> Request<Body> {
+        Request::get(uri)
+            .header(header::COOKIE, &self.cookie)
+            .body(Body::empty())
+            .unwrap()
+    }
+
+    fn send_json(&self, method: &str, uri: &str, body: &Value) -> Request<Body> {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::COOKIE, &self.cookie)
+            .header("x-csrf-token", &self.csrf)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    }
+}
+
+fn get(uri: &str) -> Request<Body> {
+    Request::get(uri).body(Body::empty()).unwrap()
+}
+
+fn post_json(uri: &str, body: &Value) -> Request<Body> {
+    Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn health_metrics_and_the_page_answer() {
+    let f = fixture();
+    let (status, health) = f.json(get("/health")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(health["status"], "ok");
+    let (status, headers, page) = f.send(get("/")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(String::from_utf8_lossy(&page).contains("<html"));
+    let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    let (status, _, metrics) = f.send(get("/metrics")).await;
+    assert_eq!(status, StatusCode::OK);
+    let metrics = String::from_utf8(metrics).unwrap();
+    assert!(
+        metrics.contains(
+            "tocky_http_requests_total{method=\"GET\",route=\"/health\",status=\"200\"} 1"
+        ),
+        "{metrics}"
+    );
+    assert!(metrics.contains("tocky_http_request_duration_seconds_bucket"));
+    let (status, _, _) = f.send(get("/no/such/page")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = f.json(get("/api/no/such")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body["error"].is_string());
+}
+
+#[tokio::test]
+async fn reading_needs_a_login_unless_public() {
+    let f = fixture();
+    for uri in [
+        "/api/sessions",
+        "/api/sessions/1",
+        "/api/sessions/1/segments",
+        "/api/sessions/1/audio",
+        "/api/sessions/1/export/json",
+        "/api/segments/1/revisions",
+        "/api/search?q=quoc",
+        "/api/sessions/1/live",
+    ] {
+        let (status, body) = f.json(get(uri)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{uri}");
+        assert_eq!(body["error"], "log in first", "{uri}");
+    }
+    let (_, me) = f.json(get("/api/me")).await;
+    assert_eq!(me["user"], Value::Null);
+    assert_eq!(me["public_read"], false);
+
+    let public = fixture_with(|c| c.public_read = true);
+    let (status, sessions) = public.json(get("/api/sessions")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(sessions.as_array().unwrap().len(), 2);
+    let (status, _) = public.json(get("/api/search?q=quoc+hoi")).await;
+    assert_eq!(status, StatusCode::OK);
+    // Public reading does not open editing.
+    let (status, _) = public
+        .json(
+            Request::patch("/api/segments/1")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(json!({"version": 1, "text": "x"}).to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn login_logout_and_me() {
+    let f = fixture();
+    let (status, body) = f
+        .json(post_json(
+            "/api/login",
+            &json!({"username": "lan", "password": "wrong password"}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body["error"].is_string());
+    let (status, _) = f
+        .json(post_json(
+            "/api/login",
+            &json!({"username": "nobody", "password": PASSWORD}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = f
+        .json(post_json("/api/login", &json!({"username": "lan"})))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let lan = f.login("lan").await;
+    let (_, me) = f.json(lan.get("/api/me")).await;
+    assert_eq!(me["user"]["name"], "lan");
+    assert_eq!(me["user"]["role"], "stenographer");
+    assert_eq!(me["csrf_token"], lan.csrf.as_str());
+    let (status, _) = f
+        .json(lan.send_json("POST", "/api/logout", &json!({})))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = f.json(lan.get("/api/sessions")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the login ended");
+
+    let store = Store::open(&f.state.config().db).unwrap();
+    let actions: Vec<String> = store
+        .audit_log(20)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    for action in ["login_failed", "login", "logout"] {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} in {actions:?}"
+        );
+    }
+    // Neither the password nor its hash reaches the log or the audit.
+    let dump = format!("{:?}", store.audit_log(100).unwrap());
+    assert!(!dump.contains(PASSWORD) && !dump.contains("argon2"));
+}
+
+#[tokio::test]
+async fn brute_force_login_is_slowed() {
+    let f = fixture_with(|c| {
+        c.limits = Limits {
+            login_burst_per_user: 3,
+            login_refill_secs_per_user: 60,
+            ..Limits::default()
+        }
+    });
+    for _ in 0..3 {
+        let (status, _) = f
+            .json(post_json(
+                "/api/login",
+                &json!({"username": "lan", "password": "guess guess"}),
+            ))
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, headers, body) = f
+        .send(post_json(
+            "/api/login",
+            &json!({"username": "lan", "password": PASSWORD}),
+        ))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits"
+    );
+    let retry: u64 = headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert!(String::from_utf8_lossy(&body).contains("too many login attempts"));
+    // Other accounts are not locked out by it.
+    f.login("minh").await;
+}
+
+#[tokio::test]
+async fn edits_need_a_stenographer_and_the_csrf_token() {
+    let f = fixture();
+    let body = json!({"version": 1, "text": "Kính thưa Quốc hội."});
+    let reader = f.login("doc").await;
+    let (status, err) = f
+        .json(reader.send_json("PATCH", "/api/segments/1", &body))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        err["error"].as_str().unwrap().contains("stenographer"),
+        "{err}"
+    );
+
+    let lan = f.login("lan").await;
+    let no_token = Request::patch("/api/segments/1")
+        .header(header::COOKIE, &lan.cookie)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let (status, err) = f.json(no_token).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(err["error"].as_str().unwrap().contains("CSRF"));
+    let wrong_token = Login {
+        cookie: lan.cookie.clone(),
+        csrf: "0".repeat(64),
+    };
+    let (status, _) = f
+        .json(wrong_token.send_json("PATCH", "/api/segments/1", &body))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Someone else's token does not do either.
+    let minh = f.login("minh").await;
+    let crossed = Login {
+        cookie: lan.cookie.clone(),
+        csrf: minh.csrf.clone(),
+    };
+    let (status, _) = f
+        .json(crossed.send_json("PATCH", "/api/segments/1", &body))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let (status, seg) = f
+        .json(lan.send_json("PATCH", "/api/segments/1", &body))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{seg}");
+    assert_eq!(seg["version"], 2);
+    assert_eq!(seg["text"], "Kính thưa Quốc hội.");
+}
+
+#[tokio::test]
+async fn a_stale_edit_gets_409_with_the_current_text() {
+    let f = fixture();
+    let lan = f.login("lan").await;
+    let minh = f.login("minh").await;
+    let (status, _) = f
+        .json(lan.send_json(
+            "PATCH",
+            "/api/segments/2",
+            &json!({"version": 1, "text": "bản của Lan"}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, conflict) = f
+        .json(minh.send_json(
+            "PATCH",
+            "/api/segments/2",
+            &json!({"version": 1, "text": "bản của Minh"}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(conflict["current"]["text"], "bản của Lan");
+    assert_eq!(conflict["current"]["version"], 2);
+    assert!(
+        conflict["error"]
+            .as_str()
+            .unwrap()
+            .contains("changed by someone else")
+    );
+    // Merged against the current version, it saves.
+    let (status, merged) = f
+        .json(minh.send_json(
+            "PATCH",
+            "/api/segments/2",
+            &json!({"version": 2, "text": "bản hợp nhất", "review_status": "reviewed"}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(merged["review_status"], "reviewed");
+
+    let (status, revisions) = f.json(lan.get("/api/segments/2/revisions")).await;
+    assert_eq!(status, StatusCode::OK);
+    let revisions = revisions.as_array().unwrap();
+    assert_eq!(revisions.len(), 2);
+    assert_eq!(revisions[0]["author"], "lan");
+    assert_eq!(revisions[1]["author"], "minh");
+    // Restoring Lan's revision is a new edit, by whoever restores it.
+    let (status, restored) = f
+        .json(lan.send_json(
+            "POST",
+            "/api/segments/2/restore",
+            &json!({"revision_id": revisions[0]["id"], "version": 3}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{restored}");
+    assert_eq!(restored["text"], "bản của Lan");
+    assert_eq!(restored["version"], 4);
+    let (status, _) = f
+        .json(lan.send_json(
+            "POST",
+            "/api/segments/2/restore",
+            &json!({"revision_id": 999, "version": 4}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn malformed_and_oversized_requests_get_clear_errors() {
+    let f = fixture_with(|c| c.limits.max_body_bytes = 4096);
+    let lan = f.login("lan").await;
+    let huge = json!({"version": 1, "text": "a".repeat(10_000)});
+    let (status, err) = f
+        .json(lan.send_json("PATCH", "/api/segments/1", &huge))
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(err["error"].as_str().unwrap().contains("size limit"));
+    let long_text = json!({"version": 1, "text": "a".repeat(3_000)});
+    let f2 = fixture_with(|c| c.limits.max_text_bytes = 1000);
+    let lan2 = f2.login("lan").await;
+    let (status, _) = f2
+        .json(lan2.send_json("PATCH", "/api/segments/1", &long_text))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let cases = [
+        (
+            "PATCH",
+            "/api/segments/1",
+            json!({"text": "no version"}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "PATCH",
+            "/api/segments/1",
+            json!({"version": 1, "bogus": 1}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "PATCH",
+            "/api/segments/1",
+            json!({"version": 1, "review_status": "done"}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "PATCH",
+            "/api/segments/abc",
+            json!({"version": 1}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "PATCH",
+            "/api/segments/999",
+            json!({"version": 1, "text": "x"}),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "PATCH",
+            "/api/segments/1",
+            json!({"version": 1, "speaker_id": 999}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "POST",
+            "/api/sessions/999/speakers",
+            json!({"name": "X"}),
+            StatusCode::NOT_FOUND,
+        ),
+    ];
+    for (method, uri, body, expected) in cases {
+        let (status, err) = f.json(lan.send_json(method, uri, &body)).await;
+        assert_eq!(status, expected, "{method} {uri} {body}");
+        assert!(
+            err["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{err}"
+        );
+    }
+    let not_json = Request::patch("/api/segments/1")
+        .header(header::COOKIE, &lan.cookie)
+        .header("x-csrf-token", &lan.csrf)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{not json"))
+        .unwrap();
+    let (status, _) = f.json(not_json).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    for uri in [
+        "/api/sessions/999",
+        "/api/sessions/999/segments",
+        "/api/sessions/999/audio",
+        "/api/sessions/999/export/json",
+        "/api/sessions/999/live",
+        "/api/segments/999/revisions",
+    ] {
+        let (status, err) = f.json(lan.get(uri)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+        assert!(
+            err["error"].as_str().unwrap().contains("999"),
+            "{uri}: {err}"
+        );
+    }
+    for uri in [
+        "/api/sessions/1/export/pdf",
+        "/api/search?q=",
+        "/api/search?q=x&from=21-10-2026",
+        "/api/search?q=x&session=abc",
+    ] {
+        let (status, _) = f.json(lan.get(uri)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn audio_supports_range_requests() {
+    let f = fixture();
+    let doc = f.login("doc").await;
+    let (status, headers, body) = f.send(doc.get("/api/sessions/1/audio")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body.len(), AUDIO_BYTES);
+    assert_eq!(headers[header::ACCEPT_RANGES], "bytes");
+    assert_eq!(headers[header::CONTENT_TYPE], "audio/wav");
+    let ranged = |range: &str| {
+        Request::get("/api/sessions/1/audio")
+            .header(header::COOKIE, &doc.cookie)
+            .header(header::RANGE, range)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (status, headers, body) = f.send(ranged("bytes=100-199")).await;
+    assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        headers[header::CONTENT_RANGE],
+        format!("bytes 100-199/{AUDIO_BYTES}").as_str()
+    );
+    let expected: Vec<u8> = (100..200).map(|i| (i % 251) as u8).collect();
+    assert_eq!(body, expected);
+    let (status, _, body) = f.send(ranged("bytes=-10")).await;
+    assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(body.len(), 10);
+    let (status, _, _) = f.send(ranged("bytes=20000-30000")).await;
+    assert_eq!(status, StatusCode::RANGE_NOT_SATISFIABLE);
+}
+
+#[tokio::test]
+async fn path_traversal_in_the_audio_route_fails() {
+    let f = fixture();
+    let doc = f.login("doc").await;
+    // Session 2's stored audio name climbs out of the media directory.
+    assert!(f.root.join("secret.wav").exists());
+    let (status, headers, body) = f.send(doc.get("/api/sessions/2/audio")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        !String::from_utf8_lossy(&body).contains("secret\""),
+        "no file content"
+    );
+    assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+    for uri in [
+        "/api/sessions/..%2F..%2Fsecret.wav/audio",
+        "/api/sessions/1%2F..%2F2/audio",
+        "/api/sessions/../../secret.wav",
+        "/ui/../secret.wav",
+        "/ui/..%2F..%2FCargo.toml",
+        "/ui/%2e%2e/%2e%2e/Cargo.toml",
+    ] {
+        let (status, _, body) = f.send(doc.get(uri)).await;
+        assert!(
+            status == StatusCode::NOT_FOUND || status == StatusCode::BAD_REQUEST,
+            "{uri}: {status}"
+        );
+        assert!(
+            !String::from_utf8_lossy(&body).contains("[workspace]"),
+            "{uri}"
+        );
+        assert_ne!(body, b"secret", "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn search_with_or_without_diacritics_jumps_to_the_moment() {
+    let f = fixture();
+    let doc = f.login("doc").await;
+    let (status, found) = f.json(doc.get("/api/search?q=dat+dai")).await;
+    assert_eq!(status, StatusCode::OK);
+    let hits = found["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 1, "{found}");
+    assert_eq!(hits[0]["start_ms"], 5000);
+    assert_eq!(hits[0]["session_title"], "Phiên họp thứ nhất");
+    assert_eq!(hits[0]["sitting_date"], "2026-10-21");
+    assert!(
+        hits[0]["snippet_html"]
+            .as_str()
+            .unwrap()
+            .contains("<b>đất</b>")
+    );
+    let (_, found) = f
+        .json(doc.get("/api/search?q=%22quoc+hoi%22&from=2026-10-01&to=2026-10-31"))
+        .await;
+    assert_eq!(found["hits"].as_array().unwrap().len(), 1);
+    let (_, found) = f
+        .json(doc.get("/api/search?q=quoc+hoi&from=2026-11-01"))
+        .await;
+    assert_eq!(found["hits"].as_array().unwrap().len(), 0);
+    let (_, found) = f.json(doc.get("/api/search?q=quoc+hoi&session=2")).await;
+    assert_eq!(found["hits"].as_array().unwrap().len(), 0);
+
+    // An edit is searchable at once, and markup in it comes back escaped.
+    let lan = f.login("lan").await;
+    let (status, _) = f
+        .json(lan.send_json(
+            "PATCH",
+            "/api/segments/3",
+            &json!({"version": 1, "text": "<script>alert(1)</script> ngân sách <img src=x onerror=alert(2)>"}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, found) = f.json(doc.get("/api/search?q=ngan+sach")).await;
+    let snippet = found["hits"][0]["snippet_html"].as_str().unwrap();
+    assert!(
+        !snippet.contains("<script") && !snippet.contains("<img"),
+        "{snippet}"
+    );
+    assert!(snippet.contains("&lt;script&gt;"), "{snippet}");
+    assert_eq!(
+        found["hits"][0]["text"].as_str().unwrap(),
+        "<script>alert(1)</script> ngân sách <img src=x onerror=alert(2)>"
+    );
+}
+
+#[tokio::test]
+async fn speakers_and_exports() {
+    let f = fixture();
+    let lan = f.login("lan").await;
+    let (status, speaker) = f
+        .json(lan.send_json(
+            "POST",
+            "/api/sessions/1/speakers",
+            &json!({"name": "Chủ tịch Quốc hội", "seat": "chủ toạ"}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = f
+        .json(lan.send_json(
+            "POST",
+            "/api/sessions/1/speakers",
+            &json!({"name": "Chủ tịch Quốc hội"}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "the same name twice");
+    let (status, seg) = f
+        .json(lan.send_json(
+            "PATCH",
+            "/api/segments/1",
+            &json!({"version": 1, "speaker_id": speaker["id"]}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(seg["speaker_id"], speaker["id"]);
+    assert_eq!(seg["text"], "Kính thưa Quốc hội", "text untouched");
+    let (_, detail) = f.json(lan.get("/api/sessions/1")).await;
+    assert_eq!(detail["speakers"][0]["name"], "Chủ tịch Quốc hội");
+    let (_, segments) = f.json(lan.get("/api/sessions/1/segments")).await;
+    assert_eq!(segments.as_array().unwrap().len(), 3);
+    assert!(segments[0]["words"][0]["probability"].as_f64().unwrap() < 0.5);
+    let (_, sessions) = f.json(lan.get("/api/sessions")).await;
+    let first = sessions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == 1)
+        .unwrap();
+    assert_eq!(first["segment_count"], 3);
+
+    let (status, headers, srt) = f.send(lan.get("/api/sessions/1/export/srt")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .contains("session-1.srt")
+    );
+    let srt = String::from_utf8(srt).unwrap();
+    assert!(
+        srt.contains("00:00:00,000 --> 00:00:04,000\nChủ tịch Quốc hội: Kính thưa Quốc hội"),
+        "{srt}"
+    );
+    let (_, _, vtt) = f.send(lan.get("/api/sessions/1/export/vtt")).await;
+    assert!(String::from_utf8(vtt).unwrap().starts_with("WEBVTT"));
+    let (_, _, txt) = f.send(lan.get("/api/sessions/1/export/txt")).await;
+    assert!(
+        String::from_utf8(txt)
+            .unwrap()
+            .contains("luật đất đai sửa đổi")
+    );
+    let (_, json) = f.json(lan.get("/api/sessions/1/export/json")).await;
+    assert_eq!(json["schema"], "tocky.session");
+    assert_eq!(json["segments"].as_array().unwrap().len(), 3);
+    let (status, headers, docx) = f.send(lan.get("/api/sessions/1/export/docx")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .contains("wordprocessingml")
+    );
+    assert_eq!(&docx[..2], b"PK", "a DOCX is a zip");
+    let needle = b"word/document.xml";
+    assert!(docx.windows(needle.len()).any(|w| w == needle));
+}
+
+#[tokio::test]
+async fn only_admins_manage_users() {
+    let f = fixture();
+    let lan = f.login("lan").await;
+    let (status, _) = f.json(lan.get("/api/users")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let new = json!({"username": "hoa", "password": "một mật khẩu", "role": "reader"});
+    let (status, _) = f.json(lan.send_json("POST", "/api/users", &new)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let admin = f.login("admin").await;
+    let (status, user) = f.json(admin.send_json("POST", "/api/users", &new)).await;
+    assert_eq!(status, StatusCode::CREATED, "{user}");
+    assert_eq!(user["role"], "reader");
+    assert!(user.get("password_hash").is_none());
+    let (status, _) = f.json(admin.send_json("POST", "/api/users", &new)).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _) = f
+        .json(admin.send_json(
+            "POST",
+            "/api/users",
+            &json!({"username": "x", "password": "short", "role": "reader"}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = f
+        .json(admin.send_json(
+            "PUT",
+            "/api/users/hoa",
+            &json!({"role": "stenographer", "password": "mật khẩu mới"}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, users) = f.json(admin.get("/api/users")).await;
+    let hoa = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "hoa")
+        .unwrap()
+        .clone();
+    assert_eq!(hoa["role"], "stenographer");
+    let (status, _) = f
+        .json(admin.send_json("DELETE", "/api/users/hoa", &json!({})))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = f
+        .json(admin.send_json("DELETE", "/api/users/hoa", &json!({})))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = f
+        .json(admin.send_json("DELETE", "/api/users/admin", &json!({})))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+/// The server on a real socket, for what `oneshot` cannot do (WebSocket).
+async fn listen(
+    f: &Fixture,
+) -> (
+    String,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let state = f.state.clone();
+    let server = tokio::spawn(async move {
+        tocky_server::serve(listener, state, async {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap();
+    });
+    (format!("127.0.0.1:{}", addr.port()), stop, server)
+}
+
+async fn connect_ws(
+    addr: &str,
+    cookie: &str,
+    session: i64,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://{addr}/api/sessions/{session}/live")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert(header::COOKIE, cookie.parse().unwrap());
+    tokio_tungstenite::connect_async(request).await.unwrap().0
+}
+
+#[tokio::test]
+async fn edits_reach_live_clients_and_shutdown_closes_them() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let f = fixture();
+    let (addr, stop, server) = listen(&f).await;
+    let doc = f.login("doc").await;
+    let mut watching = connect_ws(&addr, &doc.cookie, 1).await;
+    let mut elsewhere = connect_ws(&addr, &doc.cookie, 2).await;
+
+    let lan = f.login("lan").await;
+    let (status, _) = f
+        .json(lan.send_json(
+            "PATCH",
+            "/api/segments/2",
+            &json!({"version": 1, "text": "sửa trực tiếp"}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let message = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            match watching.next().await.unwrap().unwrap() {
+                Message::Text(text) => break text.to_string(),
+                _ => continue,
+            }
+        }
+    })
+    .await
+    .expect("the edit arrives");
+    let event: Value = serde_json::from_str(&message).unwrap();
+    assert_eq!(event["type"], "segment");
+    assert_eq!(event["segment"]["text"], "sửa trực tiếp");
+    assert_eq!(event["segment"]["version"], 2);
+    // The other session's watcher hears nothing of it.
+    let quiet = tokio::time::timeout(std::time::Duration::from_millis(300), elsewhere.next()).await;
+    assert!(quiet.is_err(), "{quiet:?}");
+
+    // Shutting down closes the sockets and the server returns.
+    stop.send(()).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), server)
+        .await
+        .expect("graceful shutdown finishes")
+        .unwrap();
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            match watching.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the live socket was closed");
+}
+
+#[tokio::test]
+async fn live_needs_a_login_when_reading_is_private() {
+    let f = fixture();
+    let (addr, stop, server) = listen(&f).await;
+    let request = format!("ws://{addr}/api/sessions/1/live");
+    let refused = tokio_tungstenite::connect_async(request).await;
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        }
+        other => panic!("expected 401, got {other:?}"),
+    }
+    stop.send(()).unwrap();
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn the_store_path_is_what_the_config_names() {
+    let f = fixture();
+    assert!(Path::new(&f.state.config().db).exists());
+    assert!(f.state.config().index_dir().exists());
+}

@@ -1,0 +1,125 @@
+// The keyboard map of the session page and its help overlay.
+//
+// One table (KEYMAP) drives both the help text and, through actionFor(), the
+// handling, so the overlay always lists exactly the keys that work.
+// Plain keys act only when focus is not in a field that takes typing; the
+// Ctrl/Alt combinations act everywhere, so a stenographer can keep typing in
+// the editor and still steer the audio.
+
+import { el } from './util.js';
+
+/** [keys shown, what it does, where]; `where` is shown as a note. */
+export const KEYMAP = [
+  ['Space / k', 'Phát / tạm dừng', ''],
+  ['Ctrl+Space / Alt+k', 'Phát / tạm dừng', 'cả khi đang sửa'],
+  ['← / →', 'Lùi / tiến 3 giây', ''],
+  ['Alt+← / Alt+→', 'Lùi / tiến 3 giây', 'cả khi đang sửa'],
+  ['n / ↓', 'Chọn đoạn kế tiếp và nghe từ đó', ''],
+  ['p / ↑', 'Chọn đoạn trước và nghe từ đó', ''],
+  ['1 / 2 / 3', 'Tốc độ 0,75× / 1× / 1,25×', ''],
+  ['Enter / e', 'Sửa đoạn đang chọn', ''],
+  ['Ctrl+Enter / Ctrl+S', 'Lưu đoạn đang sửa', ''],
+  ['Esc', 'Rời ô sửa (giữ bản nháp), đóng cửa sổ', ''],
+  ['r', 'Đánh dấu đã duyệt / trở lại nháp', ''],
+  ['Alt+r', 'Đánh dấu đã duyệt / trở lại nháp', 'cả khi đang sửa'],
+  ['?', 'Hiện / ẩn bảng phím tắt này', ''],
+];
+
+/**
+ * The action a keydown asks for, or null. `typing`: focus is in a text field
+ * (only modifier combos and Esc act then). `target` lets buttons, links and
+ * the audio player keep their own Enter/Space/arrow behaviour.
+ */
+export function actionFor(e, typing) {
+  const key = e.key;
+  const code = e.code;
+  const ctrl = e.ctrlKey || e.metaKey;
+  if (e.isComposing) return null; // an IME is composing a Vietnamese syllable
+  if (ctrl && !e.altKey) {
+    if (code === 'Space' || key === ' ') return 'playPause';
+    if (key === 'Enter') return 'save';
+    if (code === 'KeyS' || key === 's' || key === 'S') return 'save';
+    return null;
+  }
+  if (e.altKey && !ctrl) {
+    // e.code, not e.key: Alt+letter yields other characters on some layouts.
+    if (code === 'KeyK') return 'playPause';
+    if (code === 'KeyR') return 'review';
+    if (key === 'ArrowLeft') return 'back';
+    if (key === 'ArrowRight') return 'forward';
+    return null;
+  }
+  if (key === 'Escape') return 'escape';
+  if (typing) return null;
+  const t = e.target instanceof Element ? e.target : null;
+  const tag = t ? t.tagName : '';
+  if ((tag === 'BUTTON' || tag === 'A' || tag === 'SUMMARY') && (key === 'Enter' || key === ' ')) return null;
+  if (tag === 'AUDIO' && (key === ' ' || key === 'ArrowLeft' || key === 'ArrowRight')) return null;
+  switch (key) {
+    case ' ':
+    case 'k':
+      return 'playPause';
+    case 'ArrowLeft':
+      return 'back';
+    case 'ArrowRight':
+      return 'forward';
+    case 'n':
+    case 'ArrowDown':
+      return 'next';
+    case 'p':
+    case 'ArrowUp':
+      return 'prev';
+    case '1':
+      return 'speed0.75';
+    case '2':
+      return 'speed1';
+    case '3':
+      return 'speed1.25';
+    case 'Enter':
+    case 'e':
+      return 'edit';
+    case 'r':
+      return 'review';
+    case '?':
+      return 'help';
+    default:
+      return null;
+  }
+}
+
+let overlay = null;
+
+export function helpOpen() {
+  return !!overlay && !overlay.hidden;
+}
+
+/** Shows (or hides) the overlay listing KEYMAP. */
+export function toggleHelp(show = !helpOpen()) {
+  if (!overlay) {
+    const rows = KEYMAP.map(([keys, what, where]) =>
+      el('tr', {},
+        el('th', { scope: 'row' }, keys.split(' / ').flatMap((k, i) => [i ? ' / ' : '', el('kbd', { text: k })])),
+        el('td', { text: what }),
+        el('td', { className: 'note', text: where })));
+    overlay = el('div', {
+      id: 'help-overlay',
+      attrs: { role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'help-title' },
+      hidden: true,
+      on: { click: (e) => { if (e.target === overlay) toggleHelp(false); } },
+    },
+    el('div', { className: 'help-box' },
+      el('h2', { id: 'help-title', text: 'Phím tắt' }),
+      el('p', { className: 'note', text: 'Khi con trỏ đang ở trong ô sửa, chỉ các tổ hợp Ctrl/Alt và Esc có tác dụng.' }),
+      el('table', {}, el('tbody', {}, rows)),
+      el('button', { type: 'button', className: 'help-close', text: 'Đóng (Esc)', on: { click: () => toggleHelp(false) } })));
+    document.body.append(overlay);
+  }
+  overlay.hidden = !show;
+  if (show) overlay.querySelector('.help-close').focus();
+  return show;
+}
+
+/** Removes the overlay (when leaving the page). */
+export function closeHelp() {
+  if (overlay) overlay.hidden = true;
+}
