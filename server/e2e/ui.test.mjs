@@ -1,0 +1,438 @@
+// The review UI in Chromium against a real `tocky serve` (see harness.mjs).
+// Run: scripts/e2e   (or: node --test --test-concurrency=1 server/e2e/)
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setUp, newPage, login, loggedInPage, openSession, shot, patchFromPage, SESSION_TITLE, BIG_SEGMENTS } from './harness.mjs';
+
+let env;
+const pages = [];
+
+before(async () => {
+  env = await setUp();
+}, { timeout: 20 * 60_000 });
+
+after(async () => {
+  for (const p of pages) await p.context().close().catch(() => {});
+  if (env) await env.stop();
+});
+
+async function page(user) {
+  const p = user ? await loggedInPage(env, user) : await newPage(env);
+  pages.push(p);
+  return p;
+}
+
+/** No uncaught exception happened in the page. */
+function assertNoPageErrors(p) {
+  assert.deepEqual(p.uncaught.map(String), [], 'uncaught errors in the page');
+}
+
+/** Segment ids by role in these tests, so that tests do not edit the same rows. */
+function segmentFor(purpose) {
+  const n = env.segments.length;
+  const pick = { xss: 0, keyboard: 1, conflict: 2, search: n - 1 }[purpose];
+  return env.segments[Math.min(pick, n - 1)];
+}
+
+test('the setup produced a session with several segments', () => {
+  assert.ok(env.segments.length >= 2, `expected at least 2 segments, got ${env.segments.length}`);
+});
+
+test('1. a stenographer logs in through the login page', { timeout: 60_000 }, async () => {
+  const p = await page();
+  await p.goto(env.base);
+  // Not logged in and not public: the app sends us to the login page.
+  await p.waitForSelector('#login-username');
+  assert.match(p.url(), /#\/login/);
+  assert.equal(await p.textContent('#login-link'), 'Đăng nhập');
+  await shot(p, 'login');
+
+  // A wrong password is refused with the server's message.
+  await p.fill('#login-username', 'steno1');
+  await p.fill('#login-password', 'wrong password');
+  await p.click('#login-submit');
+  await p.waitForSelector('#login-error:not([hidden])');
+  assert.ok((await p.textContent('#login-error')).trim().length > 0);
+
+  await login(p, env, 'steno1');
+  assert.equal(await p.textContent('#user-name'), 'steno1');
+  assert.equal(await p.textContent('#user-role'), 'Thư ký tốc ký');
+  // The session list shows the sessions.
+  await p.waitForSelector('.session-link');
+  assert.equal(await p.locator(`.session-link:text-is("${SESSION_TITLE}")`).count(), 1);
+  assertNoPageErrors(p);
+});
+
+test('1b. too many login attempts are refused with the server\'s message', { timeout: 60_000 }, async () => {
+  const p = await page();
+  await p.goto(`${env.base}#/login`);
+  await p.waitForSelector('#login-username');
+  let message = '';
+  for (let i = 0; i < 12 && !/thử lại sau/.test(message); i++) {
+    await p.fill('#login-username', 'intruder');
+    await p.fill('#login-password', `guess ${i}`);
+    await p.click('#login-submit');
+    await p.waitForSelector('#login-error:not([hidden])');
+    await p.waitForFunction(() => !document.querySelector('#login-submit').disabled);
+    message = await p.textContent('#login-error');
+  }
+  // 429 with Retry-After: the server's message and the wait are shown.
+  assert.match(message, /thử lại sau \d+ giây/);
+  assert.match(p.url(), /#\/login/);
+  assertNoPageErrors(p);
+});
+
+test('2. playback highlights the segment under the playhead', { timeout: 90_000 }, async () => {
+  const p = await page('steno1');
+  await p.click(`.session-link >> text=${SESSION_TITLE}`);
+  await p.waitForSelector('.segment[data-id]');
+  assert.equal(await p.locator('.segment').count(), env.segments.length);
+  await p.waitForFunction(() => document.querySelector('#audio').readyState >= 1);
+
+  await p.keyboard.press('Space');
+  await p.waitForFunction(() => !document.querySelector('#audio').paused && document.querySelector('#audio').currentTime > 0);
+
+  const starts = env.segments.map((s) => s.start_ms);
+  const target = starts[1] + 300; // well into the second segment
+  const seen = new Set();
+  const deadline = Date.now() + 60_000;
+  const began = Date.now();
+  let lastSkip = 0;
+  let checks = 0;
+  while (Date.now() < deadline) {
+    const snap = await p.evaluate(() => {
+      const a = document.querySelector('#audio');
+      const t = a.currentTime * 1000;
+      const cur = document.querySelector('.segment.current');
+      const rows = [...document.querySelectorAll('.segment')].map((r) => Number(r.dataset.start));
+      return { t, cur: cur ? Number(cur.dataset.id) : null, curStart: cur ? Number(cur.dataset.start) : null, rows, paused: a.paused };
+    });
+    const expected = snap.rows.filter((s) => s <= snap.t).length - 1;
+    if (expected >= 0) {
+      // The highlight follows within a frame: the current row started at or
+      // before t, and it is the last such row (or the one just before, if a
+      // boundary was crossed in the last few milliseconds).
+      assert.ok(snap.cur !== null, `no current segment at t=${snap.t}`);
+      assert.ok(snap.curStart <= snap.t, `current segment starts at ${snap.curStart} > t=${snap.t}`);
+      const idx = env.segments.findIndex((s) => s.id === snap.cur);
+      const lagging = idx === expected - 1 && snap.t - snap.rows[expected] < 300;
+      assert.ok(idx === expected || lagging, `current is #${idx}, expected #${expected} at t=${snap.t}`);
+      seen.add(snap.cur);
+      checks++;
+    }
+    if (snap.t >= target && seen.size >= 2) break;
+    // If playback is slow to get there, → skips ahead 3 s.
+    if (Date.now() - began > 15_000 && snap.t < target - 3000 && Date.now() - lastSkip > 2000) {
+      await p.keyboard.press('ArrowRight');
+      lastSkip = Date.now();
+    }
+    await p.waitForTimeout(150);
+  }
+  assert.ok(seen.size >= 2, `highlighted ${seen.size} distinct segment(s) over ${checks} checks`);
+  const t = await p.evaluate(() => document.querySelector('#audio').currentTime * 1000);
+  assert.ok(t > target - 300, `audio reached ${t} ms, expected past ${target}`);
+  // The current row is on screen.
+  const visible = await p.evaluate(() => {
+    const r = document.querySelector('.segment.current').getBoundingClientRect();
+    return r.bottom > 0 && r.top < window.innerHeight;
+  });
+  assert.ok(visible, 'the current segment is scrolled into view');
+  await p.evaluate(() => document.querySelector('#audio').pause());
+  await shot(p, 'session');
+  assertNoPageErrors(p);
+});
+
+test('3. a segment is edited with the keyboard only and the edit persists', { timeout: 60_000 }, async () => {
+  const seg = segmentFor('keyboard');
+  const idx = env.segments.indexOf(seg);
+  const p = await page('steno1');
+  await openSession(p, env);
+  // n and ↓ select the next segment (the first one, or the one after the
+  // playhead's); p and ↑ the previous one. Each press moves by one.
+  const selected = async () => {
+    const id = await p.getAttribute('.segment.selected', 'data-id');
+    return env.segments.findIndex((s) => String(s.id) === id);
+  };
+  await p.keyboard.press('n');
+  let at = await selected();
+  assert.ok(at >= 0, 'n selects a segment');
+  for (let i = 0; at !== idx && i < env.segments.length + 2; i++) {
+    const key = at < idx ? (i % 2 ? 'n' : 'ArrowDown') : (i % 2 ? 'p' : 'ArrowUp');
+    const was = at;
+    await p.keyboard.press(key);
+    at = await selected();
+    assert.equal(Math.abs(at - was), 1, `${key} moves the selection by one`);
+  }
+  assert.equal(at, idx);
+  // Selecting a segment seeks to it.
+  const t = await p.evaluate(() => document.querySelector('#audio').currentTime * 1000);
+  assert.ok(Math.abs(t - seg.start_ms) < 1000, `seeked to ${t}, segment starts at ${seg.start_ms}`);
+
+  await p.keyboard.press('Enter');
+  const row = p.locator(`.segment[data-id="${seg.id}"]`);
+  await row.locator('textarea.edit-text').waitFor();
+  assert.equal(await p.evaluate(() => document.activeElement.classList.contains('edit-text')), true);
+  const text = 'Kính thưa Quốc hội, đây là đoạn sửa bằng bàn phím.';
+  await p.keyboard.press('Control+a');
+  await p.keyboard.type(text);
+  // Unsaved work is marked and kept in localStorage.
+  assert.match(await row.getAttribute('class'), /\bdirty\b/);
+  assert.equal(await row.locator('.unsaved').isVisible(), true);
+  const draft = await p.evaluate((id) => localStorage.getItem(`tocky.draft.steno1.${id}`), seg.id);
+  assert.ok(draft && JSON.parse(draft).text === text, 'the draft is in localStorage');
+
+  await p.keyboard.press('Control+Enter');
+  await row.locator('textarea').waitFor({ state: 'detached' });
+  await p.waitForFunction((id) => !document.querySelector(`.segment[data-id="${id}"]`).classList.contains('dirty'), seg.id);
+  assert.equal(await p.evaluate((id) => localStorage.getItem(`tocky.draft.steno1.${id}`), seg.id), null);
+
+  await p.reload();
+  await p.waitForSelector('.segment[data-id]');
+  assert.equal((await row.locator('.text').textContent()).trim(), text);
+  assert.doesNotMatch(await row.getAttribute('class'), /\bdirty\b/);
+  assertNoPageErrors(p);
+});
+
+test('4. concurrent edits end in the conflict view, resolved by a merge', { timeout: 90_000 }, async () => {
+  const seg = segmentFor('conflict');
+  const a = await page('steno1');
+  const b = await page('steno2');
+  await openSession(a, env);
+  await openSession(b, env);
+  const textA = 'Bản của steno1: kỳ họp thứ mười của Quốc hội.';
+  const textB = 'Bản của steno2: kỳ họp thứ mười.';
+  for (const [p, text] of [[a, textA], [b, textB]]) {
+    const row = p.locator(`.segment[data-id="${seg.id}"]`);
+    await row.locator('.time').click(); // selects the row
+    await p.keyboard.press('Enter');
+    await row.locator('textarea.edit-text').fill(text);
+  }
+  // steno1 saves first.
+  await a.keyboard.press('Control+Enter');
+  const rowA = a.locator(`.segment[data-id="${seg.id}"]`);
+  await rowA.locator('textarea').waitFor({ state: 'detached' });
+  assert.equal((await rowA.locator('.text').textContent()).trim(), textA);
+
+  // steno2 saves on the old version: a conflict, shown with both texts.
+  const rowB = b.locator(`.segment[data-id="${seg.id}"]`);
+  await rowB.locator('textarea.edit-text').focus();
+  await b.keyboard.press('Control+Enter');
+  await b.waitForSelector(`.segment.conflict[data-id="${seg.id}"] .conflict-view`);
+  const view = rowB.locator('.conflict-view');
+  assert.match(await view.textContent(), /Bản của bạn/);
+  assert.match(await view.textContent(), /Bản hiện tại/);
+  assert.equal((await view.locator('.mine-text').textContent()).trim(), textB);
+  assert.equal((await view.locator('.theirs-text').textContent()).trim(), textA);
+  for (const label of ['Giữ bản của tôi', 'Lấy bản hiện tại', 'Lưu bản hợp nhất']) {
+    assert.equal(await view.locator(`button:has-text("${label}")`).count(), 1, label);
+  }
+  // Nothing was overwritten: the server still has steno1's text.
+  assert.equal((await rowB.locator('.text').textContent()).trim(), textA);
+  await shot(b, 'conflict');
+
+  const merged = 'Bản hợp nhất: kỳ họp thứ mười của Quốc hội (steno1 và steno2).';
+  await view.locator('textarea.conflict-merge').fill(merged);
+  await view.locator('button:has-text("Lưu bản hợp nhất")').click();
+  await rowB.locator('.conflict-view').waitFor({ state: 'detached' });
+  assert.doesNotMatch(await rowB.getAttribute('class'), /\b(conflict|dirty)\b/);
+  assert.equal(await rowB.locator('.unsaved').isVisible(), false);
+  assert.equal((await rowB.locator('.text').textContent()).trim(), merged);
+
+  for (const p of [b, a]) {
+    await p.reload();
+    await p.waitForSelector('.segment[data-id]');
+    assert.equal((await p.locator(`.segment[data-id="${seg.id}"] .text`).textContent()).trim(), merged);
+  }
+  assertNoPageErrors(a);
+  assertNoPageErrors(b);
+});
+
+test('5. searching without diacritics finds the text and plays from the hit', { timeout: 90_000 }, async () => {
+  const seg = segmentFor('search');
+  const p = await page('steno1');
+  await openSession(p, env);
+  const text = 'Xin thưa Quốc hội, đây là đoạn để tìm kiếm.';
+  const r = await patchFromPage(p, env, seg.id, { text });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+
+  await p.goto(`${env.base}#/search`);
+  await p.waitForSelector('#search-input');
+  let hit = null;
+  const deadline = Date.now() + 20_000; // the index may lag an edit slightly
+  while (!hit && Date.now() < deadline) {
+    await p.selectOption('#search-session', String(env.sessionId));
+    await p.fill('#search-input', 'quoc hoi');
+    await p.press('#search-input', 'Enter');
+    await p.waitForSelector('#search-results .hit, #search-results .empty, #search-results .error');
+    const h = p.locator(`.hit[data-segment-id="${seg.id}"]`);
+    if (await h.count()) hit = h;
+    else await p.waitForTimeout(1000);
+  }
+  assert.ok(hit, 'a hit for the edited segment');
+  assert.match(p.url(), new RegExp(`#/search\\?q=quoc(\\+|%20)hoi&session=${env.sessionId}`));
+  // Only the chosen session's hits.
+  const sessionsHit = await p.locator('.hit').evaluateAll((hits) => [...new Set(hits.map((h) => h.dataset.sessionId))]);
+  assert.deepEqual(sessionsHit, [String(env.sessionId)]);
+  assert.ok((await hit.locator('.snippet b').count()) >= 1, 'the match is in <b>');
+  assert.match(await hit.locator('.hit-title').textContent(), new RegExp(SESSION_TITLE));
+  await shot(p, 'search');
+
+  const start = Number(await hit.getAttribute('data-start'));
+  assert.equal(start, seg.start_ms);
+  await hit.locator('a').click();
+  await p.waitForSelector('.segment[data-id]');
+  assert.match(p.url(), new RegExp(`#/sessions/${env.sessionId}\\?t=${start}&play=1`));
+  await p.waitForFunction((start) => {
+    const a = document.querySelector('#audio');
+    return a.readyState >= 1 && Math.abs(a.currentTime * 1000 - start) < 1500;
+  }, start, { timeout: 15_000 });
+  const state = await p.evaluate(() => ({ paused: document.querySelector('#audio').paused, t: document.querySelector('#audio').currentTime }));
+  assert.equal(state.paused, false, 'playing from the hit');
+  assert.equal(await p.getAttribute('.segment.selected', 'data-id'), String(seg.id));
+  assertNoPageErrors(p);
+});
+
+test('6. a reader gets no editor, and the server refuses a reader\'s PATCH', { timeout: 60_000 }, async () => {
+  const seg = segmentFor('keyboard');
+  const p = await page('reader1');
+  assert.equal(await p.textContent('#user-role'), 'Người đọc');
+  await openSession(p, env);
+  assert.equal((await p.textContent('#readonly-note')).trim(), 'Chỉ đọc');
+  assert.equal(await p.locator('select.speaker').count(), 0);
+  assert.equal(await p.locator('.review-btn').count(), 0);
+  await p.locator(`.segment[data-id="${seg.id}"] .time`).click();
+  await p.keyboard.press('Enter');
+  await p.keyboard.press('e');
+  await p.waitForTimeout(300);
+  assert.equal(await p.locator('textarea').count(), 0);
+  const r = await patchFromPage(p, env, seg.id, { text: 'a reader may not edit' });
+  assert.equal(r.status, 403);
+  assertNoPageErrors(p);
+});
+
+test('7. transcript text is shown as text, never run as markup', { timeout: 60_000 }, async () => {
+  const seg = segmentFor('xss');
+  const payload = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">';
+  const p = await page('steno1');
+  await openSession(p, env);
+  const row = p.locator(`.segment[data-id="${seg.id}"]`);
+  await row.locator('.time').click();
+  await p.keyboard.press('Enter');
+  await row.locator('textarea.edit-text').fill(payload);
+  await p.keyboard.press('Control+Enter');
+  await row.locator('textarea').waitFor({ state: 'detached' });
+
+  await p.reload();
+  await p.waitForSelector('.segment[data-id]');
+  assert.equal((await row.locator('.text').textContent()).trim(), payload);
+  assert.ok((await row.locator('.text').textContent()).includes('<script>'));
+  assert.equal(await row.locator('img').count(), 0);
+  assert.equal(await row.locator('script').count(), 0);
+  assert.equal(await p.evaluate(() => window.__xss), undefined);
+
+  // Also in search results and the revision history.
+  await row.locator('.history-btn').click();
+  await row.locator('.revision').first().waitFor();
+  assert.equal(await row.locator('.revisions img').count(), 0);
+  await p.goto(`${env.base}#/search?q=xss`);
+  await p.waitForSelector('#search-results .hit, #search-results .empty, #search-results .error');
+  assert.equal(await p.locator('#search-results img').count(), 0);
+  assert.equal(await p.evaluate(() => window.__xss), undefined);
+  assertNoPageErrors(p);
+});
+
+test('8. the help overlay opens with ? and lists the keys', { timeout: 60_000 }, async () => {
+  const p = await page('steno1');
+  await openSession(p, env);
+  assert.equal(await p.locator('#help-overlay').isVisible().catch(() => false), false);
+  await p.keyboard.press('?');
+  await p.waitForSelector('#help-overlay', { state: 'visible' });
+  const help = await p.textContent('#help-overlay');
+  for (const key of ['Space', 'Ctrl+Space', 'Alt+k', 'Alt+←', 'Enter', 'Ctrl+Enter', 'Ctrl+S', 'Esc', 'Alt+r', '?']) {
+    assert.ok(help.includes(key), `the help lists ${key}`);
+  }
+  assert.match(help, /Phát \/ tạm dừng/);
+  assert.ok((await p.locator('#help-overlay tr').count()) >= 10);
+  await shot(p, 'help');
+  await p.keyboard.press('Escape');
+  await p.waitForSelector('#help-overlay', { state: 'hidden' });
+  assertNoPageErrors(p);
+});
+
+test('9. an edit made elsewhere appears live, and a draft survives a reload', { timeout: 60_000 }, async () => {
+  const seg = segmentFor('keyboard');
+  const other = segmentFor('conflict');
+  const a = await page('steno1');
+  const b = await page('steno2');
+  await openSession(a, env);
+  await openSession(b, env);
+  await b.waitForSelector('#live-status.live-on');
+  const text = 'Đoạn này được sửa ở trình duyệt khác, Quốc hội.';
+  const r = await patchFromPage(a, env, seg.id, { text });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  await b.waitForFunction(({ id, text }) => document.querySelector(`.segment[data-id="${id}"] .text`).textContent.trim() === text, { id: seg.id, text });
+
+  // A draft typed but not saved is restored after a reload, still unsaved.
+  const row = b.locator(`.segment[data-id="${other.id}"]`);
+  await row.locator('.time').click();
+  await b.keyboard.press('Enter');
+  await row.locator('textarea.edit-text').fill('Bản nháp chưa lưu.');
+  await b.keyboard.press('Escape');
+  await row.locator('textarea').waitFor({ state: 'detached' });
+  assert.match(await row.getAttribute('class'), /\bdirty\b/);
+  // Leaving asks first (the harness accepts), and the draft stays in localStorage.
+  await b.goto('about:blank');
+  assert.ok(b.dialogs.includes('beforeunload'), `leaving with a draft warns (dialogs: ${b.dialogs})`);
+  await b.goto(`${env.base}#/sessions/${env.sessionId}`);
+  await b.waitForSelector('.segment[data-id]');
+  assert.match(await row.getAttribute('class'), /\bdirty\b/);
+  assert.equal((await row.locator('.draft-text').textContent()).trim(), 'Bản nháp chưa lưu.');
+  await b.keyboard.press('Escape');
+  await row.locator('.time').click();
+  await b.keyboard.press('Enter');
+  assert.equal(await row.locator('textarea.edit-text').inputValue(), 'Bản nháp chưa lưu.');
+  assertNoPageErrors(a);
+  assertNoPageErrors(b);
+});
+
+test('10. a session of 2,000 segments loads quickly and follows playback', { timeout: 120_000 }, async (t) => {
+  const p = await page('steno1');
+  const began = Date.now();
+  await p.goto(`${env.base}#/sessions/${env.bigSessionId}`);
+  await p.waitForFunction((n) => document.querySelectorAll('.segment').length === n, BIG_SEGMENTS);
+  await p.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r))));
+  const loadMs = Date.now() - began;
+  // Generous bounds: CI machines are slow, but a quadratic page is far slower.
+  assert.ok(loadMs < 10_000, `the page took ${loadMs} ms to show ${BIG_SEGMENTS} segments`);
+
+  const selectedIndex = () => p.evaluate(() => [...document.querySelectorAll('.segment')].indexOf(document.querySelector('.segment.selected')));
+  await p.keyboard.press('n');
+  const first = await selectedIndex();
+  const keysBegan = Date.now();
+  for (let i = 0; i < 20; i++) await p.keyboard.press('n');
+  const perKey = (Date.now() - keysBegan) / 20;
+  assert.ok(perKey < 500, `${perKey} ms per key press`);
+  t.diagnostic(`${BIG_SEGMENTS} segments shown in ${loadMs} ms; ${perKey} ms per key press`);
+  assert.equal(await selectedIndex(), first + 20);
+
+  // Play from the selection; the highlight moves with the audio (a segment every 0.6 s).
+  await p.keyboard.press('Space');
+  const seen = new Set();
+  const deadline = Date.now() + 20_000;
+  while (seen.size < 3 && Date.now() < deadline) {
+    const cur = await p.evaluate(() => {
+      const c = document.querySelector('.segment.current');
+      const t = document.querySelector('#audio').currentTime * 1000;
+      return c ? { id: c.dataset.id, start: Number(c.dataset.start), t } : null;
+    });
+    if (cur) {
+      assert.ok(cur.start <= cur.t + 1, `current starts at ${cur.start} after t=${cur.t}`);
+      seen.add(cur.id);
+    }
+    await p.waitForTimeout(200);
+  }
+  assert.ok(seen.size >= 3, `highlighted ${seen.size} segments`);
+  await p.evaluate(() => document.querySelector('#audio').pause());
+  assertNoPageErrors(p);
+});
