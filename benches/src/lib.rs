@@ -1,0 +1,3 @@
+//! Shared parts of tocky's benchmarks.
+
+pub mod synthetic;
