@@ -63,6 +63,8 @@ enum Command {
     /// Manage the review server's accounts.
     #[command(subcommand)]
     User(commands::serve::UserCommand),
+    /// List the audio input devices, with their channels and sample rates.
+    Devices,
     /// Fetch, convert and inspect Whisper models.
     #[command(subcommand)]
     Model(commands::model::ModelCommand),
@@ -104,6 +106,7 @@ fn main() -> ExitCode {
         Command::Transcribe(args) => commands::transcribe::run(args, &cache_dir),
         Command::Eval(args) => commands::eval::run(args, &cache_dir),
         Command::Model(cmd) => commands::model::run(cmd, &cache_dir),
+        Command::Devices => commands::devices::run(),
     };
     match result {
         Ok(code) => code,

@@ -13,8 +13,12 @@ pub mod error;
 pub mod guard;
 pub mod hallucination;
 pub mod pipeline;
+pub mod streaming;
 mod words;
 
 pub use engine::{DecodeOptions, DecoderState, Engine, EngineOptions, ModelDescription};
 pub use error::{Error, Result};
 pub use pipeline::{Guards, TranscribeOptions, TranscribeStats};
+pub use streaming::{
+    LocalAgreement, Partial, StreamEvent, StreamingOptions, StreamingRecognizer, StreamingStats,
+};

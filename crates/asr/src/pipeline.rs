@@ -206,73 +206,15 @@ impl<'a> Run<'a> {
     }
 
     fn window(&mut self, window: &Window) -> Result<()> {
-        if window.samples.is_empty() {
-            return Ok(());
-        }
-        self.stats.windows += 1;
-        self.stats.speech_ms += window.speech_ms();
-        let guards = &self.opts.guards;
-        let temperatures = if guards.temperatures.is_empty() {
-            vec![0.0]
-        } else {
-            guards.temperatures.clone()
-        };
-        let mut chosen = None;
-        for (attempt, &t) in temperatures.iter().enumerate() {
-            let (decoded, language) = self.engine.decode_window(
-                &mut self.state,
-                &window.samples,
-                &self.opts.decode,
-                t,
-            )?;
-            let text: String = decoded
-                .iter()
-                .map(|s| s.text.as_str())
-                .collect::<Vec<_>>()
-                .join(" ");
-            let failed =
-                compression_ratio(&text) > guards.compression_ratio_threshold || has_loop(&text);
-            if attempt > 0 {
-                self.stats.fallbacks += 1;
-            }
-            self.language.get_or_insert(language);
-            let last = attempt + 1 == temperatures.len();
-            if !failed || last {
-                if failed {
-                    tracing::debug!(
-                        "window at {} ms still loops at temperature {t}",
-                        window.start_ms()
-                    );
-                }
-                chosen = Some((decoded, failed));
-                break;
-            }
-            tracing::debug!(
-                "window at {} ms failed at temperature {t}; retrying",
-                window.start_ms()
-            );
-        }
-        let Some((decoded, still_failing)) = chosen else {
-            return Ok(());
-        };
-        let syllables: usize = decoded.iter().map(|s| folded_words(&s.text).len()).sum();
-        for mut seg in decoded {
-            let unsure = seg.no_speech_prob > guards.no_speech_threshold;
-            let silent = unsure
-                && (seg.avg_logprob < guards.logprob_threshold
-                    || syllables <= guards.max_syllables_when_unsure);
-            let invented = guards.filter_hallucinations
-                && (is_hallucination(&seg.text) || is_sound_annotation(&seg.text));
-            if silent || invented {
-                tracing::debug!("dropped segment {:?}", seg.text);
-                self.stats.dropped_segments += 1;
-                continue;
-            }
-            if still_failing && cut_loop(&mut seg) {
-                self.stats.loops_cut += 1;
-            }
-            self.segments.extend(to_source(seg, window));
-        }
+        let segments = decode_guarded(
+            self.engine,
+            &mut self.state,
+            self.opts,
+            window,
+            &mut self.stats,
+            &mut self.language,
+        )?;
+        self.segments.extend(segments);
         Ok(())
     }
 
@@ -287,6 +229,82 @@ impl<'a> Run<'a> {
         };
         (transcript, self.stats)
     }
+}
+
+/// Decodes one window with fallbacks and filters (see the module's
+/// documentation); returns its segments in recording time.
+pub(crate) fn decode_guarded(
+    engine: &Engine,
+    state: &mut DecoderState,
+    opts: &TranscribeOptions,
+    window: &Window,
+    stats: &mut TranscribeStats,
+    language_seen: &mut Option<String>,
+) -> Result<Vec<Segment>> {
+    if window.samples.is_empty() {
+        return Ok(Vec::new());
+    }
+    stats.windows += 1;
+    stats.speech_ms += window.speech_ms();
+    let guards = &opts.guards;
+    let temperatures = if guards.temperatures.is_empty() {
+        vec![0.0]
+    } else {
+        guards.temperatures.clone()
+    };
+    let mut chosen = None;
+    for (attempt, &t) in temperatures.iter().enumerate() {
+        let (decoded, language) = engine.decode_window(state, &window.samples, &opts.decode, t)?;
+        let text: String = decoded
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let failed =
+            compression_ratio(&text) > guards.compression_ratio_threshold || has_loop(&text);
+        if attempt > 0 {
+            stats.fallbacks += 1;
+        }
+        language_seen.get_or_insert(language);
+        let last = attempt + 1 == temperatures.len();
+        if !failed || last {
+            if failed {
+                tracing::debug!(
+                    "window at {} ms still loops at temperature {t}",
+                    window.start_ms()
+                );
+            }
+            chosen = Some((decoded, failed));
+            break;
+        }
+        tracing::debug!(
+            "window at {} ms failed at temperature {t}; retrying",
+            window.start_ms()
+        );
+    }
+    let Some((decoded, still_failing)) = chosen else {
+        return Ok(Vec::new());
+    };
+    let mut segments = Vec::new();
+    let syllables: usize = decoded.iter().map(|s| folded_words(&s.text).len()).sum();
+    for mut seg in decoded {
+        let unsure = seg.no_speech_prob > guards.no_speech_threshold;
+        let silent = unsure
+            && (seg.avg_logprob < guards.logprob_threshold
+                || syllables <= guards.max_syllables_when_unsure);
+        let invented = guards.filter_hallucinations
+            && (is_hallucination(&seg.text) || is_sound_annotation(&seg.text));
+        if silent || invented {
+            tracing::debug!("dropped segment {:?}", seg.text);
+            stats.dropped_segments += 1;
+            continue;
+        }
+        if still_failing && cut_loop(&mut seg) {
+            stats.loops_cut += 1;
+        }
+        segments.extend(to_source(seg, window));
+    }
+    Ok(segments)
 }
 
 /// Removes the repeats of a loop from a segment's words and text.

@@ -39,6 +39,10 @@ pub struct VadOptions {
     /// A pause longer than this closes the window: speech minutes apart is
     /// not packed together, and windows keep flowing through long silences.
     pub max_pause_ms: u64,
+    /// Hand each speech region over as its own window as soon as it ends,
+    /// instead of packing regions together: live recognition finalises an
+    /// utterance at its pause.
+    pub flush_at_pause: bool,
 }
 
 impl Default for VadOptions {
@@ -52,6 +56,7 @@ impl Default for VadOptions {
             max_window_ms: 28_000,
             gap_ms: 300,
             max_pause_ms: 30_000,
+            flush_at_pause: false,
         }
     }
 }
@@ -302,6 +307,31 @@ impl Segmenter {
         self.window.samples.extend_from_slice(slice);
         self.emitted_until = to;
         self.drop_before(to.saturating_sub(pad));
+        if self.opts.flush_at_pause {
+            self.ready.push(std::mem::take(&mut self.window));
+        }
+    }
+
+    /// The speech region still open, if any: its first recording sample
+    /// (leading pad included) and its audio so far. Live recognition
+    /// decodes it for partial text before the region ends.
+    pub fn open_region(&self) -> Option<(u64, &[f32])> {
+        if !self.in_speech {
+            return None;
+        }
+        let pad = ms_to_samples(self.opts.speech_pad_ms) as u64;
+        let from = self
+            .region_start
+            .saturating_sub(pad)
+            .max(self.emitted_until)
+            .max(self.buf_start);
+        let at = usize::try_from(from - self.buf_start).ok()?;
+        self.buf.get(at..).map(|audio| (from, audio))
+    }
+
+    /// Recording samples fed so far.
+    pub fn fed_samples(&self) -> u64 {
+        self.buf_start + self.buf.len() as u64
     }
 
     fn drop_before(&mut self, sample: u64) {

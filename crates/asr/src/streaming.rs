@@ -1,0 +1,336 @@
+//! Live recognition of one channel: partial text while someone speaks,
+//! final segments at each pause.
+//!
+//! The voice activity detector ([`Segmenter`] with
+//! [`VadOptions::flush_at_pause`]) splits the stream into utterances. While
+//! an utterance is open its audio is decoded again about every second for a
+//! **partial** hypothesis, stabilised by the LocalAgreement policy
+//! ([`LocalAgreement`]): the words that two consecutive decodes agree on are
+//! committed and never change on screen; only the tail after them may. At a
+//! pause, or when the utterance reaches the window's maximum length (cut at
+//! its quietest frame), the utterance is **finalised** with the same
+//! decoding safeguards as batch transcription: temperature fallbacks, loop
+//! cutting, and the no-speech and hallucination filters.
+
+use tocky_audio::SAMPLE_RATE;
+use tocky_audio::vad::{Segmenter, VadOptions};
+use tocky_core::Segment;
+use tocky_core::text::scoring_words;
+
+use crate::engine::{DecodeOptions, DecoderState, Engine};
+use crate::error::Result;
+use crate::guard::has_loop;
+use crate::hallucination::{is_hallucination, is_sound_annotation};
+use crate::pipeline::{TranscribeOptions, TranscribeStats, decode_guarded};
+
+/// How a live channel is recognised.
+#[derive(Debug, Clone)]
+pub struct StreamingOptions {
+    /// Decoding and safeguards for finals (as batch transcription). Its VAD
+    /// options tune the utterance detector; `flush_at_pause` is forced on.
+    pub transcribe: TranscribeOptions,
+    /// How often an open utterance is decoded again for partial text.
+    pub partial_interval_ms: u64,
+    /// No partial is decoded before the utterance has this much audio.
+    pub min_partial_ms: u64,
+    /// Beam width for partials (1: greedy, the fastest).
+    pub partial_beam_size: usize,
+}
+
+impl Default for StreamingOptions {
+    fn default() -> Self {
+        let mut transcribe = TranscribeOptions::recommended();
+        if let Some(vad) = transcribe.vad.as_mut() {
+            // An utterance ends at a shorter pause than in batch work, so
+            // that its final text comes sooner.
+            vad.min_silence_ms = 400;
+        }
+        Self {
+            transcribe,
+            partial_interval_ms: 1000,
+            min_partial_ms: 700,
+            partial_beam_size: 1,
+        }
+    }
+}
+
+/// What live recognition produces.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamEvent {
+    /// The open utterance's text so far.
+    Partial(Partial),
+    /// A finished utterance: its segments, in stream time.
+    Final(Vec<Segment>),
+}
+
+/// The text of an utterance still being spoken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partial {
+    /// Where the utterance started, in ms of stream time.
+    pub start_ms: u64,
+    /// Words two consecutive decodes agreed on: they will not change.
+    pub committed: String,
+    /// The latest decode's words after those: they may still change.
+    pub tentative: String,
+}
+
+/// The LocalAgreement-2 policy: a word is committed once two consecutive
+/// hypotheses agree on it and on every word before it; committed words are
+/// never withdrawn.
+#[derive(Debug, Clone, Default)]
+pub struct LocalAgreement {
+    /// Committed words, as decoded.
+    committed: Vec<String>,
+    /// The previous hypothesis, as decoded.
+    previous: Vec<String>,
+}
+
+/// Words compare by their scoring form: tone-mark placement, case and
+/// punctuation do not make two decodes disagree.
+fn same_word(a: &str, b: &str) -> bool {
+    scoring_words(a) == scoring_words(b)
+}
+
+impl LocalAgreement {
+    /// Takes a new hypothesis; returns the committed and tentative text.
+    pub fn update(&mut self, hypothesis: &[String]) -> (String, String) {
+        let n = self.committed.len();
+        // The new hypothesis continues the committed words only if it
+        // starts with them; otherwise it is only shown after them.
+        let continues = hypothesis.len() >= n
+            && self
+                .committed
+                .iter()
+                .zip(hypothesis)
+                .all(|(a, b)| same_word(a, b));
+        if continues {
+            let agreed = hypothesis[n..]
+                .iter()
+                .zip(self.previous.get(n..).unwrap_or(&[]))
+                .take_while(|(a, b)| same_word(a, b))
+                .count();
+            self.committed.extend_from_slice(&hypothesis[n..n + agreed]);
+        }
+        let tail = if continues {
+            &hypothesis[self.committed.len()..]
+        } else {
+            hypothesis.get(n..).unwrap_or(&[])
+        };
+        let tentative = tail.join(" ");
+        self.previous = hypothesis.to_vec();
+        (self.committed.join(" "), tentative)
+    }
+
+    /// Forgets the utterance: the next one starts from nothing.
+    pub fn reset(&mut self) {
+        self.committed.clear();
+        self.previous.clear();
+    }
+}
+
+/// Counters for the metrics of a live channel.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StreamingStats {
+    /// Partial decodes run.
+    pub partial_decodes: u64,
+    /// Final decodes (and their fallbacks, drops …).
+    pub finals: TranscribeStats,
+    /// Stream time fed, in samples.
+    pub samples: u64,
+}
+
+/// Recognises one channel's audio as it arrives.
+pub struct StreamingRecognizer<'e> {
+    engine: &'e Engine,
+    opts: StreamingOptions,
+    vad: VadOptions,
+    state: DecoderState,
+    segmenter: Segmenter,
+    /// Stream time of the segmenter's sample 0 (gaps move it on).
+    offset: u64,
+    /// Segmenter sample at which the last partial was decoded.
+    last_partial_at: u64,
+    agreement: LocalAgreement,
+    language: Option<String>,
+    stats: StreamingStats,
+}
+
+fn samples_to_ms(samples: u64) -> u64 {
+    samples * 1000 / u64::from(SAMPLE_RATE)
+}
+
+fn ms_to_samples(ms: u64) -> u64 {
+    ms * u64::from(SAMPLE_RATE) / 1000
+}
+
+impl<'e> StreamingRecognizer<'e> {
+    /// A recogniser for one channel; its decoder state is its own.
+    pub fn new(engine: &'e Engine, opts: StreamingOptions) -> Result<Self> {
+        engine.validate(&opts.transcribe.decode)?;
+        let mut vad = opts.transcribe.vad.clone().unwrap_or_default();
+        vad.flush_at_pause = true;
+        Ok(Self {
+            engine,
+            state: engine.new_state()?,
+            segmenter: Segmenter::new(vad.clone()),
+            vad,
+            opts,
+            offset: 0,
+            last_partial_at: 0,
+            agreement: LocalAgreement::default(),
+            language: None,
+            stats: StreamingStats::default(),
+        })
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> StreamingStats {
+        self.stats
+    }
+
+    /// Feeds 16 kHz mono samples that follow the previous ones; returns the
+    /// partials and finals they produce.
+    pub fn push(&mut self, samples: &[f32]) -> Result<Vec<StreamEvent>> {
+        self.stats.samples += samples.len() as u64;
+        let mut events = Vec::new();
+        for window in self.segmenter.push(samples) {
+            events.extend(self.finalise(&window)?);
+        }
+        if let Some(partial) = self.partial()? {
+            events.push(StreamEvent::Partial(partial));
+        }
+        Ok(events)
+    }
+
+    /// Records that `missing_samples` of the stream were lost (a device
+    /// gap): the open utterance is finalised, and later times skip the gap.
+    pub fn gap(&mut self, missing_samples: u64) -> Result<Vec<StreamEvent>> {
+        let events = self.finish()?;
+        self.offset += self.segmenter.fed_samples() + missing_samples;
+        self.stats.samples += missing_samples;
+        self.segmenter = Segmenter::new(self.vad.clone());
+        self.last_partial_at = 0;
+        Ok(events)
+    }
+
+    /// Ends the stream: finalises the open utterance.
+    pub fn finish(&mut self) -> Result<Vec<StreamEvent>> {
+        let mut events = Vec::new();
+        for window in self.segmenter.finish() {
+            events.extend(self.finalise(&window)?);
+        }
+        Ok(events)
+    }
+
+    fn finalise(&mut self, window: &tocky_audio::vad::Window) -> Result<Vec<StreamEvent>> {
+        self.agreement.reset();
+        let mut segments = decode_guarded(
+            self.engine,
+            &mut self.state,
+            &self.opts.transcribe,
+            window,
+            &mut self.stats.finals,
+            &mut self.language,
+        )?;
+        let offset_ms = samples_to_ms(self.offset);
+        for s in &mut segments {
+            s.start_ms += offset_ms;
+            s.end_ms += offset_ms;
+            for w in &mut s.words {
+                w.start_ms += offset_ms;
+                w.end_ms += offset_ms;
+            }
+        }
+        Ok(if segments.is_empty() {
+            Vec::new()
+        } else {
+            vec![StreamEvent::Final(segments)]
+        })
+    }
+
+    /// Decodes the open utterance when it is due.
+    fn partial(&mut self) -> Result<Option<Partial>> {
+        let fed = self.segmenter.fed_samples();
+        let Some((from, audio)) = self.segmenter.open_region() else {
+            return Ok(None);
+        };
+        let due = fed.saturating_sub(self.last_partial_at)
+            >= ms_to_samples(self.opts.partial_interval_ms);
+        if !due || (audio.len() as u64) < ms_to_samples(self.opts.min_partial_ms) {
+            return Ok(None);
+        }
+        self.last_partial_at = fed;
+        let decode = DecodeOptions {
+            beam_size: self.opts.partial_beam_size.max(1),
+            word_timestamps: false,
+            ..self.opts.transcribe.decode.clone()
+        };
+        // One pass at temperature 0: a partial is replaced soon anyway.
+        let audio = audio.to_vec();
+        let (decoded, _) = self
+            .engine
+            .decode_window(&mut self.state, &audio, &decode, 0.0)?;
+        self.stats.partial_decodes += 1;
+        let text = decoded
+            .iter()
+            .filter(|s| !is_hallucination(&s.text) && !is_sound_annotation(&s.text))
+            .map(|s| s.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        if has_loop(&text) {
+            return Ok(None);
+        }
+        let words: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
+        let (committed, tentative) = self.agreement.update(&words);
+        Ok(Some(Partial {
+            start_ms: samples_to_ms(self.offset + from),
+            committed,
+            tentative,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn local_agreement_commits_what_two_decodes_share() {
+        let mut a = LocalAgreement::default();
+        assert_eq!(
+            a.update(&words("kính thưa")),
+            ("".into(), "kính thưa".into())
+        );
+        assert_eq!(
+            a.update(&words("kính thưa quốc")),
+            ("kính thưa".into(), "quốc".into())
+        );
+        // Tone-mark placement and punctuation do not count as disagreement.
+        assert_eq!(
+            a.update(&words("Kính thưa Quốc hội, hoà")),
+            ("kính thưa Quốc".into(), "hội, hoà".into())
+        );
+        assert_eq!(
+            a.update(&words("kính thưa quốc hội hòa bình")),
+            ("kính thưa Quốc hội hòa".into(), "bình".into())
+        );
+    }
+
+    #[test]
+    fn committed_words_are_never_withdrawn() {
+        let mut a = LocalAgreement::default();
+        a.update(&words("một hai ba"));
+        let (committed, _) = a.update(&words("một hai bốn"));
+        assert_eq!(committed, "một hai");
+        // The model changes its mind about a committed word: it stays.
+        let (committed, tentative) = a.update(&words("mốt hai bốn năm"));
+        assert_eq!(committed, "một hai");
+        assert_eq!(tentative, "bốn năm");
+        a.reset();
+        assert_eq!(a.update(&words("sáu")), ("".into(), "sáu".into()));
+    }
+}

@@ -1,0 +1,263 @@
+//! The hall map: which seat, delegate or chair each channel carries.
+//!
+//! ```toml
+//! [[channel]]
+//! index = 0
+//! role = "chair"
+//! name = "Chủ tịch Quốc hội"
+//!
+//! [[channel]]
+//! index = 1
+//! seat = "A12"
+//! name = "Đại biểu Nguyễn Văn A"
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// Who speaks on a channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The chair of the sitting.
+    Chair,
+    /// A delegate at a seat.
+    #[default]
+    Delegate,
+}
+
+/// One channel's speaker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seat {
+    /// The channel, counted from 0.
+    pub channel: usize,
+    /// The chair or a delegate.
+    pub role: Role,
+    /// The seat's label in the hall, such as `A12`.
+    pub seat: Option<String>,
+    /// The speaker's name or title.
+    pub name: String,
+}
+
+impl Seat {
+    /// A label for transcripts: `Chủ tịch Quốc hội (chair)`, `Đại biểu Nguyễn Văn A (A12)`.
+    pub fn label(&self) -> String {
+        match (&self.role, &self.seat) {
+            (Role::Chair, _) => format!("{} (chair)", self.name),
+            (Role::Delegate, Some(seat)) => format!("{} ({seat})", self.name),
+            (Role::Delegate, None) => self.name.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMap {
+    #[serde(default)]
+    channel: Vec<RawChannel>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChannel {
+    index: i64,
+    #[serde(default)]
+    role: Role,
+    seat: Option<String>,
+    name: String,
+}
+
+/// Channel index → speaker, validated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HallMap {
+    seats: BTreeMap<usize, Seat>,
+}
+
+impl HallMap {
+    /// Reads and validates a hall map file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.into(),
+            source,
+        })?;
+        Self::parse(&text, Some(path.into()))
+    }
+
+    /// Parses and validates a hall map.
+    pub fn from_toml(text: &str) -> Result<Self> {
+        Self::parse(text, None)
+    }
+
+    fn parse(text: &str, path: Option<PathBuf>) -> Result<Self> {
+        let raw: RawMap = toml::from_str(text).map_err(|e| Error::HallMapSyntax {
+            path,
+            reason: e.to_string().trim_end().to_owned(),
+        })?;
+        let mut seats = BTreeMap::new();
+        let mut seat_labels: BTreeMap<String, usize> = BTreeMap::new();
+        for (n, c) in raw.channel.into_iter().enumerate() {
+            let entry = n + 1;
+            let channel = usize::try_from(c.index).map_err(|_| {
+                Error::HallMap(format!(
+                    "channel entry {entry}: index {} is negative",
+                    c.index
+                ))
+            })?;
+            let name = c.name.trim().to_owned();
+            if name.is_empty() {
+                return Err(Error::HallMap(format!(
+                    "channel {channel}: the name is empty"
+                )));
+            }
+            let seat = match c.seat.map(|s| s.trim().to_owned()) {
+                Some(s) if s.is_empty() => {
+                    return Err(Error::HallMap(format!(
+                        "channel {channel} ({name}): the seat is empty"
+                    )));
+                }
+                other => other,
+            };
+            if let Some(s) = &seat
+                && let Some(other) = seat_labels.insert(s.clone(), channel)
+            {
+                return Err(Error::HallMap(format!(
+                    "seat {s} is on both channel {other} and channel {channel}"
+                )));
+            }
+            let new = Seat {
+                channel,
+                role: c.role,
+                seat,
+                name,
+            };
+            if let Some(old) = seats.insert(channel, new) {
+                return Err(Error::HallMap(format!(
+                    "channel {channel} is listed twice ({} and {})",
+                    old.name, seats[&channel].name
+                )));
+            }
+        }
+        Ok(Self { seats })
+    }
+
+    /// Checks that every channel exists on a device of `channels` channels.
+    pub fn validate_channels(&self, channels: usize) -> Result<()> {
+        match self.seats.values().find(|s| s.channel >= channels) {
+            Some(s) => Err(Error::HallMap(format!(
+                "channel {} ({}) is beyond the device's {channels} channel(s), counted from 0",
+                s.channel, s.name
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// The speaker on `channel`, if the map names one.
+    pub fn speaker(&self, channel: usize) -> Option<&Seat> {
+        self.seats.get(&channel)
+    }
+
+    /// The mapped channels, in order: what to capture.
+    pub fn channels(&self) -> Vec<usize> {
+        self.seats.keys().copied().collect()
+    }
+
+    /// Every mapped seat, by channel.
+    pub fn seats(&self) -> impl Iterator<Item = &Seat> {
+        self.seats.values()
+    }
+
+    /// How many channels the map names.
+    pub fn len(&self) -> usize {
+        self.seats.len()
+    }
+
+    /// Whether the map names no channel.
+    pub fn is_empty(&self) -> bool {
+        self.seats.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+[[channel]]
+index = 0
+role = "chair"
+name = "Chủ tịch Quốc hội"
+
+[[channel]]
+index = 1
+seat = "A12"
+name = "Đại biểu Nguyễn Văn A"
+"#;
+
+    fn err(text: &str) -> String {
+        HallMap::from_toml(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_example_parses() {
+        let map = HallMap::from_toml(EXAMPLE).unwrap();
+        assert_eq!(map.len(), 2);
+        assert_eq!(map.channels(), [0, 1]);
+        let chair = map.speaker(0).unwrap();
+        assert_eq!(chair.role, Role::Chair);
+        assert_eq!(chair.label(), "Chủ tịch Quốc hội (chair)");
+        let a12 = map.speaker(1).unwrap();
+        assert_eq!(a12.role, Role::Delegate);
+        assert_eq!(a12.seat.as_deref(), Some("A12"));
+        assert_eq!(a12.label(), "Đại biểu Nguyễn Văn A (A12)");
+        assert!(map.speaker(2).is_none());
+        map.validate_channels(2).unwrap();
+        let e = map.validate_channels(1).unwrap_err().to_string();
+        assert!(
+            e.contains("channel 1 (Đại biểu Nguyễn Văn A) is beyond the device's 1 channel"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn mistakes_get_clear_errors() {
+        let e = err("[[channel]]\nindex = 3\nname = \"X\"\n[[channel]]\nindex = 3\nname = \"Y\"\n");
+        assert!(e.contains("channel 3 is listed twice (X and Y)"), "{e}");
+        let e = err("[[channel]]\nindex = 0\nname = \"  \"\n");
+        assert!(e.contains("channel 0: the name is empty"), "{e}");
+        let e = err("[[channel]]\nindex = 0\nseat = \"\"\nname = \"X\"\n");
+        assert!(e.contains("the seat is empty"), "{e}");
+        let e = err("[[channel]]\nindex = -1\nname = \"X\"\n");
+        assert!(e.contains("index -1 is negative"), "{e}");
+        let e = err(
+            "[[channel]]\nindex = 0\nseat = \"A1\"\nname = \"X\"\n[[channel]]\nindex = 1\nseat = \"A1\"\nname = \"Y\"\n",
+        );
+        assert!(
+            e.contains("seat A1 is on both channel 0 and channel 1"),
+            "{e}"
+        );
+        // Syntax and shape errors name the line.
+        let e = err("[[channel]]\nindex = 0\nrole = \"speaker\"\nname = \"X\"\n");
+        assert!(e.contains("line 3") && e.contains("speaker"), "{e}");
+        let e = err("[[channel]]\nindex = 0\n");
+        assert!(e.contains("missing field `name`"), "{e}");
+        let e = err("[[channel]]\nindex = 0\nname = \"X\"\ncolour = \"red\"\n");
+        assert!(e.contains("unknown field `colour`"), "{e}");
+    }
+
+    #[test]
+    fn a_file_is_loaded_and_its_path_named_in_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hall.toml");
+        std::fs::write(&path, EXAMPLE).unwrap();
+        assert_eq!(HallMap::load(&path).unwrap().len(), 2);
+        std::fs::write(&path, "[[channel]]\nindex = \"zero\"\n").unwrap();
+        let e = HallMap::load(&path).unwrap_err().to_string();
+        assert!(e.contains("hall.toml"), "{e}");
+        assert!(HallMap::load(&dir.path().join("absent.toml")).is_err());
+    }
+}
