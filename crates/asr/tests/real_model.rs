@@ -10,7 +10,10 @@
 // Test helpers panic on failure by design; clippy.toml only exempts #[test] fns.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{fixture, model_path};
+use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -19,28 +22,12 @@ use tocky_audio::{DecodeOptions as AudioOptions, decode_file};
 use tocky_core::text::scoring_words;
 use tocky_core::wer::score;
 
-fn model_path() -> PathBuf {
-    if let Some(p) = std::env::var_os("TOCKY_MODEL") {
-        return p.into();
-    }
-    let cache = tocky_models::default_cache_dir();
-    tocky_models::resolve_model(tocky_models::DEFAULT_MODEL, &cache).unwrap_or_else(|e| {
-        panic!("the real-model tests need the Whisper base model: {e}\nrun scripts/test, or `tocky model fetch`")
-    })
-}
-
 /// One engine for all tests in this binary: loading takes a moment.
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| {
         Engine::load(&model_path(), &EngineOptions::default()).expect("model loads")
     })
-}
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/vi")
-        .join(name)
 }
 
 fn options(language: &str) -> TranscribeOptions {

@@ -3,29 +3,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{fixture, model_path};
 
 use tocky_asr::{
     DecodeOptions, Engine, EngineOptions, StreamEvent, StreamingOptions, StreamingRecognizer,
 };
 use tocky_audio::{DecodeOptions as AudioOptions, decode_file};
 use tocky_core::wer::score;
-
-fn model_path() -> PathBuf {
-    if let Some(p) = std::env::var_os("TOCKY_MODEL") {
-        return p.into();
-    }
-    let cache = tocky_models::default_cache_dir();
-    tocky_models::resolve_model(tocky_models::DEFAULT_MODEL, &cache).unwrap_or_else(|e| {
-        panic!("the real-model tests need the Whisper base model: {e}\nrun scripts/test, or `tocky model fetch`")
-    })
-}
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/vi")
-        .join(name)
-}
 
 const RATE: usize = 16_000;
 const BLOCK: usize = RATE / 10;
