@@ -65,7 +65,7 @@ impl ServerConfig {
     pub fn index_dir(&self) -> PathBuf {
         self.index_dir
             .clone()
-            .unwrap_or_else(|| self.db.with_extension("index"))
+            .unwrap_or_else(|| tocky_index::default_dir(&self.db))
     }
 }
 

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use docx_rs::{Docx, Paragraph, Run};
 use serde::Serialize;
 use tocky_core::render;
+use tocky_core::transcript::format_clock;
 use tocky_core::{Segment, Transcript};
 use tocky_store::{Session, Speaker, StoredSegment};
 
@@ -84,7 +85,10 @@ impl SessionRecord {
                 }
                 let mut p = Paragraph::new().add_run(
                     Run::new()
-                        .add_text(format!("[{}] ", clock(s.start_ms)))
+                        .add_text(format!(
+                            "[{}] ",
+                            format_clock(u64::try_from(s.start_ms).unwrap_or(0))
+                        ))
                         .color("666666"),
                 );
                 if let Some(name) = s.speaker_id.and_then(|id| names.get(&id)) {
@@ -102,12 +106,6 @@ impl SessionRecord {
         doc.build().pack(&mut out).map_err(ApiError::internal)?;
         Ok(out.into_inner())
     }
-}
-
-/// `h:mm:ss`.
-fn clock(ms: i64) -> String {
-    let s = ms.max(0) / 1000;
-    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }
 
 pub(crate) async fn export(

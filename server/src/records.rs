@@ -233,26 +233,11 @@ pub(crate) struct SearchResults {
 }
 
 fn check_date(date: Option<String>) -> Result<Option<String>, ApiError> {
-    match date.filter(|d| !d.is_empty()) {
-        None => Ok(None),
-        Some(d) => {
-            let ok = d.len() == 10
-                && d.bytes().enumerate().all(|(i, b)| {
-                    if i == 4 || i == 7 {
-                        b == b'-'
-                    } else {
-                        b.is_ascii_digit()
-                    }
-                });
-            if ok {
-                Ok(Some(d))
-            } else {
-                Err(ApiError::BadRequest(format!(
-                    "{d:?} is not a date like 2026-10-21"
-                )))
-            }
-        }
+    let date = date.filter(|d| !d.is_empty());
+    if let Some(d) = &date {
+        tocky_core::transcript::check_date(d).map_err(ApiError::BadRequest)?;
     }
+    Ok(date)
 }
 
 pub(crate) async fn search(

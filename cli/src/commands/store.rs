@@ -37,29 +37,12 @@ pub(crate) struct IngestArgs {
 }
 
 fn parse_date(s: &str) -> Result<String, String> {
-    let ok = s.len() == 10
-        && s.bytes().enumerate().all(|(i, b)| {
-            if i == 4 || i == 7 {
-                b == b'-'
-            } else {
-                b.is_ascii_digit()
-            }
-        });
-    if ok {
-        Ok(s.to_owned())
-    } else {
-        Err(format!("{s:?} is not a date like 2026-10-21"))
-    }
-}
-
-/// The search index's directory beside the store: `tocky.db` → `tocky.index/`.
-pub(crate) fn index_dir(db: &Path) -> PathBuf {
-    db.with_extension("index")
+    tocky_core::transcript::check_date(s).map(|()| s.to_owned())
 }
 
 /// Opens the index, rebuilding it first when it lags behind the store.
 pub(crate) fn open_index(store: &Store) -> Result<SearchIndex> {
-    let dir = index_dir(store.path());
+    let dir = tocky_index::default_dir(store.path());
     let (index, rebuilt) = SearchIndex::open_synced(&dir, store)
         .with_context(|| format!("opening the search index {}", dir.display()))?;
     if rebuilt {
@@ -197,7 +180,7 @@ pub(crate) fn search(args: SearchArgs, db: &Path) -> Result<ExitCode> {
 
 pub(crate) fn rebuild_index(db: &Path) -> Result<ExitCode> {
     let store = Store::open(db).with_context(|| format!("opening {}", db.display()))?;
-    let dir = index_dir(db);
+    let dir = tocky_index::default_dir(db);
     let index = SearchIndex::open(&dir)?;
     let started = std::time::Instant::now();
     let count = index.rebuild(&store)?;

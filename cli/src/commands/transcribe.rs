@@ -21,7 +21,7 @@ use tocky_audio::vad::VadOptions;
 use tocky_audio::{AudioReader, ChannelSelection, DecodeOptions as AudioOptions};
 use tocky_core::document::{DecoderInfo, SourceInfo, TranscriptDocument};
 use tocky_core::render;
-use tocky_core::transcript::{Transcript, format_timestamp};
+use tocky_core::transcript::{Transcript, format_clock, format_timestamp};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -487,14 +487,14 @@ fn summarise(inputs: &[Input], outcomes: &[Option<Outcome>], wall: Duration, tab
                 let rtf = *audio_ms as f64 / 1000.0 / wall.as_secs_f64().max(1e-3);
                 rows.push(format!(
                     "done     {:>9}  {rtf:>6.1}x  {segments:>5} seg  {name}",
-                    clock(*audio_ms)
+                    format_clock(*audio_ms)
                 ));
             }
             Some(Outcome::Skipped { audio_ms }) => {
                 skipped += 1;
                 rows.push(format!(
                     "skipped  {:>9}  {:>7}  {:>9}  {name} (up to date)",
-                    clock(*audio_ms),
+                    format_clock(*audio_ms),
                     "",
                     ""
                 ));
@@ -522,13 +522,8 @@ fn summarise(inputs: &[Input], outcomes: &[Option<Outcome>], wall: Duration, tab
     let speed = audio_total as f64 / 1000.0 / wall.as_secs_f64().max(1e-3);
     eprintln!(
         "{done} transcribed, {skipped} up to date, {failed} failed; {} of audio in {} ({speed:.1}x real time)",
-        clock(audio_total),
-        clock(wall.as_millis() as u64)
+        format_clock(audio_total),
+        format_clock(wall.as_millis() as u64)
     );
     failed
-}
-
-fn clock(ms: u64) -> String {
-    let s = ms / 1000;
-    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }

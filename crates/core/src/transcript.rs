@@ -60,6 +60,29 @@ impl Transcript {
     }
 }
 
+/// Formats milliseconds as `H:MM:SS`, for people (progress, printed records).
+pub fn format_clock(ms: u64) -> String {
+    let s = ms / 1000;
+    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
+/// Checks that `date` is a `YYYY-MM-DD` date, as sittings are dated.
+pub fn check_date(date: &str) -> Result<(), String> {
+    let ok = date.len() == 10
+        && date.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{date:?} is not a date like 2026-10-21"))
+    }
+}
+
 /// Formats milliseconds as `HH:MM:SS.mmm`.
 pub fn format_timestamp(ms: u64) -> String {
     let (h, rest) = (ms / 3_600_000, ms % 3_600_000);
@@ -70,6 +93,15 @@ pub fn format_timestamp(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clocks_and_dates() {
+        assert_eq!(format_clock(3_723_999), "1:02:03");
+        assert!(check_date("2026-10-21").is_ok());
+        for bad in ["21-10-2026", "2026/10/21", "2026-10-2", "", "2026-1x-21"] {
+            assert!(check_date(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn timestamps_format_hours_minutes_seconds_millis() {

@@ -99,6 +99,12 @@ fn id(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
+/// The index's directory for a store file: beside it, `tocky.db` →
+/// `tocky.index/`.
+pub fn default_dir(db: &Path) -> PathBuf {
+    db.with_extension("index")
+}
+
 /// The search index, on disk in one directory.
 pub struct SearchIndex {
     index: Index,
