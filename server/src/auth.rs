@@ -320,7 +320,7 @@ pub(crate) async fn login(
                             now + ttl_secs as i64,
                             now,
                         )?;
-                        Ok((user, csrf))
+                        Ok(Some((user, csrf)))
                     }
                     _ => {
                         metrics.login_failed();
@@ -331,15 +331,12 @@ pub(crate) async fn login(
                             &format!("user {}", body.username),
                             "",
                         )?;
-                        Err(ApiError::BadRequest(String::new()))
+                        Ok(None)
                     }
                 }
             })
-            .await
-            .map_err(|e| match e {
-                ApiError::BadRequest(_) => ApiError::Unauthorized,
-                e => e,
-            })?
+            .await?
+            .ok_or(ApiError::Unauthorized)?
     };
     let cookie = Cookie::build((SESSION_COOKIE, token))
         .http_only(true)

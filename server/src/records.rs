@@ -261,10 +261,14 @@ pub(crate) async fn search(
     let hits = state
         .with_store(move |store, index| {
             let hits = index.search(&query)?;
-            let sessions = store.sessions()?;
+            // Only the sessions the hits are in, each read once.
+            let mut sessions = std::collections::HashMap::new();
             let mut out = Vec::with_capacity(hits.len());
             for hit in hits {
-                let session = sessions.iter().find(|s| s.id == hit.session_id);
+                let session = sessions
+                    .entry(hit.session_id)
+                    .or_insert_with(|| store.session(hit.session_id).ok())
+                    .as_ref();
                 // The index may trail a deletion by a moment: skip what is gone.
                 let Ok(segment) = store.segment(hit.segment_id) else {
                     continue;
