@@ -63,6 +63,8 @@ enum Command {
     /// Manage the review server's accounts.
     #[command(subcommand)]
     User(commands::serve::UserCommand),
+    /// Run a live sitting: capture, transcribe as people speak, and serve the review UI.
+    Live(Box<commands::live::LiveArgs>),
     /// List the audio input devices, with their channels and sample rates.
     Devices,
     /// Fetch, convert and inspect Whisper models.
@@ -106,6 +108,7 @@ fn main() -> ExitCode {
         Command::Transcribe(args) => commands::transcribe::run(args, &cache_dir),
         Command::Eval(args) => commands::eval::run(args, &cache_dir),
         Command::Model(cmd) => commands::model::run(cmd, &cache_dir),
+        Command::Live(args) => commands::live::run(*args, &db, &cache_dir),
         Command::Devices => commands::devices::run(),
     };
     match result {

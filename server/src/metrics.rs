@@ -1,5 +1,6 @@
 //! Prometheus metrics: requests by route and status, their latency, live
-//! clients, edits and failed logins. `GET /metrics` renders them.
+//! clients, edits and failed logins, and live recognition's latencies,
+//! speed and capture health ([`LiveMetrics`]). `GET /metrics` renders them.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -31,6 +32,119 @@ struct RouteLabels {
     route: String,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ChannelLabels {
+    channel: u32,
+}
+
+/// Live recognition's metrics, by audio channel.
+#[derive(Clone)]
+pub struct LiveMetrics {
+    final_latency: Family<ChannelLabels, Histogram>,
+    first_partial_latency: Family<ChannelLabels, Histogram>,
+    realtime_factor: Family<ChannelLabels, Gauge<f64, AtomicU64>>,
+    audio_seconds: Family<ChannelLabels, Counter<f64, AtomicU64>>,
+    ring_fill: Gauge<f64, AtomicU64>,
+    overruns: Counter,
+    gaps: Counter,
+    missing_seconds: Counter<f64, AtomicU64>,
+}
+
+impl LiveMetrics {
+    fn register(registry: &mut Registry) -> Self {
+        let latency = || Histogram::new(exponential_buckets(0.05, 1.5, 14));
+        let live = Self {
+            final_latency: Family::new_with_constructor(latency),
+            first_partial_latency: Family::new_with_constructor(latency),
+            realtime_factor: Family::default(),
+            audio_seconds: Family::default(),
+            ring_fill: Gauge::default(),
+            overruns: Counter::default(),
+            gaps: Counter::default(),
+            missing_seconds: Counter::default(),
+        };
+        registry.register(
+            "live_final_latency_seconds",
+            "From the end of an utterance to its final text",
+            live.final_latency.clone(),
+        );
+        registry.register(
+            "live_first_partial_latency_seconds",
+            "From the start of speech to its first partial text",
+            live.first_partial_latency.clone(),
+        );
+        registry.register(
+            "live_realtime_factor",
+            "Audio seconds recognised per wall second spent recognising",
+            live.realtime_factor.clone(),
+        );
+        registry.register(
+            "live_audio_seconds",
+            "Audio recognised",
+            live.audio_seconds.clone(),
+        );
+        registry.register(
+            "live_ring_fill_ratio",
+            "How full the capture ring buffer is (0 to 1)",
+            live.ring_fill.clone(),
+        );
+        registry.register(
+            "live_overruns",
+            "Audio callbacks whose samples did not fit in the ring",
+            live.overruns.clone(),
+        );
+        registry.register(
+            "live_gaps",
+            "Gaps in the captured audio (overruns, lost devices)",
+            live.gaps.clone(),
+        );
+        registry.register(
+            "live_missing_audio_seconds",
+            "Audio lost in gaps",
+            live.missing_seconds.clone(),
+        );
+        live
+    }
+
+    /// Records the time from the end of an utterance to its final text.
+    pub fn final_latency(&self, channel: u32, seconds: f64) {
+        self.final_latency
+            .get_or_create(&ChannelLabels { channel })
+            .observe(seconds);
+    }
+
+    /// Records the time from the start of speech to its first partial.
+    pub fn first_partial_latency(&self, channel: u32, seconds: f64) {
+        self.first_partial_latency
+            .get_or_create(&ChannelLabels { channel })
+            .observe(seconds);
+    }
+
+    /// Sets a channel's real-time factor and adds the audio it recognised.
+    pub fn channel_progress(&self, channel: u32, realtime_factor: f64, audio_seconds: f64) {
+        let labels = ChannelLabels { channel };
+        self.realtime_factor
+            .get_or_create(&labels)
+            .set(realtime_factor);
+        self.audio_seconds
+            .get_or_create(&labels)
+            .inc_by(audio_seconds);
+    }
+
+    /// Sets the capture's ring fill and brings the overrun and gap counters
+    /// up to the source's totals.
+    pub fn capture(&self, ring_fill: f64, overruns: u64, gaps: u64, missing_seconds: f64) {
+        self.ring_fill.set(ring_fill);
+        self.overruns
+            .inc_by(overruns.saturating_sub(self.overruns.get()));
+        self.gaps.inc_by(gaps.saturating_sub(self.gaps.get()));
+        let more = missing_seconds - self.missing_seconds.get();
+        if more > 0.0 {
+            self.missing_seconds.inc_by(more);
+        }
+    }
+}
+
 /// The server's metrics; cheap to clone.
 #[derive(Clone)]
 pub struct Metrics {
@@ -44,6 +158,7 @@ struct Inner {
     ws_clients: Gauge,
     edits: Counter,
     logins_failed: Counter<u64, AtomicU64>,
+    live: LiveMetrics,
 }
 
 impl Default for Metrics {
@@ -80,8 +195,10 @@ impl Metrics {
             "Failed login attempts",
             logins_failed.clone(),
         );
+        let live = LiveMetrics::register(&mut registry);
         Self {
             inner: Arc::new(Inner {
+                live,
                 registry,
                 requests,
                 latency,
@@ -108,6 +225,11 @@ impl Metrics {
     /// Counts a failed login.
     pub fn login_failed(&self) {
         self.inner.logins_failed.inc();
+    }
+
+    /// Live recognition's metrics.
+    pub fn live(&self) -> &LiveMetrics {
+        &self.inner.live
     }
 
     /// WebSocket clients connected now.

@@ -2,6 +2,7 @@
 
 pub(crate) mod devices;
 pub(crate) mod eval;
+pub(crate) mod live;
 pub(crate) mod model;
 pub(crate) mod serve;
 pub(crate) mod store;
@@ -54,6 +55,7 @@ impl DecoderArgs {
             threads,
             prompt: self.prompt.clone(),
             word_timestamps: true,
+            audio_ctx: None,
         }
     }
 }

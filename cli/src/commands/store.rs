@@ -36,7 +36,7 @@ pub(crate) struct IngestArgs {
     agenda: Option<String>,
 }
 
-fn parse_date(s: &str) -> Result<String, String> {
+pub(crate) fn parse_date(s: &str) -> Result<String, String> {
     tocky_core::transcript::check_date(s).map(|()| s.to_owned())
 }
 

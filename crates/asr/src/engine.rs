@@ -35,6 +35,10 @@ pub struct DecodeOptions {
     pub prompt: Option<String>,
     /// Time each word (token timestamps).
     pub word_timestamps: bool,
+    /// Encode only this many 20 ms frames of the 30 s window (at most
+    /// 1500) instead of all of it: much faster for short audio, slightly
+    /// less accurate. Live partials use it; finals do not.
+    pub audio_ctx: Option<usize>,
 }
 
 impl Default for DecodeOptions {
@@ -47,6 +51,7 @@ impl Default for DecodeOptions {
                 .min(8),
             prompt: None,
             word_timestamps: true,
+            audio_ctx: None,
         }
     }
 }
@@ -174,6 +179,9 @@ impl Engine {
         params.set_print_special(false);
         params.set_print_timestamps(false);
         params.set_token_timestamps(opts.word_timestamps);
+        if let Some(frames) = opts.audio_ctx {
+            params.set_audio_ctx(frames.clamp(1, 1500) as i32);
+        }
         params.set_temperature(temperature);
         params.set_temperature_inc(0.2);
         params.set_entropy_thold(2.4);

@@ -260,9 +260,13 @@ impl<'e> StreamingRecognizer<'e> {
             return Ok(None);
         }
         self.last_partial_at = fed;
+        // Encode only the audio there is (plus a margin), not Whisper's
+        // whole 30 s window: a partial costs a fraction of a final.
+        let frames = audio.len() / (SAMPLE_RATE as usize / 50) + 64;
         let decode = DecodeOptions {
             beam_size: self.opts.partial_beam_size.max(1),
             word_timestamps: false,
+            audio_ctx: Some(frames.min(1500)),
             ..self.opts.transcribe.decode.clone()
         };
         // One pass at temperature 0: a partial is replaced soon anyway.

@@ -10,9 +10,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/pulse.rs"]
+mod pulse_server;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+use pulse_server::{Pulse, with_env};
 
 use tocky_capture::{CaptureEvent, CpalOptions, CpalSource, Source};
 
@@ -20,108 +25,6 @@ const FIXTURE: &str = "fixtures/vi/vivos_VIVOSSPK01_R003.wav";
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A private PulseAudio daemon, killed on drop.
-struct Pulse {
-    dir: PathBuf,
-    source: String,
-    child: Option<Child>,
-}
-
-impl Pulse {
-    /// Starts a daemon in `dir` (its runtime directory) whose default
-    /// source is `source`: `tocky_test.monitor` (what plays into the null
-    /// sink `tocky_test`) or `tocky_sine` (a sine, without end).
-    fn start(dir: &Path, source: &str) -> Self {
-        let mut pulse = Self {
-            dir: dir.to_owned(),
-            source: source.to_owned(),
-            child: None,
-        };
-        pulse.restart();
-        pulse
-    }
-
-    fn command(&self, program: &str) -> Command {
-        with_env(Command::new(program), &self.dir)
-    }
-
-    /// Starts the daemon (again) and waits until it answers.
-    fn restart(&mut self) {
-        let log = std::fs::File::create(self.dir.join("pulseaudio.log")).unwrap();
-        let child = self
-            .command("pulseaudio")
-            .args([
-                "--daemonize=no",
-                "--exit-idle-time=-1",
-                "--use-pid-file=no",
-                "--disallow-exit",
-                "-n",
-                "--load=module-null-sink sink_name=tocky_test",
-                "--load=module-sine-source source_name=tocky_sine frequency=440 rate=48000",
-                "--load=module-native-protocol-unix",
-            ])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("pulseaudio is missing: run scripts/setup");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let ok = self
-                .command("pactl")
-                .args(["set-default-source", &self.source])
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success());
-            if ok {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "pulseaudio did not start: {}",
-                std::fs::read_to_string(self.dir.join("pulseaudio.log")).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// Kills the daemon, as a crash or a restart of the audio server would.
-    fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    /// Plays a file into the null sink, in the background.
-    fn play(&self, file: &Path) -> Child {
-        self.command("paplay")
-            .arg("--device=tocky_test")
-            .arg(file)
-            .spawn()
-            .unwrap()
-    }
-}
-
-impl Drop for Pulse {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-/// Points a command at the daemon whose runtime directory is `dir`.
-fn with_env(mut c: Command, dir: &Path) -> Command {
-    c.env("PULSE_RUNTIME_PATH", dir)
-        .env("XDG_RUNTIME_DIR", dir)
-        .env("HOME", dir)
-        .env(
-            "PULSE_SERVER",
-            format!("unix:{}", dir.join("native").display()),
-        );
-    c
 }
 
 /// Runs the test `name` of this binary in a child process whose

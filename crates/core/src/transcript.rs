@@ -83,6 +83,29 @@ pub fn check_date(date: &str) -> Result<(), String> {
     }
 }
 
+/// Today's date in UTC, `YYYY-MM-DD`: the default date of a live sitting.
+pub fn today_utc() -> String {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    civil_date(seconds / 86_400)
+}
+
+/// The proleptic Gregorian date `days` after 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`).
+fn civil_date(days: u64) -> String {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
 /// Formats milliseconds as `HH:MM:SS.mmm`.
 pub fn format_timestamp(ms: u64) -> String {
     let (h, rest) = (ms / 3_600_000, ms % 3_600_000);
@@ -93,6 +116,15 @@ pub fn format_timestamp(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn civil_dates_count_from_the_epoch() {
+        assert_eq!(civil_date(0), "1970-01-01");
+        assert_eq!(civil_date(59), "1970-03-01");
+        assert_eq!(civil_date(11_016), "2000-02-29");
+        assert_eq!(civil_date(20_424), "2025-12-02");
+        assert!(check_date(&today_utc()).is_ok());
+    }
 
     #[test]
     fn clocks_and_dates() {

@@ -12,6 +12,7 @@
 //! an index whether it is stale.
 
 pub mod error;
+pub mod live;
 pub mod model;
 mod schema;
 pub mod users;
@@ -24,6 +25,7 @@ use tocky_core::document::TranscriptDocument;
 use tocky_core::text::nfc;
 
 pub use error::{Error, Result};
+pub use live::NewSpeaker;
 pub use model::{
     AuditEntry, IngestOutcome, ReviewStatus, Revision, Role, SearchRow, SegmentEdit, Session,
     SessionMeta, SessionSummary, Speaker, StoredSegment, User,
@@ -554,7 +556,8 @@ const SESSION_COLUMNS: &str =
     "SELECT id, title, sitting_date, agenda_item, audio_file, audio_sha256,
     duration_ms, language, status, created_at FROM sessions";
 
-const SEGMENT_COLUMNS: &str = "SELECT id, session_id, seq, start_ms, end_ms, channel, speaker_id,
+pub(crate) const SEGMENT_COLUMNS: &str =
+    "SELECT id, session_id, seq, start_ms, end_ms, channel, speaker_id,
     text, words, version, review_status, updated_at FROM segments";
 
 fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Session> {
@@ -572,7 +575,7 @@ fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Session> {
     })
 }
 
-fn segment_from_row(r: &Row<'_>) -> rusqlite::Result<StoredSegment> {
+pub(crate) fn segment_from_row(r: &Row<'_>) -> rusqlite::Result<StoredSegment> {
     let words: String = r.get(8)?;
     Ok(StoredSegment {
         id: r.get(0)?,
@@ -601,7 +604,7 @@ fn get_segment(conn: &Connection, id: i64) -> Result<StoredSegment> {
     .ok_or(Error::UnknownSegment(id))
 }
 
-fn bump_generation(conn: &Connection) -> Result<()> {
+pub(crate) fn bump_generation(conn: &Connection) -> Result<()> {
     conn.execute("UPDATE generation SET value = value + 1 WHERE id = 1", [])?;
     Ok(())
 }

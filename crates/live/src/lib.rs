@@ -1,0 +1,502 @@
+//! A live sitting: hall microphones to the stenographers' screens.
+//!
+//! [`run`] drives one [`Source`] (a sound card, a file at real-time pace,
+//! PCM on a pipe) through the whole pipeline:
+//!
+//! ```text
+//! source ─┬─ archive (WAV, synced every second)
+//!         ├─ channel 0 queue ─ StreamingRecognizer ─┐
+//!         └─ channel N queue ─ StreamingRecognizer ─┴─ store + index + WebSocket
+//! ```
+//!
+//! The calling thread captures: it writes every block to the archive and
+//! hands each channel's samples to that channel's recognition thread
+//! through a bounded queue. If recognition falls behind for longer than
+//! the queue holds, capture waits, the source's ring fills, and the
+//! overruns are counted: audio is never dropped silently. Each channel
+//! has its own decoder state on one shared model ([`Engine`]). Finals are
+//! written to the store (one transaction each) and the index at once, and
+//! published with partials to the review UI's WebSocket. The hall map
+//! names each channel's speaker, and segments carry it.
+
+pub mod archive;
+pub mod error;
+mod summary;
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tocky_asr::{Engine, StreamEvent, StreamingOptions, StreamingRecognizer};
+use tocky_capture::{CaptureEvent, HallMap, Role, SAMPLE_RATE, Source};
+use tocky_server::{AppState, LiveEvent, LiveMessage};
+use tocky_store::{NewSpeaker, SessionMeta, Store};
+
+pub use archive::Archive;
+pub use error::{Error, Result};
+pub use summary::{CaptureSummary, ChannelSummary, Latencies, LiveSummary};
+
+/// How a live sitting runs.
+#[derive(Debug, Clone)]
+pub struct LiveOptions {
+    /// Title, date and agenda item of the session.
+    pub meta: SessionMeta,
+    /// The hall's channel number of each channel the source delivers, in
+    /// the source's order (a device's channel index; 0 for a mix).
+    pub channel_numbers: Vec<u32>,
+    /// Who speaks on which channel.
+    pub hall_map: Option<HallMap>,
+    /// Where the audio archive is written (a media directory of the server).
+    pub archive_dir: PathBuf,
+    /// How often the archive is synced to disk: a crash loses at most this
+    /// much of the archive, plus the block in flight.
+    pub archive_flush_ms: u32,
+    /// Recognition of each channel.
+    pub streaming: StreamingOptions,
+    /// Audio each channel's queue holds while recognition catches up.
+    pub queue_seconds: u32,
+    /// Who started the sitting, for the audit log.
+    pub actor: String,
+}
+
+impl Default for LiveOptions {
+    fn default() -> Self {
+        Self {
+            meta: SessionMeta::default(),
+            channel_numbers: vec![0],
+            hall_map: None,
+            archive_dir: PathBuf::from("."),
+            archive_flush_ms: 1000,
+            streaming: StreamingOptions::default(),
+            queue_seconds: 30,
+            actor: "live".into(),
+        }
+    }
+}
+
+/// A live session in the record, with its archive.
+#[derive(Debug, Clone)]
+pub struct LiveSession {
+    /// The session's id.
+    pub id: i64,
+    /// The audio archive.
+    pub archive_path: PathBuf,
+    /// Each channel's speaker id and label, in the source's channel order.
+    pub speakers: Vec<Option<(i64, String)>>,
+}
+
+impl LiveSession {
+    /// Creates the session (status `live`) and its speakers from the hall
+    /// map, and names the archive file.
+    pub fn create(state: &AppState, opts: &LiveOptions) -> Result<Self> {
+        if opts.channel_numbers.is_empty() {
+            return Err(Error::Invalid("no channel to capture".into()));
+        }
+        std::fs::create_dir_all(&opts.archive_dir).map_err(|source| Error::Io {
+            path: opts.archive_dir.clone(),
+            source,
+        })?;
+        let millis = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        let file_name = format!("live-{millis}.wav");
+        let seats: Vec<_> = opts
+            .channel_numbers
+            .iter()
+            .map(|&n| {
+                opts.hall_map
+                    .as_ref()
+                    .and_then(|m| m.speaker(n as usize))
+                    .cloned()
+            })
+            .collect();
+        let new_speakers: Vec<NewSpeaker> = seats
+            .iter()
+            .flatten()
+            .map(|seat| NewSpeaker {
+                name: seat.label(),
+                seat: match seat.role {
+                    Role::Chair => Some("chair".into()),
+                    Role::Delegate => seat.seat.clone(),
+                },
+                channel: Some(seat.channel as i64),
+            })
+            .collect();
+        let mut store = Store::open(&state.config().db)?;
+        let language = opts.streaming.transcribe.decode.language.clone();
+        let (id, created) = store.create_live_session(
+            &opts.meta,
+            &file_name,
+            &language,
+            &new_speakers,
+            &opts.actor,
+        )?;
+        state.index().update(&store, Some(id), None)?;
+        let speakers = seats
+            .iter()
+            .map(|seat| {
+                let seat = seat.as_ref()?;
+                created
+                    .iter()
+                    .find(|s| s.channel == Some(seat.channel as i64))
+                    .map(|s| (s.id, s.name.clone()))
+            })
+            .collect();
+        Ok(Self {
+            id,
+            archive_path: opts.archive_dir.join(file_name),
+            speakers,
+        })
+    }
+}
+
+/// One channel's audio, on its way to recognition.
+enum Feed {
+    Audio {
+        samples: Vec<f32>,
+        end_frame: u64,
+        arrived: Instant,
+    },
+    Gap {
+        missing_frames: u64,
+    },
+}
+
+/// When each stretch of a channel's audio arrived, to time latencies from
+/// the moment the audio existed.
+#[derive(Default)]
+struct Arrivals {
+    blocks: VecDeque<(u64, Instant)>,
+}
+
+/// Arrival times are kept this long (in 16 kHz frames): longer than any
+/// utterance.
+const ARRIVALS_KEPT: u64 = 120 * SAMPLE_RATE as u64;
+
+impl Arrivals {
+    fn push(&mut self, end_frame: u64, arrived: Instant) {
+        self.blocks.push_back((end_frame, arrived));
+        while self
+            .blocks
+            .front()
+            .is_some_and(|&(end, _)| end + ARRIVALS_KEPT < end_frame)
+        {
+            self.blocks.pop_front();
+        }
+    }
+
+    /// When the audio at stream time `ms` arrived.
+    fn at_ms(&self, ms: u64) -> Option<Instant> {
+        let frame = ms * u64::from(SAMPLE_RATE) / 1000;
+        self.blocks
+            .iter()
+            .find(|&&(end, _)| end >= frame)
+            .or(self.blocks.back())
+            .map(|&(_, at)| at)
+    }
+}
+
+/// Runs a live sitting until the source ends or `stop` is set; then
+/// finalises every open utterance, closes the archive, marks the session
+/// a draft and returns the summary. A capture error also ends the sitting
+/// this way, and is reported in the summary: nothing recognised is lost.
+pub fn run(
+    session: &LiveSession,
+    source: &mut dyn Source,
+    engine: &Engine,
+    state: &AppState,
+    opts: &LiveOptions,
+    stop: &AtomicBool,
+) -> Result<LiveSummary> {
+    let channels = source.channels();
+    if channels != opts.channel_numbers.len() || channels != session.speakers.len() {
+        return Err(Error::Invalid(format!(
+            "the source delivers {channels} channel(s), the options name {}",
+            opts.channel_numbers.len()
+        )));
+    }
+    let mut archive = Archive::create(&session.archive_path, channels, opts.archive_flush_ms)?;
+    // About 10 blocks a second: the queue holds `queue_seconds` of audio.
+    let queue_blocks = (opts.queue_seconds.max(1) * 10) as usize;
+    let started = Instant::now();
+
+    let (channel_summaries, capture) = std::thread::scope(|scope| {
+        let mut senders = Vec::with_capacity(channels);
+        let mut workers = Vec::with_capacity(channels);
+        for (i, &number) in opts.channel_numbers.iter().enumerate() {
+            let (tx, rx) = sync_channel(queue_blocks);
+            senders.push(Some(tx));
+            let speaker = session.speakers[i].clone();
+            workers.push(
+                scope.spawn(move || recognise(session, engine, state, opts, number, speaker, rx)),
+            );
+        }
+        let capture = capture_loop(source, &mut archive, &mut senders, state, stop);
+        drop(senders);
+        let summaries: Vec<Result<ChannelSummary>> = workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or(Err(Error::Thread("recognition"))))
+            .collect();
+        (summaries, capture)
+    });
+
+    let archive_path = archive.path().to_owned();
+    let archive_frames = archive.finish()?;
+    let duration_ms = archive_frames * 1000 / u64::from(SAMPLE_RATE);
+    let mut store = Store::open(&state.config().db)?;
+    store.end_live_session(session.id, duration_ms, &opts.actor)?;
+    state.index().update(&store, Some(session.id), None)?;
+    let mut channel_results = Vec::with_capacity(channel_summaries.len());
+    for summary in channel_summaries {
+        channel_results.push(summary?);
+    }
+    Ok(LiveSummary {
+        session_id: session.id,
+        wall: started.elapsed(),
+        archive: archive_path,
+        archive_ms: duration_ms,
+        capture,
+        channels: channel_results,
+    })
+}
+
+/// Reads the source until it ends, `stop` is set or it fails: archives
+/// every block and feeds the channels.
+fn capture_loop(
+    source: &mut dyn Source,
+    archive: &mut Archive,
+    senders: &mut [Option<SyncSender<Feed>>],
+    state: &AppState,
+    stop: &AtomicBool,
+) -> CaptureSummary {
+    let metrics = state.metrics().live();
+    let mut summary = CaptureSummary::default();
+    let mut last_report = Instant::now();
+    let error = loop {
+        if stop.load(Ordering::Relaxed) {
+            break None;
+        }
+        let event = match source.next_event(Duration::from_millis(100)) {
+            Ok(event) => event,
+            Err(e) => break Some(e.to_string()),
+        };
+        let stats = source.stats();
+        summary.max_ring_fill = summary.max_ring_fill.max(stats.ring_fill);
+        if last_report.elapsed() >= Duration::from_millis(500) {
+            last_report = Instant::now();
+            metrics.capture(
+                f64::from(stats.ring_fill),
+                stats.overruns,
+                stats.gaps,
+                stats.missing_frames as f64 / f64::from(SAMPLE_RATE),
+            );
+        }
+        match event {
+            None => {}
+            Some(CaptureEvent::Audio(block)) => {
+                if let Err(e) = archive.write(&block) {
+                    break Some(e.to_string());
+                }
+                let arrived = Instant::now();
+                let end_frame = block.end_frame();
+                for (sender, samples) in senders.iter_mut().zip(block.channels) {
+                    feed(
+                        sender,
+                        Feed::Audio {
+                            samples,
+                            end_frame,
+                            arrived,
+                        },
+                    );
+                }
+            }
+            Some(CaptureEvent::Gap {
+                at_frame,
+                missing_frames,
+                reason,
+            }) => {
+                tracing::warn!(
+                    "audio gap at {:.1} s: {:.1} s lost ({reason})",
+                    at_frame as f64 / f64::from(SAMPLE_RATE),
+                    missing_frames as f64 / f64::from(SAMPLE_RATE)
+                );
+                if let Err(e) = archive.silence(missing_frames) {
+                    break Some(e.to_string());
+                }
+                for sender in senders.iter_mut() {
+                    feed(sender, Feed::Gap { missing_frames });
+                }
+            }
+            Some(CaptureEvent::Ended) => break None,
+        }
+    };
+    let stats = source.stats();
+    metrics.capture(
+        f64::from(stats.ring_fill),
+        stats.overruns,
+        stats.gaps,
+        stats.missing_frames as f64 / f64::from(SAMPLE_RATE),
+    );
+    summary.frames = stats.frames_captured;
+    summary.overruns = stats.overruns;
+    summary.gaps = stats.gaps;
+    summary.missing_frames = stats.missing_frames;
+    summary.error = error;
+    summary
+}
+
+/// Hands audio to a channel's recogniser; a recogniser that has stopped
+/// (it reported why) is fed no more.
+fn feed(sender: &mut Option<SyncSender<Feed>>, item: Feed) {
+    if let Some(tx) = sender
+        && tx.send(item).is_err()
+    {
+        *sender = None;
+    }
+}
+
+/// One channel's recognition thread.
+fn recognise(
+    session: &LiveSession,
+    engine: &Engine,
+    state: &AppState,
+    opts: &LiveOptions,
+    channel: u32,
+    speaker: Option<(i64, String)>,
+    queue: Receiver<Feed>,
+) -> Result<ChannelSummary> {
+    let mut store = Store::open(&state.config().db)?;
+    let mut recognizer = StreamingRecognizer::new(engine, opts.streaming.clone())?;
+    let speaker_id = speaker.as_ref().map(|s| s.0);
+    let mut summary = ChannelSummary {
+        channel,
+        speaker: speaker.map(|s| s.1),
+        ..ChannelSummary::default()
+    };
+    let mut arrivals = Arrivals::default();
+    let mut last_partial_start = None;
+    let metrics = state.metrics().live();
+    let mut handle = |events: Vec<StreamEvent>,
+                      arrivals: &Arrivals,
+                      summary: &mut ChannelSummary| {
+        for event in events {
+            match event {
+                StreamEvent::Partial(partial) => {
+                    if last_partial_start != Some(partial.start_ms) {
+                        last_partial_start = Some(partial.start_ms);
+                        if let Some(at) = arrivals.at_ms(partial.start_ms) {
+                            let latency = at.elapsed().as_secs_f64();
+                            metrics.first_partial_latency(channel, latency);
+                            summary.first_partial.push(latency);
+                        }
+                    }
+                    let text = [partial.committed.as_str(), partial.tentative.as_str()]
+                        .iter()
+                        .filter(|t| !t.is_empty())
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    state.publish(LiveEvent::new(
+                        session.id,
+                        &LiveMessage::Partial {
+                            channel,
+                            speaker_id,
+                            start_ms: i64::try_from(partial.start_ms).unwrap_or(i64::MAX),
+                            text: &text,
+                        },
+                    ));
+                }
+                StreamEvent::Final(mut segments) => {
+                    for s in &mut segments {
+                        s.channel = Some(channel);
+                    }
+                    let end_ms = segments.iter().map(|s| s.end_ms).max().unwrap_or(0);
+                    let stored = match store.append_segments(session.id, &segments, speaker_id) {
+                        Ok(stored) => stored,
+                        Err(e) => {
+                            // The audio is archived: it can be transcribed again.
+                            tracing::error!("channel {channel}: a final was not stored: {e}");
+                            summary.errors += 1;
+                            continue;
+                        }
+                    };
+                    if let Some(at) = arrivals.at_ms(end_ms) {
+                        let latency = at.elapsed().as_secs_f64();
+                        metrics.final_latency(channel, latency);
+                        summary.final_latency.push(latency);
+                    }
+                    for segment in &stored {
+                        // The store is the truth; a stale index rebuilds itself.
+                        if let Err(e) = state.index().update(&store, None, Some(segment.id)) {
+                            tracing::warn!("segment {} not indexed yet: {e}", segment.id);
+                        }
+                        state.publish(LiveEvent::new(
+                            session.id,
+                            &LiveMessage::Segment { segment },
+                        ));
+                    }
+                    summary.segments += stored.len() as u64;
+                }
+            }
+        }
+    };
+
+    while let Ok(item) = queue.recv() {
+        let started = Instant::now();
+        let (events, audio_frames) = match item {
+            Feed::Audio {
+                samples,
+                end_frame,
+                arrived,
+            } => {
+                arrivals.push(end_frame, arrived);
+                (recognizer.push(&samples), samples.len() as u64)
+            }
+            Feed::Gap { missing_frames } => (recognizer.gap(missing_frames), 0),
+        };
+        let events = events.unwrap_or_else(|e| {
+            tracing::error!("channel {channel}: recognition failed: {e}");
+            summary.errors += 1;
+            Vec::new()
+        });
+        summary.busy += started.elapsed();
+        summary.audio_frames += audio_frames;
+        handle(events, &arrivals, &mut summary);
+        metrics.channel_progress(
+            channel,
+            summary.realtime_factor(),
+            audio_frames as f64 / f64::from(SAMPLE_RATE),
+        );
+    }
+    let started = Instant::now();
+    let events = recognizer.finish()?;
+    summary.busy += started.elapsed();
+    handle(events, &arrivals, &mut summary);
+    summary.partial_decodes = recognizer.stats().partial_decodes;
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arrivals_find_the_block_that_held_a_moment() {
+        let mut arrivals = Arrivals::default();
+        assert!(arrivals.at_ms(0).is_none());
+        let t0 = Instant::now();
+        let t1 = t0 + Duration::from_millis(100);
+        arrivals.push(1600, t0);
+        arrivals.push(3200, t1);
+        assert_eq!(arrivals.at_ms(50), Some(t0));
+        assert_eq!(arrivals.at_ms(100), Some(t0));
+        assert_eq!(arrivals.at_ms(101), Some(t1));
+        // Past the last block (a segment's end rounded up): the last arrival.
+        assert_eq!(arrivals.at_ms(10_000), Some(t1));
+        // Old arrivals are forgotten.
+        arrivals.push(ARRIVALS_KEPT + 3000, t1);
+        assert_eq!(arrivals.blocks.len(), 2);
+    }
+}
