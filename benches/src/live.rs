@@ -50,6 +50,9 @@ struct Args {
     /// Skip the batch transcription (and the WER ratio).
     #[arg(long)]
     no_batch: bool,
+    /// Finals encode Whisper's whole 30 s window, as batch does (slower).
+    #[arg(long)]
+    full_context_finals: bool,
     /// Stop the sitting after this many seconds (the clips cut off are not scored).
     #[arg(long)]
     max_seconds: Option<f64>,
@@ -141,11 +144,16 @@ fn main() -> Result<()> {
     let spans = write_sitting(&sitting, &clips, &args)?;
     let threads = (args.threads / args.channels).max(1);
     println!(
-        "model {} · {} clip(s) × {} pass(es) · {} channel(s) · {threads} thread(s) each",
+        "model {} · {} clip(s) × {} pass(es) · {} channel(s) · {threads} thread(s) each · finals encode {}",
         model.display(),
         clips.len(),
         args.passes,
-        args.channels
+        args.channels,
+        if args.full_context_finals {
+            "30 s"
+        } else {
+            "the utterance"
+        }
     );
 
     // Batch first, on the same clips: the baseline WER.
@@ -188,6 +196,7 @@ fn main() -> Result<()> {
     })?;
     let mut streaming = StreamingOptions::default();
     streaming.transcribe.decode.threads = threads;
+    streaming.final_audio_ctx = !args.full_context_finals;
     let opts = LiveOptions {
         channel_numbers: (0..args.channels as u32).collect(),
         archive_dir: dir.path().join("audio"),

@@ -449,3 +449,23 @@ fn eval_transcribes_clips_beside_their_references() {
     let wer = v["wer"].as_f64().unwrap();
     assert!(wer < 0.5, "WER {wer} on two clean clips: {v}");
 }
+
+#[test]
+fn a_gpu_asked_of_a_cpu_build_is_a_clear_error_and_auto_runs_on_the_cpu() {
+    let clip = fixture("vivos_VIVOSDEV01_R003.wav");
+    let clip = clip.to_str().unwrap();
+    let o = tocky(&["transcribe", clip, "--device", "gpu"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("built without CUDA"), "{}", stderr(&o));
+    let o = tocky(&["transcribe", clip, "--device", "gpu:x"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("not auto, cpu, gpu or gpu:N"),
+        "{}",
+        stderr(&o)
+    );
+    let o = tocky(&["-v", "transcribe", clip, "--device", "auto", "-t", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("running on the CPU"), "{}", stderr(&o));
+    assert!(stdout(&o).contains("-->"), "{}", stdout(&o));
+}

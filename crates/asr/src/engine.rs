@@ -39,6 +39,10 @@ pub struct DecodeOptions {
     /// 1500) instead of all of it: much faster for short audio, slightly
     /// less accurate. Live partials use it; finals do not.
     pub audio_ctx: Option<usize>,
+    /// Decode the window as one segment of at most this many tokens: a
+    /// bound on the time a decode can take when the model loops (live
+    /// partials use it).
+    pub max_tokens: Option<usize>,
 }
 
 impl Default for DecodeOptions {
@@ -52,6 +56,7 @@ impl Default for DecodeOptions {
             prompt: None,
             word_timestamps: true,
             audio_ctx: None,
+            max_tokens: None,
         }
     }
 }
@@ -181,6 +186,10 @@ impl Engine {
         params.set_token_timestamps(opts.word_timestamps);
         if let Some(frames) = opts.audio_ctx {
             params.set_audio_ctx(frames.clamp(1, 1500) as i32);
+        }
+        if let Some(tokens) = opts.max_tokens {
+            params.set_single_segment(true);
+            params.set_max_tokens(tokens.clamp(1, 224) as i32);
         }
         params.set_temperature(temperature);
         params.set_temperature_inc(0.2);

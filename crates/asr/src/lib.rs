@@ -8,6 +8,7 @@
 //! detection into windows, decodes each with fallbacks against loops, and
 //! filters silence and known hallucinations.
 
+pub mod device;
 pub mod engine;
 pub mod error;
 pub mod guard;
@@ -16,6 +17,7 @@ pub mod pipeline;
 pub mod streaming;
 mod words;
 
+pub use device::DeviceChoice;
 pub use engine::{DecodeOptions, DecoderState, Engine, EngineOptions, ModelDescription};
 pub use error::{Error, Result};
 pub use pipeline::{Guards, TranscribeOptions, TranscribeStats};

@@ -35,6 +35,17 @@ pub struct StreamingOptions {
     pub min_partial_ms: u64,
     /// Beam width for partials (1: greedy, the fastest).
     pub partial_beam_size: usize,
+    /// Finals, too, encode only the utterance's audio (plus a margin)
+    /// instead of Whisper's whole 30 s window. Several times faster for
+    /// the short utterances of a sitting, which is what keeps a slow CPU
+    /// in real time; `bench-live` measures what it costs in WER.
+    pub final_audio_ctx: bool,
+}
+
+/// Encoder frames (20 ms each) for `samples` of audio: the audio and a
+/// margin of 64 frames (1.28 s), at most Whisper's 1500.
+fn audio_ctx(samples: usize) -> usize {
+    (samples / (SAMPLE_RATE as usize / 50) + 64).min(1500)
 }
 
 impl Default for StreamingOptions {
@@ -50,6 +61,7 @@ impl Default for StreamingOptions {
             partial_interval_ms: 1000,
             min_partial_ms: 700,
             partial_beam_size: 1,
+            final_audio_ctx: true,
         }
     }
 }
@@ -224,14 +236,29 @@ impl<'e> StreamingRecognizer<'e> {
 
     fn finalise(&mut self, window: &tocky_audio::vad::Window) -> Result<Vec<StreamEvent>> {
         self.agreement.reset();
+        let shortened;
+        let opts = if self.opts.final_audio_ctx {
+            let mut opts = self.opts.transcribe.clone();
+            opts.decode.audio_ctx = Some(audio_ctx(window.samples.len()));
+            shortened = opts;
+            &shortened
+        } else {
+            &self.opts.transcribe
+        };
+        let started = std::time::Instant::now();
         let mut segments = decode_guarded(
             self.engine,
             &mut self.state,
-            &self.opts.transcribe,
+            opts,
             window,
             &mut self.stats.finals,
             &mut self.language,
         )?;
+        tracing::debug!(
+            "final of {} ms decoded in {} ms",
+            samples_to_ms(window.samples.len() as u64),
+            started.elapsed().as_millis()
+        );
         let offset_ms = samples_to_ms(self.offset);
         for s in &mut segments {
             s.start_ms += offset_ms;
@@ -259,21 +286,34 @@ impl<'e> StreamingRecognizer<'e> {
         if !due || (audio.len() as u64) < ms_to_samples(self.opts.min_partial_ms) {
             return Ok(None);
         }
+        // A pause has begun: the final is probably a moment away, and a
+        // partial decoded now would only delay it.
+        if self.segmenter.trailing_silence_ms() >= 200 {
+            return Ok(None);
+        }
         self.last_partial_at = fed;
         // Encode only the audio there is (plus a margin), not Whisper's
-        // whole 30 s window: a partial costs a fraction of a final.
-        let frames = audio.len() / (SAMPLE_RATE as usize / 50) + 64;
+        // whole 30 s window: a partial costs a fraction of a full decode.
         let decode = DecodeOptions {
             beam_size: self.opts.partial_beam_size.max(1),
             word_timestamps: false,
-            audio_ctx: Some(frames.min(1500)),
+            audio_ctx: Some(audio_ctx(audio.len())),
+            // Vietnamese runs ~5 syllables a second, each a token or two: a
+            // decode past this bound is a loop, and would stall the channel.
+            max_tokens: Some(10 + 15 * audio.len() / SAMPLE_RATE as usize),
             ..self.opts.transcribe.decode.clone()
         };
         // One pass at temperature 0: a partial is replaced soon anyway.
         let audio = audio.to_vec();
+        let started = std::time::Instant::now();
         let (decoded, _) = self
             .engine
             .decode_window(&mut self.state, &audio, &decode, 0.0)?;
+        tracing::debug!(
+            "partial of {} ms decoded in {} ms",
+            samples_to_ms(audio.len() as u64),
+            started.elapsed().as_millis()
+        );
         self.stats.partial_decodes += 1;
         let text = decoded
             .iter()

@@ -329,6 +329,15 @@ impl Segmenter {
         self.buf.get(at..).map(|audio| (from, audio))
     }
 
+    /// How long the open region has been silent (ms): live recognition
+    /// skips a partial when the region is about to close anyway.
+    pub fn trailing_silence_ms(&self) -> u64 {
+        if !self.in_speech {
+            return 0;
+        }
+        self.scored.saturating_sub(self.last_speech_end) * 1000 / u64::from(SAMPLE_RATE)
+    }
+
     /// Recording samples fed so far.
     pub fn fed_samples(&self) -> u64 {
         self.buf_start + self.buf.len() as u64
