@@ -50,9 +50,10 @@ struct Args {
     /// Skip the batch transcription (and the WER ratio).
     #[arg(long)]
     no_batch: bool,
-    /// Finals encode Whisper's whole 30 s window, as batch does (slower).
+    /// Finals encode only the utterance (`tocky live --fast-finals`)
+    /// instead of Whisper's whole 30 s window.
     #[arg(long)]
-    full_context_finals: bool,
+    fast_finals: bool,
     /// Stop the sitting after this many seconds (the clips cut off are not scored).
     #[arg(long)]
     max_seconds: Option<f64>,
@@ -196,7 +197,7 @@ fn main() -> Result<()> {
     })?;
     let mut streaming = StreamingOptions::default();
     streaming.transcribe.decode.threads = threads;
-    streaming.final_audio_ctx = !args.full_context_finals;
+    streaming.final_audio_ctx = args.fast_finals;
     let opts = LiveOptions {
         channel_numbers: (0..args.channels as u32).collect(),
         archive_dir: dir.path().join("audio"),
