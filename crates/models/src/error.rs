@@ -142,6 +142,47 @@ pub enum Error {
         /// Why it could not be read.
         reason: String,
     },
+    /// A quantization type name that is not one of q8_0, q5_1, q5_0, q4_0.
+    #[error("unknown quantization type {name:?}: expected q8_0, q5_1, q5_0 or q4_0")]
+    UnknownQuantType {
+        /// The name given.
+        name: String,
+    },
+    /// The model to quantize is quantized already.
+    #[error(
+        "the model is already quantized ({kind}); quantize the f16 or f32 model instead \
+         (`tocky model path` prints the f16 one)"
+    )]
+    AlreadyQuantized {
+        /// What shows it: the header's file type or a quantized tensor.
+        kind: String,
+    },
+    /// A matrix's rows cannot be cut into whole quantization blocks.
+    #[error(
+        "{name}: rows of {row} values are not a multiple of {block}, so whisper.cpp cannot quantize this tensor"
+    )]
+    RowNotBlockAligned {
+        /// The tensor.
+        name: String,
+        /// Its row length (innermost dimension).
+        row: usize,
+        /// The block length.
+        block: usize,
+    },
+    /// A weight to quantize is infinite or NaN.
+    #[error("{name}: value {index} is not finite; refusing to quantize a corrupt model")]
+    NonFiniteWeight {
+        /// The tensor.
+        name: String,
+        /// The value's index in the tensor.
+        index: usize,
+    },
+    /// The quantized model would overwrite its own input.
+    #[error("refusing to quantize {path} onto itself: give another output path")]
+    QuantizeInPlace {
+        /// The file given as both input and output.
+        path: PathBuf,
+    },
 }
 
 /// The result type of this crate.
