@@ -150,10 +150,10 @@ fn main() -> Result<()> {
         clips.len(),
         args.passes,
         args.channels,
-        if args.full_context_finals {
-            "30 s"
-        } else {
+        if args.fast_finals {
             "the utterance"
+        } else {
+            "30 s"
         }
     );
 
