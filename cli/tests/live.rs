@@ -190,14 +190,14 @@ fn sigkill_mid_speech_loses_under_two_seconds_of_audio_and_no_stored_segment() {
     let input = dir.path().join("long.wav");
     let clip = Some("vivos_VIVOSDEV01_R027");
     // Long enough that the kill comes while it is still playing, even on
-    // a slow machine: 10 speeches of ~4.7 s.
-    let parts: Vec<Option<&str>> = std::iter::repeat_n([None, clip], 10).flatten().collect();
+    // a slow machine: 20 speeches of ~4.7 s.
+    let parts: Vec<Option<&str>> = std::iter::repeat_n([None, clip], 20).flatten().collect();
     let seconds = sitting(&input, &parts);
     let mut live = Live::start(dir.path(), &live_args(&input), &[]);
     let db = dir.path().join("record.db");
 
     // Wait for a stored final, then kill while the speeches go on.
-    let deadline = Instant::now() + Duration::from_secs(40);
+    let deadline = Instant::now() + Duration::from_secs(80);
     let before = loop {
         let segments = Store::open(&db).unwrap().segments(live.session).unwrap();
         if !segments.is_empty() {
