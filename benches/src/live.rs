@@ -20,7 +20,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use tocky_asr::{DecodeOptions, Engine, EngineOptions, StreamingOptions, TranscribeOptions};
+use tocky_asr::{
+    DecodeOptions, Engine, EngineOptions, FinalContext, StreamingOptions, TranscribeOptions,
+};
 use tocky_audio::{DecodeOptions as AudioOptions, decode_file};
 use tocky_capture::{FileOptions, FileSource};
 use tocky_core::wer::{ErrorCounts, score};
@@ -50,10 +52,13 @@ struct Args {
     /// Skip the batch transcription (and the WER ratio).
     #[arg(long)]
     no_batch: bool,
-    /// Finals encode only the utterance (`tocky live --fast-finals`)
-    /// instead of Whisper's whole 30 s window.
-    #[arg(long)]
-    fast_finals: bool,
+    /// What a final's encoder sees (`tocky live --final-context`).
+    #[arg(
+        long,
+        value_name = "adaptive|full|utterance",
+        default_value = "adaptive"
+    )]
+    final_context: FinalContext,
     /// Stop the sitting after this many seconds (the clips cut off are not scored).
     #[arg(long)]
     max_seconds: Option<f64>,
@@ -145,16 +150,12 @@ fn main() -> Result<()> {
     let spans = write_sitting(&sitting, &clips, &args)?;
     let threads = (args.threads / args.channels).max(1);
     println!(
-        "model {} · {} clip(s) × {} pass(es) · {} channel(s) · {threads} thread(s) each · finals encode {}",
+        "model {} · {} clip(s) × {} pass(es) · {} channel(s) · {threads} thread(s) each · final context {:?}",
         model.display(),
         clips.len(),
         args.passes,
         args.channels,
-        if args.fast_finals {
-            "the utterance"
-        } else {
-            "30 s"
-        }
+        args.final_context,
     );
 
     // Batch first, on the same clips: the baseline WER.
@@ -197,7 +198,7 @@ fn main() -> Result<()> {
     })?;
     let mut streaming = StreamingOptions::default();
     streaming.transcribe.decode.threads = threads;
-    streaming.final_audio_ctx = args.fast_finals;
+    streaming.final_context = args.final_context;
     let opts = LiveOptions {
         channel_numbers: (0..args.channels as u32).collect(),
         archive_dir: dir.path().join("audio"),

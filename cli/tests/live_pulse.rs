@@ -160,9 +160,12 @@ fn speech_played_into_the_hall_device_is_transcribed_and_archived_whole() {
     // các kiến nghị này").
     let heard = text(&segments(dir.path(), session));
     let words = tocky_core::text::scoring_words(&heard);
+    // Keys go through the same canonical form as the heard words (tone
+    // marks become a trailing digit there).
     for key in ["lên", "tiếng", "ủng"] {
+        let canonical = tocky_core::text::scoring_words(key);
         assert!(
-            words.iter().any(|w| w == key),
+            words.iter().any(|w| canonical.contains(w)),
             "{key:?} not in {heard:?}\n{stdout}"
         );
     }
@@ -170,11 +173,13 @@ fn speech_played_into_the_hall_device_is_transcribed_and_archived_whole() {
     assert!(wer < 0.7, "WER {wer:.2}: {heard:?} ({found:?})\n{stdout}");
     assert!(stdout.contains("0 overrun(s), 0 gap(s)"), "{stdout}");
 
-    // The archive holds the played speech at its own length, on the
-    // capture's clock.
+    // The archive runs on the capture's clock: never longer than the time
+    // captured, and short of it by no more than the audio server's start.
+    // (A null sink's monitor delivers nothing for its first ~2 s: parecord
+    // shows the same, so that time never reaches any client.)
     let archived = archive_seconds(dir.path());
     assert!(
-        (archived - captured).abs() < 1.5,
+        archived <= captured + 0.3 && archived >= captured - 2.5,
         "archive {archived:.2} s, captured for {captured:.2} s"
     );
     let played = loud_span(&wav_samples(&fixture(&format!("{CLIP_A}.wav"))));

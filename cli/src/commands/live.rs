@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use tocky_asr::StreamingOptions;
+use tocky_asr::{FinalContext, StreamingOptions};
 use tocky_capture::{
     CpalOptions, CpalSource, FileOptions, FileSource, HallMap, PcmFormat, PcmOptions, Source,
     StdinSource,
@@ -88,10 +88,16 @@ pub(crate) struct LiveArgs {
     /// Let anyone read, search and listen without logging in.
     #[arg(long)]
     public_read: bool,
-    /// Finals encode only the utterance, not Whisper's whole 30 s window:
-    /// several times faster on a slow CPU, at some cost in accuracy.
-    #[arg(long)]
-    fast_finals: bool,
+    /// What a final's encoder sees: `full`, Whisper's whole 30 s window
+    /// (batch quality); `utterance`, the utterance alone (several times
+    /// faster, at some cost in accuracy); `adaptive`, full while the
+    /// channel keeps up and the utterance alone while it runs behind.
+    #[arg(
+        long,
+        value_name = "adaptive|full|utterance",
+        default_value = "adaptive"
+    )]
+    final_context: FinalContext,
     #[command(flatten)]
     decoder: DecoderArgs,
 }
@@ -142,7 +148,7 @@ pub(crate) fn run(args: LiveArgs, db: &Path, cache_dir: &Path) -> Result<ExitCod
     let (engine, model_path) = args.decoder.load(cache_dir)?;
     let mut streaming = StreamingOptions::default();
     streaming.transcribe.decode = args.decoder.decode_options(channel_numbers.len());
-    streaming.final_audio_ctx = args.fast_finals;
+    streaming.final_context = args.final_context;
     let opts = LiveOptions {
         meta: SessionMeta {
             title: args.title.clone(),

@@ -22,5 +22,6 @@ pub use engine::{DecodeOptions, DecoderState, Engine, EngineOptions, ModelDescri
 pub use error::{Error, Result};
 pub use pipeline::{Guards, TranscribeOptions, TranscribeStats};
 pub use streaming::{
-    LocalAgreement, Partial, StreamEvent, StreamingOptions, StreamingRecognizer, StreamingStats,
+    FinalContext, LocalAgreement, Partial, StreamEvent, StreamingOptions, StreamingRecognizer,
+    StreamingStats,
 };

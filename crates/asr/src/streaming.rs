@@ -35,13 +35,50 @@ pub struct StreamingOptions {
     pub min_partial_ms: u64,
     /// Beam width for partials (1: greedy, the fastest).
     pub partial_beam_size: usize,
-    /// Finals, too, encode only the utterance's audio (plus a margin)
-    /// instead of Whisper's whole 30 s window. Several times faster for
-    /// the short utterances of a sitting, which keeps a slow CPU in real
-    /// time, but the model hallucinates more on a short context (a test
-    /// clip gained "Ấn, Ấn, Ấn, Ấn."): off by default, so that finals are
-    /// exactly batch quality. `bench-live` measures both.
-    pub final_audio_ctx: bool,
+    /// What a final's encoder sees.
+    pub final_context: FinalContext,
+}
+
+/// What a final's encoder sees: Whisper's whole 30 s window, as batch
+/// transcription, or only the utterance's audio (plus a margin).
+///
+/// The utterance alone is several times faster for the short utterances
+/// of a sitting, but the model hallucinates more on a short context (a
+/// test clip gained "Ấn, Ấn, Ấn, Ấn."). `bench-live` measures each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FinalContext {
+    /// Always the whole window: batch quality, at batch cost.
+    Full,
+    /// Always the utterance alone: the fastest.
+    Utterance,
+    /// The whole window while the channel keeps up; the utterance alone
+    /// while its audio waits more than `max_lag_ms` to be recognised
+    /// (see [`StreamingRecognizer::set_lag_ms`]). Partials are skipped
+    /// then too: a late partial helps no one, and catching up comes first.
+    /// A fast machine gets batch quality, a slow one stays in real time.
+    Adaptive {
+        /// The lag beyond which the channel counts as behind.
+        max_lag_ms: u64,
+    },
+}
+
+impl std::str::FromStr for FinalContext {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "full" => Ok(Self::Full),
+            "utterance" => Ok(Self::Utterance),
+            "adaptive" => Ok(Self::default()),
+            other => Err(format!("{other:?} is not adaptive, full or utterance")),
+        }
+    }
+}
+
+impl Default for FinalContext {
+    fn default() -> Self {
+        Self::Adaptive { max_lag_ms: 1500 }
+    }
 }
 
 /// Encoder frames (20 ms each) for `samples` of audio: the audio and a
@@ -64,7 +101,7 @@ impl Default for StreamingOptions {
             partial_interval_ms: 1000,
             min_partial_ms: 700,
             partial_beam_size: 1,
-            final_audio_ctx: false,
+            final_context: FinalContext::default(),
         }
     }
 }
@@ -152,6 +189,12 @@ pub struct StreamingStats {
     pub finals: TranscribeStats,
     /// Stream time fed, in samples.
     pub samples: u64,
+    /// Finals encoded on the utterance alone (all of them with
+    /// [`FinalContext::Utterance`]; those decoded while behind with
+    /// [`FinalContext::Adaptive`]).
+    pub short_finals: u64,
+    /// Partials skipped because the channel was behind.
+    pub partials_skipped_behind: u64,
 }
 
 /// Recognises one channel's audio as it arrives.
@@ -168,6 +211,8 @@ pub struct StreamingRecognizer<'e> {
     agreement: LocalAgreement,
     language: Option<String>,
     stats: StreamingStats,
+    /// How long the audio being pushed waited to be recognised.
+    lag_ms: u64,
 }
 
 fn samples_to_ms(samples: u64) -> u64 {
@@ -195,7 +240,20 @@ impl<'e> StreamingRecognizer<'e> {
             agreement: LocalAgreement::default(),
             language: None,
             stats: StreamingStats::default(),
+            lag_ms: 0,
         })
+    }
+
+    /// Tells the recogniser how long the audio it is about to be pushed
+    /// waited to be recognised (from its capture to now); with
+    /// [`FinalContext::Adaptive`] it decides whether the channel is behind.
+    pub fn set_lag_ms(&mut self, lag_ms: u64) {
+        self.lag_ms = lag_ms;
+    }
+
+    /// Whether the channel runs behind, by [`FinalContext::Adaptive`]'s bound.
+    fn behind(&self) -> bool {
+        matches!(self.opts.final_context, FinalContext::Adaptive { max_lag_ms } if self.lag_ms > max_lag_ms)
     }
 
     /// Counters so far.
@@ -240,7 +298,13 @@ impl<'e> StreamingRecognizer<'e> {
     fn finalise(&mut self, window: &tocky_audio::vad::Window) -> Result<Vec<StreamEvent>> {
         self.agreement.reset();
         let shortened;
-        let opts = if self.opts.final_audio_ctx {
+        let short = match self.opts.final_context {
+            FinalContext::Full => false,
+            FinalContext::Utterance => true,
+            FinalContext::Adaptive { .. } => self.behind(),
+        };
+        let opts = if short {
+            self.stats.short_finals += 1;
             let mut opts = self.opts.transcribe.clone();
             opts.decode.audio_ctx = Some(audio_ctx(window.samples.len()));
             shortened = opts;
@@ -258,9 +322,11 @@ impl<'e> StreamingRecognizer<'e> {
             &mut self.language,
         )?;
         tracing::debug!(
-            "final of {} ms decoded in {} ms",
+            "final of {} ms decoded in {} ms ({} context, {} ms behind)",
             samples_to_ms(window.samples.len() as u64),
-            started.elapsed().as_millis()
+            started.elapsed().as_millis(),
+            if short { "utterance" } else { "full" },
+            self.lag_ms,
         );
         let offset_ms = samples_to_ms(self.offset);
         for s in &mut segments {
@@ -292,6 +358,11 @@ impl<'e> StreamingRecognizer<'e> {
         // A pause has begun: the final is probably a moment away, and a
         // partial decoded now would only delay it.
         if self.segmenter.trailing_silence_ms() >= 300 {
+            return Ok(None);
+        }
+        if self.behind() {
+            self.stats.partials_skipped_behind += 1;
+            self.last_partial_at = fed;
             return Ok(None);
         }
         self.last_partial_at = fed;

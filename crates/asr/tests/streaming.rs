@@ -8,7 +8,8 @@ mod common;
 use common::{fixture, model_path};
 
 use tocky_asr::{
-    DecodeOptions, Engine, EngineOptions, StreamEvent, StreamingOptions, StreamingRecognizer,
+    DecodeOptions, Engine, EngineOptions, FinalContext, StreamEvent, StreamingOptions,
+    StreamingRecognizer,
 };
 use tocky_audio::{DecodeOptions as AudioOptions, decode_file};
 use tocky_core::wer::score;
@@ -194,4 +195,59 @@ fn a_gap_closes_the_utterance_and_later_times_skip_it() {
     let text: Vec<&str> = resumed.iter().map(|s| s.text.as_str()).collect();
     let text = text.join(" ");
     assert!(score(&spans[0].2, &text).wer() <= 0.6, "{text:?}");
+}
+
+#[test]
+fn a_channel_that_falls_behind_decodes_short_finals_and_no_partials_until_it_catches_up() {
+    let engine = Engine::load(&model_path(), &EngineOptions::default()).unwrap();
+    let (audio, spans) = sitting(&["vivos_VIVOSSPK01_R003", "vivos_VIVOSSPK01_R003"]);
+    let mut opts = options();
+    opts.final_context = FinalContext::Adaptive { max_lag_ms: 1500 };
+    let mut recognizer = StreamingRecognizer::new(&engine, opts).unwrap();
+    // The first utterance's audio waits 4 s in the queue; the second is
+    // recognised as it arrives.
+    let second_starts = (spans[1].0 as usize - 1000) * RATE / 1000;
+    recognizer.set_lag_ms(4_000);
+    let mut events = run(&mut recognizer, &audio[..second_starts], 0);
+    let behind = recognizer.stats();
+    recognizer.set_lag_ms(100);
+    events.extend(run(
+        &mut recognizer,
+        &audio[second_starts..],
+        (second_starts * 1000 / RATE) as u64,
+    ));
+    events.extend(recognizer.finish().unwrap().into_iter().map(|e| (0, e)));
+    let stats = recognizer.stats();
+
+    // Behind: every final on the utterance alone, and no partials.
+    assert!(behind.finals.windows > 0, "{behind:?}");
+    assert_eq!(
+        behind.short_finals, behind.finals.windows as u64,
+        "{behind:?}"
+    );
+    assert_eq!(behind.partial_decodes, 0, "{behind:?}");
+    assert!(behind.partials_skipped_behind > 0, "{behind:?}");
+    // Caught up: full-context finals, and partials again.
+    assert!(stats.finals.windows > behind.finals.windows, "{stats:?}");
+    assert_eq!(stats.short_finals, behind.short_finals, "{stats:?}");
+    assert!(stats.partial_decodes > 0, "{stats:?}");
+    // Both utterances' finals are the speech, the short ones too.
+    let split_ms = (second_starts * 1000 / RATE) as u64;
+    for (range, reference) in [
+        (0..split_ms, &spans[0].2),
+        (split_ms..u64::MAX, &spans[1].2),
+    ] {
+        let text: Vec<String> = events
+            .iter()
+            .filter_map(|(_, e)| match e {
+                StreamEvent::Final(s) => Some(s.clone()),
+                StreamEvent::Partial(_) => None,
+            })
+            .flatten()
+            .filter(|s| range.contains(&s.start_ms))
+            .map(|s| s.text)
+            .collect();
+        let text = text.join(" ");
+        assert!(score(reference, &text).wer() <= 0.6, "{text:?}");
+    }
 }

@@ -452,6 +452,8 @@ fn recognise(
                 arrived,
             } => {
                 arrivals.push(end_frame, arrived);
+                let lag = arrived.elapsed().as_millis();
+                recognizer.set_lag_ms(u64::try_from(lag).unwrap_or(u64::MAX));
                 (recognizer.push(&samples), samples.len() as u64)
             }
             Feed::Gap { missing_frames } => (recognizer.gap(missing_frames), 0),
@@ -474,7 +476,10 @@ fn recognise(
     let events = recognizer.finish()?;
     summary.busy += started.elapsed();
     handle(events, &arrivals, &mut summary);
-    summary.partial_decodes = recognizer.stats().partial_decodes;
+    let stats = recognizer.stats();
+    summary.partial_decodes = stats.partial_decodes;
+    summary.short_finals = stats.short_finals;
+    summary.partials_skipped_behind = stats.partials_skipped_behind;
     Ok(summary)
 }
 

@@ -55,6 +55,11 @@ pub struct ChannelSummary {
     pub segments: u64,
     /// Partial decodes run.
     pub partial_decodes: u64,
+    /// Finals encoded on the utterance alone (the channel was behind, or
+    /// `FinalContext::Utterance` asked for it).
+    pub short_finals: u64,
+    /// Partials skipped because the channel was behind.
+    pub partials_skipped_behind: u64,
     /// Seconds from the end of each utterance to its final text.
     pub final_latency: Vec<f64>,
     /// Seconds from the start of each utterance to its first partial.
@@ -167,6 +172,13 @@ impl fmt::Display for LiveSummary {
                 ch.partial_decodes,
                 ch.errors
             )?;
+            if ch.short_finals > 0 || ch.partials_skipped_behind > 0 {
+                writeln!(
+                    f,
+                    "    behind: {} final(s) on the utterance alone, {} partial(s) skipped",
+                    ch.short_finals, ch.partials_skipped_behind
+                )?;
+            }
             writeln!(
                 f,
                 "    end of speech to final: {}",

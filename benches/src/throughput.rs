@@ -1,0 +1,256 @@
+//! Batch throughput: how many seconds of audio per wall second one machine
+//! transcribes when it runs N streams at once over one shared model, as
+//! `tocky transcribe --jobs N` does, against plain whisper-rs doing the same
+//! (one `WhisperContext`, one state per stream, each file decoded whole with
+//! whisper.cpp's defaults) in the same run, on the same device.
+//!
+//! Each configuration transcribes the same work: the clips, repeated until
+//! there are at least `--min-files` files, shared out to the streams from
+//! one queue. Both sides' WER is printed beside their speed, so a faster
+//! device or a quantized model that loses accuracy shows it.
+//!
+//! ```text
+//! cargo run --release -p tocky-bench --bin bench-throughput -- \
+//!     --clips ../shared/eval-vi/clips --device cpu --streams 1,2
+//! # on an NVIDIA machine, with scripts/build-cuda's build:
+//! bench-throughput --clips clips --device gpu --streams 1,4,16,32 --model ggml-base-q8_0.bin
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use tocky_asr::{DecodeOptions, DeviceChoice, Engine, TranscribeOptions};
+use tocky_audio::{DecodeOptions as AudioOptions, decode_file};
+use tocky_core::wer::{ErrorCounts, score};
+use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
+
+#[derive(Debug, Parser)]
+struct Args {
+    /// Clips (NAME.wav with NAME.txt).
+    #[arg(long)]
+    clips: PathBuf,
+    /// Model name or ggml path.
+    #[arg(long, default_value = "base")]
+    model: String,
+    /// Where inference runs: auto, cpu, gpu or gpu:N.
+    #[arg(long, default_value = "auto")]
+    device: DeviceChoice,
+    /// Stream counts to measure, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    streams: Vec<usize>,
+    /// CPU threads for each stream.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Beam width for both sides.
+    #[arg(long, default_value_t = 5)]
+    beam_size: usize,
+    /// The clips are repeated until there are at least this many files,
+    /// so that every stream stays busy.
+    #[arg(long, default_value_t = 45)]
+    min_files: usize,
+    /// Leave out plain whisper-rs.
+    #[arg(long)]
+    no_plain: bool,
+}
+
+struct Clip {
+    name: String,
+    samples: Vec<f32>,
+    reference: String,
+}
+
+fn load_clips(dir: &Path) -> Result<Vec<Clip>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "wav"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| {
+            Ok(Clip {
+                name: p
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                samples: decode_file(p, &AudioOptions::default())?.samples,
+                reference: std::fs::read_to_string(p.with_extension("txt"))
+                    .with_context(|| format!("no reference for {}", p.display()))?,
+            })
+        })
+        .collect()
+}
+
+/// One configuration's result: audio seconds, wall seconds, errors.
+struct Measured {
+    audio_seconds: f64,
+    wall_seconds: f64,
+    counts: ErrorCounts,
+}
+
+impl Measured {
+    fn speed(&self) -> f64 {
+        self.audio_seconds / self.wall_seconds.max(1e-9)
+    }
+}
+
+/// Runs `work` over `files` from `streams` threads sharing one queue;
+/// `work` gets a stream's own state (made once per thread by `state`).
+fn run_streams<S>(
+    clips: &[Clip],
+    files: usize,
+    streams: usize,
+    state: impl Fn() -> Result<S> + Sync,
+    work: impl Fn(&mut S, &[f32]) -> Result<String> + Sync,
+) -> Result<Measured> {
+    let next = AtomicUsize::new(0);
+    let outcome: Mutex<(ErrorCounts, Option<anyhow::Error>)> =
+        Mutex::new((ErrorCounts::default(), None));
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..streams {
+            scope.spawn(|| {
+                let result = (|| -> Result<ErrorCounts> {
+                    let mut own = state()?;
+                    let mut counts = ErrorCounts::default();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= files {
+                            return Ok(counts);
+                        }
+                        let clip = &clips[i % clips.len()];
+                        let text = work(&mut own, &clip.samples)
+                            .with_context(|| format!("transcribing {}", clip.name))?;
+                        counts += score(&clip.reference, &text);
+                    }
+                })();
+                if let Ok(mut all) = outcome.lock() {
+                    match result {
+                        Ok(counts) => all.0 += counts,
+                        Err(e) => all.1 = Some(e),
+                    }
+                }
+            });
+        }
+    });
+    let wall_seconds = started.elapsed().as_secs_f64();
+    let (counts, error) = outcome
+        .into_inner()
+        .map_err(|_| anyhow::anyhow!("a stream panicked"))?;
+    if let Some(e) = error {
+        return Err(e);
+    }
+    let audio_seconds = (0..files)
+        .map(|i| clips[i % clips.len()].samples.len() as f64 / 16_000.0)
+        .sum();
+    Ok(Measured {
+        audio_seconds,
+        wall_seconds,
+        counts,
+    })
+}
+
+fn plain_params(args: &Args) -> FullParams<'static, 'static> {
+    let mut params = FullParams::new(SamplingStrategy::BeamSearch {
+        beam_size: args.beam_size as i32,
+        patience: -1.0,
+    });
+    params.set_language(Some("vi"));
+    params.set_n_threads(args.threads as i32);
+    params.set_print_progress(false);
+    params.set_print_realtime(false);
+    params.set_print_timestamps(false);
+    params
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    if args.streams.contains(&0) {
+        bail!("--streams: each count must be at least 1");
+    }
+    let model = tocky_models::resolve_model(&args.model, &tocky_models::default_cache_dir())?;
+    let engine_options = tocky_asr::device::engine_options(args.device)?;
+    // tocky's engine first: it routes whisper.cpp's log into `tracing` (silent).
+    let engine = Engine::load(&model, &engine_options)?;
+    let mut context_params = WhisperContextParameters::default();
+    context_params.use_gpu(engine_options.use_gpu);
+    context_params.gpu_device(engine_options.gpu_device);
+    context_params.flash_attn(engine_options.flash_attention);
+    let plain_ctx = if args.no_plain {
+        None
+    } else {
+        let path = model.to_str().context("model path is not UTF-8")?;
+        Some(WhisperContext::new_with_params(path, context_params)?)
+    };
+    let clips = load_clips(&args.clips)?;
+    if clips.is_empty() {
+        bail!("no .wav clips in {}", args.clips.display());
+    }
+    let files = args.min_files.max(clips.len()).div_ceil(clips.len()) * clips.len();
+    let opts = TranscribeOptions {
+        decode: DecodeOptions {
+            threads: args.threads,
+            beam_size: args.beam_size,
+            ..DecodeOptions::default()
+        },
+        ..TranscribeOptions::recommended()
+    };
+    println!(
+        "model {} · {} · {} thread(s) per stream · beam {} · {files} files ({} clips)",
+        model.display(),
+        if engine_options.use_gpu {
+            format!("GPU {}", engine_options.gpu_device)
+        } else {
+            "CPU".to_owned()
+        },
+        args.threads,
+        args.beam_size,
+        clips.len(),
+    );
+    println!("streams  tocky ×RT  WER     plain ×RT  WER     tocky/plain");
+    for &streams in &args.streams {
+        let tocky = run_streams(
+            &clips,
+            files,
+            streams,
+            || Ok(()),
+            |_, samples| Ok(engine.transcribe(samples, &opts)?.text()),
+        )?;
+        let plain = match &plain_ctx {
+            None => None,
+            Some(ctx) => Some(run_streams(
+                &clips,
+                files,
+                streams,
+                || Ok(ctx.create_state()?),
+                |state, samples| {
+                    state.full(plain_params(&args), samples)?;
+                    let mut text = Vec::new();
+                    for segment in state.as_iter() {
+                        text.push(segment.to_str_lossy()?.into_owned());
+                    }
+                    Ok(text.join(" "))
+                },
+            )?),
+        };
+        let plain_cells = plain.as_ref().map_or_else(
+            || "        -  -     ".to_owned(),
+            |p| format!("{:>8.1}x  {:.4}", p.speed(), p.counts.wer()),
+        );
+        let ratio = plain.as_ref().map_or_else(
+            || "-".to_owned(),
+            |p| format!("{:.2}", tocky.speed() / p.speed()),
+        );
+        println!(
+            "{streams:>7}  {:>8.1}x  {:.4}  {plain_cells}  {ratio}",
+            tocky.speed(),
+            tocky.counts.wer(),
+        );
+    }
+    Ok(())
+}
