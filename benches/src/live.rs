@@ -55,8 +55,8 @@ struct Args {
     /// What a final's encoder sees (`tocky live --final-context`).
     #[arg(
         long,
-        value_name = "adaptive|full|utterance",
-        default_value = "adaptive"
+        value_name = "utterance|full|adaptive",
+        default_value = "utterance"
     )]
     final_context: FinalContext,
     /// Stop the sitting after this many seconds (the clips cut off are not scored).

@@ -240,14 +240,14 @@ fn main() -> Result<()> {
         };
         let plain_cells = plain.as_ref().map_or_else(
             || "        -  -     ".to_owned(),
-            |p| format!("{:>8.1}x  {:.4}", p.speed(), p.counts.wer()),
+            |p| format!("{:>8.2}x  {:.4}", p.speed(), p.counts.wer()),
         );
         let ratio = plain.as_ref().map_or_else(
             || "-".to_owned(),
             |p| format!("{:.2}", tocky.speed() / p.speed()),
         );
         println!(
-            "{streams:>7}  {:>8.1}x  {:.4}  {plain_cells}  {ratio}",
+            "{streams:>7}  {:>8.2}x  {:.4}  {plain_cells}  {ratio}",
             tocky.speed(),
             tocky.counts.wer(),
         );

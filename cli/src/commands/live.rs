@@ -88,14 +88,15 @@ pub(crate) struct LiveArgs {
     /// Let anyone read, search and listen without logging in.
     #[arg(long)]
     public_read: bool,
-    /// What a final's encoder sees: `full`, Whisper's whole 30 s window
-    /// (batch quality); `utterance`, the utterance alone (several times
-    /// faster, at some cost in accuracy); `adaptive`, full while the
-    /// channel keeps up and the utterance alone while it runs behind.
+    /// What a final's encoder sees: `utterance`, the utterance alone
+    /// (several times faster: the default); `full`, Whisper's whole 30 s
+    /// window, as batch transcription (for a fast machine); `adaptive`,
+    /// full while the channel keeps up and the utterance alone while it
+    /// runs behind.
     #[arg(
         long,
-        value_name = "adaptive|full|utterance",
-        default_value = "adaptive"
+        value_name = "utterance|full|adaptive",
+        default_value = "utterance"
     )]
     final_context: FinalContext,
     #[command(flatten)]

@@ -175,7 +175,7 @@ impl fmt::Display for LiveSummary {
             if ch.short_finals > 0 || ch.partials_skipped_behind > 0 {
                 writeln!(
                     f,
-                    "    behind: {} final(s) on the utterance alone, {} partial(s) skipped",
+                    "    {} final(s) on the utterance's own context, {} partial(s) skipped while behind",
                     ch.short_finals, ch.partials_skipped_behind
                 )?;
             }
