@@ -1,3 +1,4 @@
 //! Shared parts of tocky's benchmarks.
 
+pub mod clips;
 pub mod synthetic;

@@ -23,7 +23,7 @@ use clap::Parser;
 use tocky_asr::{
     DecodeOptions, Engine, EngineOptions, FinalContext, StreamingOptions, TranscribeOptions,
 };
-use tocky_audio::{DecodeOptions as AudioOptions, decode_file};
+use tocky_bench::clips::{Clip, load_clips};
 use tocky_capture::{FileOptions, FileSource};
 use tocky_core::wer::{ErrorCounts, score};
 use tocky_live::{Latencies, LiveOptions, LiveSession};
@@ -65,32 +65,6 @@ struct Args {
 }
 
 const RATE: usize = 16_000;
-
-struct Clip {
-    samples: Vec<f32>,
-    reference: String,
-}
-
-fn load_clips(dir: &Path) -> Result<Vec<Clip>> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "wav"))
-        .collect();
-    paths.sort();
-    paths
-        .iter()
-        .map(|p| {
-            let samples = decode_file(p, &AudioOptions::default())?.samples;
-            let reference = std::fs::read_to_string(p.with_extension("txt"))
-                .with_context(|| format!("the reference of {}", p.display()))?;
-            Ok(Clip {
-                samples,
-                reference: reference.trim().to_owned(),
-            })
-        })
-        .collect()
-}
 
 /// Where each clip sits in a channel: (clip index, start ms, end ms).
 type Spans = Vec<(usize, u64, u64)>;

@@ -16,7 +16,7 @@
 //! bench-throughput --clips clips --device gpu --streams 1,4,16,32 --model ggml-base-q8_0.bin
 //! ```
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -24,9 +24,9 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use tocky_asr::{DecodeOptions, DeviceChoice, Engine, TranscribeOptions};
-use tocky_audio::{DecodeOptions as AudioOptions, decode_file};
+use tocky_bench::clips::{Clip, load_clips, plain_params};
 use tocky_core::wer::{ErrorCounts, score};
-use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
+use whisper_rs::{WhisperContext, WhisperContextParameters};
 
 #[derive(Debug, Parser)]
 struct Args {
@@ -55,35 +55,6 @@ struct Args {
     /// Leave out plain whisper-rs.
     #[arg(long)]
     no_plain: bool,
-}
-
-struct Clip {
-    name: String,
-    samples: Vec<f32>,
-    reference: String,
-}
-
-fn load_clips(dir: &Path) -> Result<Vec<Clip>> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "wav"))
-        .collect();
-    paths.sort();
-    paths
-        .iter()
-        .map(|p| {
-            Ok(Clip {
-                name: p
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                samples: decode_file(p, &AudioOptions::default())?.samples,
-                reference: std::fs::read_to_string(p.with_extension("txt"))
-                    .with_context(|| format!("no reference for {}", p.display()))?,
-            })
-        })
-        .collect()
 }
 
 /// One configuration's result: audio seconds, wall seconds, errors.
@@ -155,19 +126,6 @@ fn run_streams<S>(
     })
 }
 
-fn plain_params(args: &Args) -> FullParams<'static, 'static> {
-    let mut params = FullParams::new(SamplingStrategy::BeamSearch {
-        beam_size: args.beam_size as i32,
-        patience: -1.0,
-    });
-    params.set_language(Some("vi"));
-    params.set_n_threads(args.threads as i32);
-    params.set_print_progress(false);
-    params.set_print_realtime(false);
-    params.set_print_timestamps(false);
-    params
-}
-
 fn main() -> Result<()> {
     let args = Args::parse();
     if args.streams.contains(&0) {
@@ -229,7 +187,7 @@ fn main() -> Result<()> {
                 streams,
                 || Ok(ctx.create_state()?),
                 |state, samples| {
-                    state.full(plain_params(&args), samples)?;
+                    state.full(plain_params(args.beam_size, args.threads), samples)?;
                     let mut text = Vec::new();
                     for segment in state.as_iter() {
                         text.push(segment.to_str_lossy()?.into_owned());

@@ -20,8 +20,9 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use tocky_asr::{DecodeOptions, Engine, EngineOptions, TranscribeOptions};
 use tocky_audio::{DecodeOptions as AudioOptions, decode_file};
+use tocky_bench::clips::plain_params;
 use tocky_core::wer::{ErrorCounts, score};
-use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
+use whisper_rs::{WhisperContext, WhisperContextParameters};
 
 #[derive(Debug, Parser)]
 struct Args {
@@ -56,15 +57,7 @@ struct Run {
 fn plain(ctx: &WhisperContext, samples: &[f32], args: &Args) -> Result<Run> {
     let started = Instant::now();
     let mut state = ctx.create_state()?;
-    let mut params = FullParams::new(SamplingStrategy::BeamSearch {
-        beam_size: args.beam_size as i32,
-        patience: -1.0,
-    });
-    params.set_language(Some("vi"));
-    params.set_n_threads(args.threads as i32);
-    params.set_print_progress(false);
-    params.set_print_realtime(false);
-    params.set_print_timestamps(false);
+    let mut params = plain_params(args.beam_size, args.threads);
     params.set_token_timestamps(true);
     state.full(params, samples)?;
     let seconds = started.elapsed().as_secs_f64();
