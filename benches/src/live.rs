@@ -12,56 +12,62 @@
 //! ```text
 //! cargo run --release -p tocky-bench --bin bench-live -- \
 //!     --clips ../shared/eval-vi/clips --passes 1 --channels 1
+//! # on an NVIDIA machine, with scripts/build-cuda's bench-gpu:
+//! bench-gpu live --clips clips --device gpu --channels 16 --threads 16 --no-batch --max-seconds 60
 //! ```
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
+use crate::clips::{Clip, load_clips};
 use anyhow::{Context, Result};
-use clap::Parser;
 use tocky_asr::{
-    DecodeOptions, Engine, EngineOptions, FinalContext, StreamingOptions, TranscribeOptions,
+    DecodeOptions, DeviceChoice, Engine, FinalContext, StreamingOptions, TranscribeOptions,
 };
-use tocky_bench::clips::{Clip, load_clips};
 use tocky_capture::{FileOptions, FileSource};
 use tocky_core::wer::{ErrorCounts, score};
 use tocky_live::{Latencies, LiveOptions, LiveSession};
 use tocky_server::{AppState, ServerConfig};
 
-#[derive(Debug, Parser)]
-struct Args {
+/// `bench-live`'s options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LiveArgs {
     /// Clips (NAME.wav with NAME.txt).
     #[arg(long)]
-    clips: PathBuf,
+    pub clips: PathBuf,
     /// Times the clip sequence is played (a pass of eval-vi is ~4.4 min).
     #[arg(long, default_value_t = 1)]
-    passes: usize,
+    pub passes: usize,
     /// Channels recognised at once (each plays the clips in another order).
     #[arg(long, default_value_t = 1)]
-    channels: usize,
+    pub channels: usize,
     /// Seconds of silence between clips.
     #[arg(long, default_value_t = 1.5)]
-    pause: f64,
+    pub pause: f64,
     /// Model name or ggml path.
     #[arg(long, default_value = "base")]
-    model: String,
+    pub model: String,
+    /// Where inference runs: auto, cpu, gpu or gpu:N (one model, shared by
+    /// the channels).
+    #[arg(long, default_value = "auto")]
+    pub device: DeviceChoice,
     /// CPU threads in all (shared by the channels).
     #[arg(long, default_value_t = 2)]
-    threads: usize,
+    pub threads: usize,
     /// Skip the batch transcription (and the WER ratio).
     #[arg(long)]
-    no_batch: bool,
+    pub no_batch: bool,
     /// What a final's encoder sees (`tocky live --final-context`).
     #[arg(
         long,
         value_name = "utterance|full|adaptive",
         default_value = "utterance"
     )]
-    final_context: FinalContext,
+    pub final_context: FinalContext,
     /// Stop the sitting after this many seconds (the clips cut off are not scored).
     #[arg(long)]
-    max_seconds: Option<f64>,
+    pub max_seconds: Option<f64>,
 }
 
 const RATE: usize = 16_000;
@@ -71,7 +77,7 @@ type Spans = Vec<(usize, u64, u64)>;
 
 /// Writes the sitting: channel `c` plays the clips starting from clip
 /// `c * len / channels`, each after `pause` seconds of silence.
-fn write_sitting(path: &Path, clips: &[Clip], args: &Args) -> Result<Vec<Spans>> {
+fn write_sitting(path: &Path, clips: &[Clip], args: &LiveArgs) -> Result<Vec<Spans>> {
     let pause = (args.pause * RATE as f64) as usize;
     let mut channels = Vec::new();
     let mut spans = Vec::new();
@@ -113,19 +119,21 @@ fn write_sitting(path: &Path, clips: &[Clip], args: &Args) -> Result<Vec<Spans>>
     Ok(spans)
 }
 
-fn main() -> Result<()> {
-    let args = Args::parse();
+/// Plays the sitting through the live pipeline and prints the measurements.
+pub fn run(args: &LiveArgs) -> Result<()> {
     let cache = tocky_models::default_cache_dir();
     let model = tocky_models::resolve_model(&args.model, &cache)?;
-    let engine = Engine::load(&model, &EngineOptions::default())?;
+    let engine_options = tocky_asr::device::engine_options(args.device)?;
+    let engine = Engine::load(&model, &engine_options)?;
     let clips = load_clips(&args.clips)?;
     let dir = tempfile::tempdir()?;
     let sitting = dir.path().join("sitting.wav");
-    let spans = write_sitting(&sitting, &clips, &args)?;
+    let spans = write_sitting(&sitting, &clips, args)?;
     let threads = (args.threads / args.channels).max(1);
     println!(
-        "model {} · {} clip(s) × {} pass(es) · {} channel(s) · {threads} thread(s) each · final context {:?}",
+        "model {} · {} · {} clip(s) × {} pass(es) · {} channel(s) · {threads} thread(s) each · final context {:?}",
         model.display(),
+        crate::device_name(&engine_options),
         clips.len(),
         args.passes,
         args.channels,

@@ -12,8 +12,8 @@
 //! ```text
 //! cargo run --release -p tocky-bench --bin bench-throughput -- \
 //!     --clips ../shared/eval-vi/clips --device cpu --streams 1,2
-//! # on an NVIDIA machine, with scripts/build-cuda's build:
-//! bench-throughput --clips clips --device gpu --streams 1,4,16,32 --model ggml-base-q8_0.bin
+//! # on an NVIDIA machine, with scripts/build-cuda's bench-gpu:
+//! bench-gpu throughput --clips clips --device gpu --streams 1,4,16,32 --model ggml-base-q8_0.bin
 //! ```
 
 use std::path::PathBuf;
@@ -21,40 +21,40 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+use crate::clips::{Clip, load_clips, plain_params};
 use anyhow::{Context, Result, bail};
-use clap::Parser;
 use tocky_asr::{DecodeOptions, DeviceChoice, Engine, TranscribeOptions};
-use tocky_bench::clips::{Clip, load_clips, plain_params};
 use tocky_core::wer::{ErrorCounts, score};
 use whisper_rs::{WhisperContext, WhisperContextParameters};
 
-#[derive(Debug, Parser)]
-struct Args {
+/// `bench-throughput`'s options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ThroughputArgs {
     /// Clips (NAME.wav with NAME.txt).
     #[arg(long)]
-    clips: PathBuf,
+    pub clips: PathBuf,
     /// Model name or ggml path.
     #[arg(long, default_value = "base")]
-    model: String,
+    pub model: String,
     /// Where inference runs: auto, cpu, gpu or gpu:N.
     #[arg(long, default_value = "auto")]
-    device: DeviceChoice,
+    pub device: DeviceChoice,
     /// Stream counts to measure, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1,2")]
-    streams: Vec<usize>,
+    pub streams: Vec<usize>,
     /// CPU threads for each stream.
     #[arg(long, default_value_t = 1)]
-    threads: usize,
+    pub threads: usize,
     /// Beam width for both sides.
     #[arg(long, default_value_t = 5)]
-    beam_size: usize,
+    pub beam_size: usize,
     /// The clips are repeated until there are at least this many files,
     /// so that every stream stays busy.
     #[arg(long, default_value_t = 45)]
-    min_files: usize,
+    pub min_files: usize,
     /// Leave out plain whisper-rs.
     #[arg(long)]
-    no_plain: bool,
+    pub no_plain: bool,
 }
 
 /// One configuration's result: audio seconds, wall seconds, errors.
@@ -126,8 +126,8 @@ fn run_streams<S>(
     })
 }
 
-fn main() -> Result<()> {
-    let args = Args::parse();
+/// Measures and prints the throughput table.
+pub fn run(args: &ThroughputArgs) -> Result<()> {
     if args.streams.contains(&0) {
         bail!("--streams: each count must be at least 1");
     }
@@ -161,11 +161,7 @@ fn main() -> Result<()> {
     println!(
         "model {} · {} · {} thread(s) per stream · beam {} · {files} files ({} clips)",
         model.display(),
-        if engine_options.use_gpu {
-            format!("GPU {}", engine_options.gpu_device)
-        } else {
-            "CPU".to_owned()
-        },
+        crate::device_name(&engine_options),
         args.threads,
         args.beam_size,
         clips.len(),
