@@ -140,24 +140,28 @@ impl<R: Read + Seek> Ct2Model<R> {
             let name = r.string(&format!("the name of variable {index}"))?;
             let rank = r.u8(&format!("the rank of {name}"))?;
             if rank > MAX_RANK {
-                return Err(malformed(format!("{name} has rank {rank}")));
+                return Err(Error::malformed(FORMAT, format!("{name} has rank {rank}")));
             }
             let mut shape = Vec::with_capacity(rank as usize);
             for _ in 0..rank {
                 shape.push(r.u32(&format!("the shape of {name}"))? as usize);
             }
             let code = r.u8(&format!("the type of {name}"))?;
-            let dtype = Ct2DataType::from_code(code)
-                .ok_or_else(|| malformed(format!("{name} has unknown type code {code}")))?;
+            let dtype = Ct2DataType::from_code(code).ok_or_else(|| {
+                Error::malformed(FORMAT, format!("{name} has unknown type code {code}"))
+            })?;
             let byte_len = u64::from(r.u32(&format!("the size of {name}"))?);
             let expected = shape
                 .iter()
                 .try_fold(dtype.size() as u64, |acc, &d| acc.checked_mul(d as u64));
             if expected != Some(byte_len) {
-                return Err(malformed(format!(
-                    "{name}: {byte_len} data bytes for shape {shape:?} of {}",
-                    dtype.name()
-                )));
+                return Err(Error::malformed(
+                    FORMAT,
+                    format!(
+                        "{name}: {byte_len} data bytes for shape {shape:?} of {}",
+                        dtype.name()
+                    ),
+                ));
             }
             let offset = r.position()?;
             r.skip(byte_len, &format!("the data of {name}"))?;
@@ -256,26 +260,8 @@ impl<R: Read + Seek> Ct2Model<R> {
         self.reader.seek(SeekFrom::Start(var.offset))?;
         self.reader
             .read_exact(&mut bytes)
-            .map_err(|e| eof_as_truncated(e, &var.name))?;
+            .map_err(|e| Error::on_read(FORMAT, &var.name, e))?;
         Ok(bytes)
-    }
-}
-
-fn malformed(reason: String) -> Error {
-    Error::Malformed {
-        format: FORMAT,
-        reason,
-    }
-}
-
-fn eof_as_truncated(e: std::io::Error, what: &str) -> Error {
-    if e.kind() == std::io::ErrorKind::UnexpectedEof {
-        Error::Truncated {
-            format: FORMAT,
-            what: what.to_owned(),
-        }
-    } else {
-        Error::Stream(e)
     }
 }
 
@@ -290,7 +276,7 @@ impl<R: Read + Seek> Cursor<'_, R> {
         let mut buf = [0u8; N];
         self.reader
             .read_exact(&mut buf)
-            .map_err(|e| eof_as_truncated(e, what))?;
+            .map_err(|e| Error::on_read(FORMAT, what, e))?;
         Ok(buf)
     }
 
@@ -312,11 +298,14 @@ impl<R: Read + Seek> Cursor<'_, R> {
         let mut buf = vec![0u8; len];
         self.reader
             .read_exact(&mut buf)
-            .map_err(|e| eof_as_truncated(e, what))?;
+            .map_err(|e| Error::on_read(FORMAT, what, e))?;
         if buf.pop() != Some(0) {
-            return Err(malformed(format!("{what} is not NUL-terminated")));
+            return Err(Error::malformed(
+                FORMAT,
+                format!("{what} is not NUL-terminated"),
+            ));
         }
-        String::from_utf8(buf).map_err(|_| malformed(format!("{what} is not UTF-8")))
+        String::from_utf8(buf).map_err(|_| Error::malformed(FORMAT, format!("{what} is not UTF-8")))
     }
 
     fn position(&mut self) -> Result<u64> {

@@ -202,6 +202,24 @@ impl Error {
             }
         }
     }
+
+    /// A `format` file that is not what it should be.
+    pub(crate) fn malformed(format: &'static str, reason: String) -> Self {
+        Error::Malformed { format, reason }
+    }
+
+    /// A failed read of `what` in a `format` file: an early end of file is
+    /// [`Error::Truncated`], anything else the stream's own error.
+    pub(crate) fn on_read(format: &'static str, what: &str, source: std::io::Error) -> Self {
+        if source.kind() == std::io::ErrorKind::UnexpectedEof {
+            Error::Truncated {
+                format,
+                what: what.to_owned(),
+            }
+        } else {
+            Error::Stream(source)
+        }
+    }
 }
 
 #[cfg(test)]

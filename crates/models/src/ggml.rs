@@ -312,7 +312,8 @@ pub fn read_info<R: Read + Seek>(mut r: R) -> Result<GgmlModelInfo> {
         file_size,
     };
     if reader.i32("the magic number")? as u32 != MAGIC {
-        return Err(malformed(
+        return Err(Error::malformed(
+            FORMAT,
             "bad magic number (not a whisper.cpp ggml model)".into(),
         ));
     }
@@ -334,9 +335,10 @@ pub fn read_info<R: Read + Seek>(mut r: R) -> Result<GgmlModelInfo> {
         ftype: f[10],
     };
     if f[..10].iter().any(|v| *v <= 0) {
-        return Err(malformed(format!(
-            "implausible hyperparameters {hparams:?}"
-        )));
+        return Err(Error::malformed(
+            FORMAT,
+            format!("implausible hyperparameters {hparams:?}"),
+        ));
     }
 
     let n_mel = reader.count("the mel filter shape")?;
@@ -355,9 +357,10 @@ pub fn read_info<R: Read + Seek>(mut r: R) -> Result<GgmlModelInfo> {
         let name_len = reader.count(&format!("tensor {index}"))?;
         let ty_id = reader.i32(&format!("tensor {index}"))?;
         if !(1..=4).contains(&n_dims) || name_len > 4096 {
-            return Err(malformed(format!(
-                "tensor {index}: {n_dims} dims, {name_len}-byte name"
-            )));
+            return Err(Error::malformed(
+                FORMAT,
+                format!("tensor {index}: {n_dims} dims, {name_len}-byte name"),
+            ));
         }
         let mut shape = Vec::with_capacity(n_dims);
         for _ in 0..n_dims {
@@ -366,15 +369,18 @@ pub fn read_info<R: Read + Seek>(mut r: R) -> Result<GgmlModelInfo> {
         shape.reverse();
         let name =
             String::from_utf8(reader.bytes(name_len, &format!("the name of tensor {index}"))?)
-                .map_err(|_| malformed(format!("the name of tensor {index} is not UTF-8")))?;
-        let ty = GgmlType::from_id(ty_id)
-            .ok_or_else(|| malformed(format!("{name}: unknown tensor type {ty_id}")))?;
+                .map_err(|_| {
+                    Error::malformed(FORMAT, format!("the name of tensor {index} is not UTF-8"))
+                })?;
+        let ty = GgmlType::from_id(ty_id).ok_or_else(|| {
+            Error::malformed(FORMAT, format!("{name}: unknown tensor type {ty_id}"))
+        })?;
         let n = shape.iter().try_fold(1usize, |acc, d| acc.checked_mul(*d));
         let size = n.and_then(|n| ty.bytes_for(n)).ok_or_else(|| {
-            malformed(format!(
-                "{name}: shape {shape:?} does not fit {}",
-                ty.name()
-            ))
+            Error::malformed(
+                FORMAT,
+                format!("{name}: shape {shape:?} does not fit {}", ty.name()),
+            )
         })?;
         let offset = reader.position()?;
         reader.skip(size as u64, &format!("the data of {name}"))?;
@@ -394,24 +400,6 @@ pub fn read_info<R: Read + Seek>(mut r: R) -> Result<GgmlModelInfo> {
     })
 }
 
-fn malformed(reason: String) -> Error {
-    Error::Malformed {
-        format: FORMAT,
-        reason,
-    }
-}
-
-fn truncated(e: std::io::Error, what: &str) -> Error {
-    if e.kind() == std::io::ErrorKind::UnexpectedEof {
-        Error::Truncated {
-            format: FORMAT,
-            what: what.to_owned(),
-        }
-    } else {
-        Error::Stream(e)
-    }
-}
-
 struct Bounded<'a, R> {
     r: &'a mut R,
     file_size: u64,
@@ -420,19 +408,24 @@ struct Bounded<'a, R> {
 impl<R: Read + Seek> Bounded<'_, R> {
     fn i32(&mut self, what: &str) -> Result<i32> {
         let mut b = [0u8; 4];
-        self.r.read_exact(&mut b).map_err(|e| truncated(e, what))?;
+        self.r
+            .read_exact(&mut b)
+            .map_err(|e| Error::on_read(FORMAT, what, e))?;
         Ok(i32::from_le_bytes(b))
     }
 
     /// A non-negative count or length.
     fn count(&mut self, what: &str) -> Result<usize> {
         let v = self.i32(what)?;
-        usize::try_from(v).map_err(|_| malformed(format!("{what}: negative value {v}")))
+        usize::try_from(v)
+            .map_err(|_| Error::malformed(FORMAT, format!("{what}: negative value {v}")))
     }
 
     fn bytes(&mut self, len: usize, what: &str) -> Result<Vec<u8>> {
         let mut b = vec![0u8; len];
-        self.r.read_exact(&mut b).map_err(|e| truncated(e, what))?;
+        self.r
+            .read_exact(&mut b)
+            .map_err(|e| Error::on_read(FORMAT, what, e))?;
         Ok(b)
     }
 
