@@ -469,3 +469,118 @@ fn a_gpu_asked_of_a_cpu_build_is_a_clear_error_and_auto_runs_on_the_cpu() {
     assert!(stderr(&o).contains("running on the CPU"), "{}", stderr(&o));
     assert!(stdout(&o).contains("-->"), "{}", stdout(&o));
 }
+
+/// Nine fixture clips, 1 s apart: a ~50 s sitting, two VAD windows or more.
+fn write_sitting(path: &Path) {
+    let mut clips: Vec<PathBuf> = std::fs::read_dir(fixture(""))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "wav"))
+        .collect();
+    clips.sort();
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut out = hound::WavWriter::create(path, spec).unwrap();
+    for clip in clips.iter().take(9) {
+        for _ in 0..16_000 {
+            out.write_sample(0i16).unwrap();
+        }
+        let mut reader = hound::WavReader::open(clip).unwrap();
+        for sample in reader.samples::<i16>() {
+            out.write_sample(sample.unwrap()).unwrap();
+        }
+    }
+    out.finalize().unwrap();
+}
+
+fn segments_of(json: &Path) -> Vec<(u64, u64, String)> {
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    doc["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["start_ms"].as_u64().unwrap(),
+                s["end_ms"].as_u64().unwrap(),
+                s["text"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_killed_transcription_resumes_at_its_checkpoint_with_the_same_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let sitting = dir.path().join("sitting.wav");
+    write_sitting(&sitting);
+    let (killed, whole) = (dir.path().join("killed"), dir.path().join("whole"));
+    let args = |out: &Path| -> Vec<String> {
+        [
+            "transcribe",
+            "--beam-size",
+            "1",
+            "--threads",
+            "2",
+            "-f",
+            "json,txt",
+            "-o",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .chain([out.display().to_string(), sitting.display().to_string()])
+        .collect()
+    };
+
+    // Killed (as by a crash) once its first checkpoint is on disk.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tocky"))
+        .args(args(&killed))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let checkpoint = killed.join("sitting.checkpoint-mix.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    while !checkpoint.exists() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "tocky ended before its first checkpoint"
+        );
+        assert!(std::time::Instant::now() < deadline, "no checkpoint");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        !killed.join("sitting.json").exists(),
+        "finished before the kill"
+    );
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&checkpoint).unwrap()).unwrap();
+    let resumed_at = saved["decoded_until_ms"].as_u64().unwrap();
+    assert!(resumed_at > 0, "{saved}");
+
+    // The rerun starts there, and ends where an uninterrupted run does.
+    let o = tocky(&args(&killed).iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("(resumed at "), "{}", stderr(&o));
+    assert!(!checkpoint.exists(), "the checkpoint outlived the outputs");
+    let o = tocky(&args(&whole).iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (resumed, uninterrupted) = (
+        segments_of(&killed.join("sitting.json")),
+        segments_of(&whole.join("sitting.json")),
+    );
+    assert!(uninterrupted.len() >= 5, "{uninterrupted:?}");
+    assert!(
+        uninterrupted.iter().any(|s| s.0 < resumed_at)
+            && uninterrupted.iter().any(|s| s.0 > resumed_at),
+        "the checkpoint at {resumed_at} ms should split the sitting"
+    );
+    assert_eq!(resumed, uninterrupted);
+}

@@ -3,7 +3,12 @@
 //! With `--output-dir`, each input gets its transcript files there (the
 //! directory layout of a scanned folder is mirrored), written atomically;
 //! a rerun skips inputs whose JSON already carries their content hash.
-//! Without it, transcripts go to standard output.
+//! While a file is transcribed, a checkpoint beside its outputs
+//! (`NAME.checkpoint-mix.json`, or `-chN` per channel) records the
+//! segments so far, at most every [`CHECKPOINT_EVERY`]; a rerun after a
+//! crash or Ctrl-C resumes the file there, and the checkpoint goes once the
+//! outputs are written. Without `--output-dir`, transcripts go to standard
+//! output and nothing is resumed.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,14 +19,19 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use tocky_asr::{Engine, Guards, TranscribeOptions};
+use serde::{Deserialize, Serialize};
+use tocky_asr::{Checkpoint, Engine, Guards, ReaderHooks, TranscribeOptions};
 
 use super::DecoderArgs;
 use tocky_audio::vad::VadOptions;
 use tocky_audio::{AudioReader, ChannelSelection, DecodeOptions as AudioOptions};
 use tocky_core::document::{DecoderInfo, SourceInfo, TranscriptDocument};
 use tocky_core::render;
-use tocky_core::transcript::{Transcript, format_clock, format_timestamp};
+use tocky_core::transcript::{Segment, Transcript, format_clock, format_timestamp};
+
+/// How often, at most, a file's checkpoint is rewritten: a crash loses at
+/// most this much decoding (plus the window in flight).
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(10);
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -142,6 +152,8 @@ enum Outcome {
         audio_ms: u64,
         wall: Duration,
         segments: usize,
+        /// Where an interrupted earlier run left off, if it did.
+        resumed_at_ms: Option<u64>,
     },
     Skipped {
         audio_ms: u64,
@@ -366,24 +378,105 @@ fn transcribe_input(
         Channels::One(c) => vec![Some(c)],
         Channels::Each => (0..info.channels).map(Some).collect(),
     };
+    let settings = settings_key(model_name, opts);
     let mut transcript: Option<Transcript> = None;
+    let mut resumed_at_ms = None;
+    let mut checkpoints = Vec::new();
     for channel in &channels {
         let selection = channel.map_or(ChannelSelection::Downmix, ChannelSelection::Channel);
-        let mut reader = AudioReader::open(
-            &input.path,
-            &AudioOptions {
-                channel: selection,
-                ..AudioOptions::default()
-            },
-        )?;
-        let (mut t, stats) = engine.transcribe_reader(&mut reader, opts, progress)?;
-        tracing::info!("{}: {stats:?}", input.path.display());
-        if reader.skipped_packets() > 0 {
-            tracing::warn!(
-                "{}: skipped {} damaged packets",
-                input.path.display(),
-                reader.skipped_packets()
-            );
+        // Checkpoints need somewhere to live, and windows to resume at.
+        let store = match &args.output_dir {
+            Some(dir) if opts.vad.is_some() => Some(CheckpointFile {
+                path: checkpoint_path(dir, &input.stem, *channel),
+                source_sha256: sha256.clone(),
+                settings: settings.clone(),
+            }),
+            _ => None,
+        };
+        let saved = match &store {
+            Some(store) if !args.force => store.load(),
+            _ => None,
+        };
+        let mut t = match saved {
+            // This channel was finished before the interruption.
+            Some(Saved {
+                finished_duration_ms: Some(duration_ms),
+                checkpoint,
+                ..
+            }) => {
+                progress(duration_ms);
+                resumed_at_ms.get_or_insert(duration_ms);
+                Transcript {
+                    language: checkpoint.language.unwrap_or_default(),
+                    duration_ms,
+                    segments: checkpoint.segments,
+                }
+            }
+            saved => {
+                let resume = saved.map(|s| s.checkpoint);
+                if let Some(r) = &resume {
+                    resumed_at_ms.get_or_insert(r.decoded_until_ms);
+                    tracing::info!(
+                        "{}: resuming at {}",
+                        input.path.display(),
+                        format_clock(r.decoded_until_ms)
+                    );
+                }
+                let mut reader = AudioReader::open(
+                    &input.path,
+                    &AudioOptions {
+                        channel: selection,
+                        ..AudioOptions::default()
+                    },
+                )?;
+                let mut last_saved: Option<Instant> = None;
+                let mut save_error = None;
+                let mut on_checkpoint = |c: &Checkpoint| {
+                    let Some(store) = &store else { return };
+                    if last_saved.is_some_and(|t| t.elapsed() < CHECKPOINT_EVERY) {
+                        return;
+                    }
+                    last_saved = Some(Instant::now());
+                    if let Err(e) = store.save(c, None) {
+                        // Losing resumability is not worth failing the file.
+                        save_error.get_or_insert(e);
+                    }
+                };
+                let hooks = ReaderHooks {
+                    progress: &mut *progress,
+                    checkpoint: &mut on_checkpoint,
+                    resume,
+                };
+                let (t, stats) = engine.transcribe_reader_with(&mut reader, opts, hooks)?;
+                if let Some(e) = save_error {
+                    tracing::warn!("{}: no checkpoint: {e:#}", input.path.display());
+                }
+                tracing::info!("{}: {stats:?}", input.path.display());
+                if reader.skipped_packets() > 0 {
+                    tracing::warn!(
+                        "{}: skipped {} damaged packets",
+                        input.path.display(),
+                        reader.skipped_packets()
+                    );
+                }
+                // With several channels, a crash in a later one keeps this one.
+                if let Some(store) = &store
+                    && channels.len() > 1
+                {
+                    let done = Checkpoint {
+                        decoded_until_ms: t.duration_ms,
+                        language: Some(t.language.clone()),
+                        segments: t.segments.clone(),
+                    };
+                    if let Err(e) = store.save(&done, Some(t.duration_ms)) {
+                        tracing::warn!("{}: no checkpoint: {e:#}", input.path.display());
+                    }
+                }
+                t
+            }
+        };
+        if let Some(store) = store {
+            checkpoints.push(store.path);
         }
         if args.channel == Channels::Each {
             for s in &mut t.segments {
@@ -438,10 +531,15 @@ fn transcribe_input(
         tocky_core::atomic::write(path, format.render(&doc).as_bytes())
             .with_context(|| format!("writing {}", path.display()))?;
     }
+    for path in checkpoints {
+        // The outputs are in place: a stale checkpoint would only be ignored.
+        let _ = std::fs::remove_file(path);
+    }
     let outcome = Outcome::Done {
         audio_ms,
         wall: started.elapsed(),
         segments,
+        resumed_at_ms,
     };
     Ok((outcome, Some(doc)))
 }
@@ -451,6 +549,92 @@ fn output_path(dir: &Path, stem: &Path, format: Format) -> PathBuf {
     name.push(".");
     name.push(format.extension());
     dir.join(name)
+}
+
+/// Where the checkpoint of one input's channel selection lives.
+fn checkpoint_path(dir: &Path, stem: &Path, channel: Option<usize>) -> PathBuf {
+    let mut name = stem.as_os_str().to_owned();
+    match channel {
+        None => name.push(".checkpoint-mix.json"),
+        Some(c) => name.push(format!(".checkpoint-ch{c}.json")),
+    }
+    dir.join(name)
+}
+
+/// Everything that changes which windows are cut or what they say: a
+/// checkpoint made under other settings is not resumed.
+fn settings_key(model_name: &str, opts: &TranscribeOptions) -> String {
+    let d = &opts.decode;
+    format!(
+        "model={model_name} language={} beam={} prompt={:?} vad={:?} guards={:?}",
+        d.language, d.beam_size, d.prompt, opts.vad, opts.guards
+    )
+}
+
+/// The checkpoint file's format (version 1).
+#[derive(Debug, Serialize, Deserialize)]
+struct SavedCheckpoint {
+    version: u32,
+    source_sha256: String,
+    settings: String,
+    decoded_until_ms: u64,
+    /// Set when the channel is finished (only with several channels).
+    finished_duration_ms: Option<u64>,
+    language: Option<String>,
+    segments: Vec<Segment>,
+}
+
+const CHECKPOINT_VERSION: u32 = 1;
+
+/// A checkpoint that belongs to this file and these settings.
+struct Saved {
+    checkpoint: Checkpoint,
+    finished_duration_ms: Option<u64>,
+}
+
+/// One input channel's checkpoint file, and what makes it valid.
+struct CheckpointFile {
+    path: PathBuf,
+    source_sha256: String,
+    settings: String,
+}
+
+impl CheckpointFile {
+    /// The saved checkpoint, when there is one for this very file and these
+    /// settings; anything else (none, unreadable, another file or version)
+    /// means starting from the beginning.
+    fn load(&self) -> Option<Saved> {
+        let text = std::fs::read_to_string(&self.path).ok()?;
+        let saved: SavedCheckpoint = serde_json::from_str(&text).ok()?;
+        let valid = saved.version == CHECKPOINT_VERSION
+            && saved.source_sha256 == self.source_sha256
+            && saved.settings == self.settings;
+        valid.then_some(Saved {
+            checkpoint: Checkpoint {
+                decoded_until_ms: saved.decoded_until_ms,
+                language: saved.language,
+                segments: saved.segments,
+            },
+            finished_duration_ms: saved.finished_duration_ms,
+        })
+    }
+
+    fn save(&self, checkpoint: &Checkpoint, finished_duration_ms: Option<u64>) -> Result<()> {
+        let saved = SavedCheckpoint {
+            version: CHECKPOINT_VERSION,
+            source_sha256: self.source_sha256.clone(),
+            settings: self.settings.clone(),
+            decoded_until_ms: checkpoint.decoded_until_ms,
+            finished_duration_ms,
+            language: checkpoint.language.clone(),
+            segments: checkpoint.segments.clone(),
+        };
+        if let Some(parent) = self.path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        tocky_core::atomic::write(&self.path, &serde_json::to_vec(&saved)?)
+            .with_context(|| format!("writing {}", self.path.display()))
+    }
 }
 
 /// The existing JSON output, if it was made from a file with this hash.
@@ -481,12 +665,18 @@ fn summarise(inputs: &[Input], outcomes: &[Option<Outcome>], wall: Duration, tab
                 audio_ms,
                 wall,
                 segments,
+                resumed_at_ms,
             }) => {
                 done += 1;
                 audio_total += audio_ms;
-                let rtf = *audio_ms as f64 / 1000.0 / wall.as_secs_f64().max(1e-3);
+                // The speed of this run: over the audio it decoded itself.
+                let decoded_ms = audio_ms.saturating_sub(resumed_at_ms.unwrap_or(0));
+                let rtf = decoded_ms as f64 / 1000.0 / wall.as_secs_f64().max(1e-3);
+                let resumed = resumed_at_ms.map_or_else(String::new, |ms| {
+                    format!(" (resumed at {})", format_clock(ms))
+                });
                 rows.push(format!(
-                    "done     {:>9}  {rtf:>6.1}x  {segments:>5} seg  {name}",
+                    "done     {:>9}  {rtf:>6.1}x  {segments:>5} seg  {name}{resumed}",
                     format_clock(*audio_ms)
                 ));
             }

@@ -20,7 +20,7 @@ mod words;
 pub use device::DeviceChoice;
 pub use engine::{DecodeOptions, DecoderState, Engine, EngineOptions, ModelDescription};
 pub use error::{Error, Result};
-pub use pipeline::{Guards, TranscribeOptions, TranscribeStats};
+pub use pipeline::{Checkpoint, Guards, ReaderHooks, TranscribeOptions, TranscribeStats};
 pub use streaming::{
     FinalContext, LocalAgreement, Partial, StreamEvent, StreamingOptions, StreamingRecognizer,
     StreamingStats,

@@ -93,13 +93,43 @@ pub struct TranscribeStats {
     pub speech_ms: u64,
 }
 
+/// How far the transcription of one stream has come: every VAD window
+/// that ends by `decoded_until_ms` is decoded, and `segments` holds what
+/// they said. Saved while a long file is transcribed, it lets a rerun over
+/// the same audio with the same options resume there instead of from the
+/// start ([`ReaderHooks::resume`]): the windows are the same, so the
+/// result is too.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Checkpoint {
+    /// Recording time (ms) up to which every window is decoded.
+    pub decoded_until_ms: u64,
+    /// The language whisper reported, once a window has been decoded.
+    pub language: Option<String>,
+    /// The segments so far, in recording time.
+    pub segments: Vec<Segment>,
+}
+
+/// What [`Engine::transcribe_reader_with`] reports as it goes, and where
+/// it starts.
+pub struct ReaderHooks<'a> {
+    /// Receives the recording time (ms) passed so far, skipped windows
+    /// included.
+    pub progress: &'a mut dyn FnMut(u64),
+    /// Receives where the run stands after each window it decodes.
+    pub checkpoint: &'a mut dyn FnMut(&Checkpoint),
+    /// Where an earlier run over the same audio and options stopped:
+    /// windows that end by then are not decoded again, and its segments
+    /// open the transcript. Used only with VAD (without it the audio is one
+    /// window).
+    pub resume: Option<Checkpoint>,
+}
+
 /// A transcription in progress over one stream.
 struct Run<'a> {
     engine: &'a Engine,
     opts: &'a TranscribeOptions,
     state: DecoderState,
-    segments: Vec<Segment>,
-    language: Option<String>,
+    done: Checkpoint,
     stats: TranscribeStats,
 }
 
@@ -135,26 +165,60 @@ impl Engine {
         opts: &TranscribeOptions,
         progress: &mut dyn FnMut(u64),
     ) -> Result<(Transcript, TranscribeStats)> {
+        let hooks = ReaderHooks {
+            progress,
+            checkpoint: &mut |_| {},
+            resume: None,
+        };
+        self.transcribe_reader_with(reader, opts, hooks)
+    }
+
+    /// [`Engine::transcribe_reader`], resumable: it reports a
+    /// [`Checkpoint`] after each window and can start from one.
+    pub fn transcribe_reader_with(
+        &self,
+        reader: &mut AudioReader,
+        opts: &TranscribeOptions,
+        hooks: ReaderHooks<'_>,
+    ) -> Result<(Transcript, TranscribeStats)> {
+        let ReaderHooks {
+            progress,
+            checkpoint,
+            resume,
+        } = hooks;
         let mut run = Run::new(self, opts)?;
         let mut total: u64 = 0;
         let mut chunk = Vec::with_capacity(1 << 16);
         match &opts.vad {
             Some(vad) => {
+                let resume_at = resume.as_ref().map_or(0, |r| r.decoded_until_ms);
+                if let Some(resume) = resume {
+                    run.done = resume;
+                }
                 let mut segmenter = Segmenter::new(vad.clone());
+                let mut window = |run: &mut Run<'_>, window: &Window| -> Result<()> {
+                    // The windows before the resume point were decoded by
+                    // the run that saved it.
+                    if window.end_ms() > resume_at {
+                        run.window(window)?;
+                        checkpoint(&run.done);
+                    }
+                    progress(window.end_ms());
+                    Ok(())
+                };
                 loop {
                     chunk.clear();
                     let more = reader.read_into(&mut chunk)?;
                     total += chunk.len() as u64;
-                    for window in segmenter.push(&chunk) {
-                        run.window(&window)?;
-                        progress(window.end_ms());
+                    for w in segmenter.push(&chunk) {
+                        window(&mut run, &w)?;
                     }
                     if !more {
                         break;
                     }
                 }
-                for window in segmenter.finish() {
-                    run.window(&window)?;
+                for w in segmenter.finish() {
+                    window(&mut run, &w)?;
                 }
             }
             None => {
@@ -199,8 +263,7 @@ impl<'a> Run<'a> {
             engine,
             opts,
             state: engine.new_state()?,
-            segments: Vec::new(),
-            language: None,
+            done: Checkpoint::default(),
             stats: TranscribeStats::default(),
         })
     }
@@ -212,20 +275,22 @@ impl<'a> Run<'a> {
             self.opts,
             window,
             &mut self.stats,
-            &mut self.language,
+            &mut self.done.language,
         )?;
-        self.segments.extend(segments);
+        self.done.segments.extend(segments);
+        self.done.decoded_until_ms = self.done.decoded_until_ms.max(window.end_ms());
         Ok(())
     }
 
     fn finish(mut self, duration_ms: u64) -> (Transcript, TranscribeStats) {
-        self.segments.sort_by_key(|s| (s.start_ms, s.end_ms));
+        self.done.segments.sort_by_key(|s| (s.start_ms, s.end_ms));
         let transcript = Transcript {
             language: self
+                .done
                 .language
                 .unwrap_or_else(|| self.opts.decode.language.clone()),
             duration_ms,
-            segments: self.segments,
+            segments: self.done.segments,
         };
         (transcript, self.stats)
     }
