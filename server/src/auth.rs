@@ -217,6 +217,10 @@ pub(crate) async fn authenticate(
     next.run(request).await
 }
 
+/// How many user names (or addresses) a login limiter tracks before it
+/// forgets those that are no longer limited.
+const MAX_TRACKED_KEYS: usize = 10_000;
+
 /// Login attempts allowed, per user name and per client address.
 pub(crate) struct LoginLimiter {
     per_user: DefaultKeyedRateLimiter<String>,
@@ -246,6 +250,15 @@ impl LoginLimiter {
 
     /// Counts an attempt; refuses it with the seconds to wait when over.
     fn check(&self, user: &str, ip: Option<IpAddr>) -> Result<(), ApiError> {
+        // The keyed limiters keep a state per key: forget the full ones
+        // now and then, so that guessed names, or the many addresses of
+        // one IPv6 network, cannot fill memory.
+        if self.per_user.len() > MAX_TRACKED_KEYS {
+            self.per_user.retain_recent();
+        }
+        if self.per_ip.len() > MAX_TRACKED_KEYS {
+            self.per_ip.retain_recent();
+        }
         let now = DefaultClock::default().now();
         let wait = |not_until: governor::NotUntil<_>| {
             ApiError::TooManyRequests(not_until.wait_time_from(now).as_secs().max(1))
@@ -254,11 +267,6 @@ impl LoginLimiter {
             self.per_ip.check_key(&ip).map_err(wait)?;
         }
         self.per_user.check_key(&user.to_owned()).map_err(wait)?;
-        // The keyed limiters keep a state per key: forget the full ones
-        // now and then, so that guessed names cannot fill memory.
-        if self.per_user.len() > 10_000 {
-            self.per_user.retain_recent();
-        }
         Ok(())
     }
 }
@@ -414,6 +422,28 @@ mod tests {
         assert!(same_token("abcd", "abcd"));
         assert!(!same_token("abcd", "abce"));
         assert!(!same_token("abc", "abcd"));
+    }
+
+    #[test]
+    fn the_limiter_forgets_addresses_no_longer_limited() {
+        let limiter = LoginLimiter::new(&Limits {
+            login_burst_per_ip: 1,
+            login_refill_secs_per_ip: 1,
+            ..Limits::default()
+        });
+        // One attempt from each of many addresses (as from one IPv6 /64).
+        for i in 0..=MAX_TRACKED_KEYS as u32 + 1 {
+            let _ = limiter.check("lan", Some(IpAddr::from(i.to_be_bytes())));
+        }
+        assert!(limiter.per_ip.len() > MAX_TRACKED_KEYS);
+        std::thread::sleep(Duration::from_millis(2200));
+        let _ = limiter.check("lan", Some(IpAddr::from([10, 0, 0, 1])));
+        assert!(limiter.per_ip.len() <= 2, "{}", limiter.per_ip.len());
+        // A limited address is still remembered.
+        assert!(matches!(
+            limiter.check("minh", Some(IpAddr::from([10, 0, 0, 1]))),
+            Err(ApiError::TooManyRequests(_))
+        ));
     }
 
     #[test]

@@ -62,6 +62,18 @@ pub enum ApiError {
     /// Too many attempts; try again after this many seconds.
     #[error("too many login attempts; try again in {0} s")]
     TooManyRequests(u64),
+    /// The server is at a limit (live clients …); try again after this many
+    /// seconds.
+    #[error("the server is busy ({reason}); try again in {retry_after} s")]
+    Busy {
+        /// What is at its limit.
+        reason: String,
+        /// Seconds to wait.
+        retry_after: u64,
+    },
+    /// The route exists, but not with this method.
+    #[error("this route does not take that method")]
+    MethodNotAllowed,
     /// A failure of ours; the detail is logged, not answered.
     #[error("internal error")]
     Internal(String),
@@ -82,6 +94,8 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Conflict { .. } | Self::Clash(_) => StatusCode::CONFLICT,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -101,7 +115,10 @@ impl IntoResponse for ApiError {
                 Json(json!({ "error": message, "current": current })),
             )
                 .into_response(),
-            Self::TooManyRequests(secs) => {
+            Self::TooManyRequests(secs)
+            | Self::Busy {
+                retry_after: secs, ..
+            } => {
                 let mut r = (status, Json(json!({ "error": message }))).into_response();
                 if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
                     r.headers_mut().insert(header::RETRY_AFTER, v);

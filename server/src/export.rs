@@ -20,6 +20,19 @@ use crate::auth::Viewer;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// `text` with what XML 1.0 cannot hold, even escaped (control characters
+/// other than tab and line breaks, U+FFFE, U+FFFF), replaced by spaces: one
+/// such character pasted into a segment would otherwise make Word refuse
+/// the whole record.
+fn xml_text(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' | '\u{20}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}' => c,
+            _ => ' ',
+        })
+        .collect()
+}
+
 /// Everything an export needs.
 #[derive(Debug, Serialize)]
 struct SessionRecord {
@@ -62,19 +75,25 @@ impl SessionRecord {
 
     fn docx(&self) -> Result<Vec<u8>, ApiError> {
         let names = self.speaker_names();
+        let sitting = xml_text(&format!(
+            "Ngày họp: {}{}",
+            self.session.sitting_date.as_deref().unwrap_or("—"),
+            self.session
+                .agenda_item
+                .as_deref()
+                .map(|a| format!(" · Nội dung: {a}"))
+                .unwrap_or_default()
+        ));
         let mut doc = Docx::new()
             .add_paragraph(
-                Paragraph::new().add_run(Run::new().add_text(&self.session.title).bold().size(32)),
+                Paragraph::new().add_run(
+                    Run::new()
+                        .add_text(xml_text(&self.session.title))
+                        .bold()
+                        .size(32),
+                ),
             )
-            .add_paragraph(Paragraph::new().add_run(Run::new().add_text(format!(
-                "Ngày họp: {}{}",
-                self.session.sitting_date.as_deref().unwrap_or("—"),
-                self.session
-                    .agenda_item
-                    .as_deref()
-                    .map(|a| format!(" · Nội dung: {a}"))
-                    .unwrap_or_default()
-            ))));
+            .add_paragraph(Paragraph::new().add_run(Run::new().add_text(sitting)));
         // One paragraph per turn: consecutive segments of one speaker join.
         let mut previous: Option<Option<i64>> = None;
         let mut paragraph: Option<Paragraph> = None;
@@ -92,12 +111,13 @@ impl SessionRecord {
                         .color("666666"),
                 );
                 if let Some(name) = s.speaker_id.and_then(|id| names.get(&id)) {
-                    p = p.add_run(Run::new().add_text(format!("{name}: ")).bold());
+                    p = p.add_run(Run::new().add_text(xml_text(&format!("{name}: "))).bold());
                 }
                 paragraph = Some(p);
                 previous = Some(s.speaker_id);
             }
-            paragraph = paragraph.map(|p| p.add_run(Run::new().add_text(format!("{} ", s.text))));
+            paragraph = paragraph
+                .map(|p| p.add_run(Run::new().add_text(xml_text(&format!("{} ", s.text)))));
         }
         if let Some(p) = paragraph {
             doc = doc.add_paragraph(p);

@@ -67,6 +67,10 @@ async fn api_not_found() -> ApiError {
     ApiError::NotFound("no such API route".into())
 }
 
+async fn api_method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
 /// The page may load only its own scripts, styles and media.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; media-src 'self' blob:; \
     img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; \
@@ -99,6 +103,7 @@ pub fn app(state: AppState) -> Router {
         .route("/segments/{id}/restore", post(records::restore))
         .route("/search", get(records::search))
         .fallback(api_not_found)
+        .method_not_allowed_fallback(api_method_not_allowed)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,

@@ -78,7 +78,10 @@ pub(crate) async fn live(
     let upgrade = upgrade.map_err(|r| ApiError::BadRequest(r.body_text()))?;
     let limits = &state.config().limits;
     if state.metrics().ws_clients() >= limits.ws_max_clients as i64 {
-        return Err(ApiError::TooManyRequests(5));
+        return Err(ApiError::Busy {
+            reason: format!("{} live clients connected", limits.ws_max_clients),
+            retry_after: 5,
+        });
     }
     let max = limits.ws_max_message_bytes;
     Ok(upgrade

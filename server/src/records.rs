@@ -5,9 +5,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Deserializer, Serialize};
-use tocky_index::SearchQuery;
+use tocky_index::{SearchIndex, SearchQuery};
 use tocky_store::{
-    ReviewStatus, Revision, Role, SegmentEdit, Session, SessionSummary, Speaker, StoredSegment,
+    ReviewStatus, Revision, Role, SegmentEdit, Session, SessionSummary, Speaker, Store,
+    StoredSegment,
 };
 
 use crate::auth::Viewer;
@@ -144,12 +145,23 @@ pub(crate) async fn edit_segment(
     let segment = state
         .with_store(move |store, index| {
             let segment = store.edit_segment(id, patch.version, &edit, &user)?;
-            index.update(store, None, Some(id))?;
+            reindex(store, index, id);
             Ok(segment)
         })
         .await?;
     saved(&state, &segment);
     Ok(Json(segment))
+}
+
+/// Re-indexes a segment whose edit is committed. The edit stands whatever
+/// happens here, so a failure is logged rather than answered (answering an
+/// error would tell the stenographer that a saved correction was not saved,
+/// and keep it from the live clients). The index lags the store's
+/// generation then, so the next start rebuilds it.
+fn reindex(store: &Store, index: &SearchIndex, id: i64) {
+    if let Err(e) = index.update(store, None, Some(id)) {
+        tracing::error!("segment {id} was saved but not re-indexed: {e}");
+    }
 }
 
 /// Tells the metrics and the live clients about a saved segment.
@@ -191,7 +203,7 @@ pub(crate) async fn restore(
     let segment = state
         .with_store(move |store, index| {
             let segment = store.restore_revision(id, body.revision_id, body.version, &user)?;
-            index.update(store, None, Some(id))?;
+            reindex(store, index, id);
             Ok(segment)
         })
         .await?;

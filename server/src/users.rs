@@ -68,6 +68,13 @@ pub(crate) async fn change(
     ApiJson(body): ApiJson<UserChange>,
 ) -> Result<StatusCode, ApiError> {
     let admin = viewer.require(Role::Admin)?.name.clone();
+    // As with removing: an admin who demoted themselves could leave nobody
+    // able to manage accounts.
+    if admin == name && body.role.is_some_and(|role| role < Role::Admin) {
+        return Err(ApiError::BadRequest(
+            "an admin cannot lower their own role".into(),
+        ));
+    }
     let hash = match body.password {
         Some(p) => Some(hash(p).await?),
         None => None,

@@ -981,3 +981,154 @@ async fn the_store_path_is_what_the_config_names() {
     assert!(Path::new(&f.state.config().db).exists());
     assert!(f.state.config().index_dir().exists());
 }
+
+#[tokio::test]
+async fn odd_methods_get_json_405_and_do_not_grow_the_metrics() {
+    let f = fixture();
+    for method in ["BOGUS1", "BOGUS2", "PROPFIND"] {
+        let request = Request::builder()
+            .method(method)
+            .uri("/health")
+            .body(Body::empty())
+            .unwrap();
+        let (status, _, _) = f.send(request).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{method}");
+    }
+    let (_, _, metrics) = f.send(get("/metrics")).await;
+    let metrics = String::from_utf8(metrics).unwrap();
+    assert!(
+        !metrics.contains("BOGUS") && !metrics.contains("PROPFIND"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(
+            "tocky_http_requests_total{method=\"OTHER\",route=\"/health\",status=\"405\"} 3"
+        ),
+        "{metrics}"
+    );
+    // Under /api the answer is the usual JSON error.
+    let lan = f.login("lan").await;
+    let (status, err) = f
+        .json(lan.send_json("DELETE", "/api/sessions/1", &json!({})))
+        .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(err["error"].as_str().unwrap().contains("method"), "{err}");
+}
+
+#[tokio::test]
+async fn a_saved_edit_is_answered_as_saved_when_the_index_fails() {
+    let f = fixture();
+    let lan = f.login("lan").await;
+    // The derived index breaks under the server (a full or lost disk).
+    std::fs::remove_dir_all(f.state.config().index_dir()).unwrap();
+    let (status, seg) = f
+        .json(lan.send_json(
+            "PATCH",
+            "/api/segments/1",
+            &json!({"version": 1, "text": "Kính thưa toàn thể Quốc hội"}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{seg}");
+    assert_eq!(seg["version"], 2);
+    let store = Store::open(&f.state.config().db).unwrap();
+    assert_eq!(
+        store.segment(1).unwrap().text,
+        "Kính thưa toàn thể Quốc hội"
+    );
+    // The index did miss it: this is the case under test.
+    let (_, found) = f.json(lan.get("/api/search?q=toan+the")).await;
+    assert_eq!(found["hits"].as_array().unwrap().len(), 0, "{found}");
+    // Restoring is answered the same way.
+    let (_, revisions) = f.json(lan.get("/api/segments/1/revisions")).await;
+    let (status, restored) = f
+        .json(lan.send_json(
+            "POST",
+            "/api/segments/1/restore",
+            &json!({"revision_id": revisions[0]["id"], "version": 2}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{restored}");
+    assert_eq!(restored["version"], 3);
+}
+
+#[tokio::test]
+async fn an_admin_cannot_demote_themselves() {
+    let f = fixture();
+    let admin = f.login("admin").await;
+    let (status, err) = f
+        .json(admin.send_json("PUT", "/api/users/admin", &json!({"role": "reader"})))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(err["error"].as_str().unwrap().contains("own role"), "{err}");
+    let (status, _) = f.json(admin.get("/api/users")).await;
+    assert_eq!(status, StatusCode::OK, "still an admin");
+    let (status, _) = f
+        .json(admin.send_json("PUT", "/api/users/admin", &json!({"role": "admin"})))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    // Another admin's role can still be changed.
+    let (status, _) = f
+        .json(admin.send_json("PUT", "/api/users/lan", &json!({"role": "admin"})))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = f
+        .json(admin.send_json("PUT", "/api/users/lan", &json!({"role": "reader"})))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn control_characters_do_not_break_the_docx() {
+    let f = fixture();
+    let lan = f.login("lan").await;
+    // A vertical tab is what a line break pasted from Word can bring.
+    let text = "một\u{b}hai\u{1}ba\u{ffff}bốn";
+    let (status, _) = f
+        .json(lan.send_json(
+            "PATCH",
+            "/api/segments/1",
+            &json!({"version": 1, "text": text}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, docx) = f.send(lan.get("/api/sessions/1/export/docx")).await;
+    assert_eq!(status, StatusCode::OK);
+    let read = docx_rs::read_docx(&docx);
+    assert!(read.is_ok(), "{:?}", read.err());
+    // docx-rs stores its parts uncompressed: the XML can be looked at.
+    let has = |needle: &str| docx.windows(needle.len()).any(|w| w == needle.as_bytes());
+    assert!(!has("một\u{b}hai") && !has("hai\u{1}ba") && !has("ba\u{ffff}"));
+    assert!(has("một hai ba bốn"), "spaces stand in for them");
+    // The record itself keeps the text as typed.
+    let (_, json) = f.json(lan.get("/api/sessions/1/export/json")).await;
+    assert_eq!(json["segments"][0]["text"], text);
+}
+
+#[tokio::test]
+async fn a_full_house_of_live_clients_is_told_so() {
+    let f = fixture_with(|c| c.limits.ws_max_clients = 0);
+    let (addr, stop, server) = listen(&f).await;
+    let doc = f.login("doc").await;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://{addr}/api/sessions/1/live")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert(header::COOKIE, doc.cookie.parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert!(response.headers().contains_key(header::RETRY_AFTER));
+            let body = String::from_utf8_lossy(response.body().as_deref().unwrap_or_default())
+                .into_owned();
+            assert!(
+                body.contains("live clients") && !body.contains("login"),
+                "{body}"
+            );
+        }
+        other => panic!("expected 503, got {other:?}"),
+    }
+    stop.send(()).unwrap();
+    server.await.unwrap();
+}

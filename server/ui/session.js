@@ -940,7 +940,10 @@ class SessionView {
         return;
       }
       if (msg.type === 'segment' && msg.segment) this.applySegment(msg.segment);
+      else if (msg.type === 'speaker' && msg.speaker) this.addSpeaker(msg.speaker);
       else if (msg.type === 'partial') this.showPartial(msg);
+      // The server dropped events this page was too slow for: fetch them.
+      else if (msg.type === 'resync') this.resync();
     };
     ws.onclose = () => {
       if (this.ws === ws) this.ws = null;
