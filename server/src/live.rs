@@ -2,6 +2,7 @@
 //! they happen, to everyone watching a session.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Extension;
 use axum::extract::State;
@@ -107,14 +108,14 @@ async fn watch(mut socket: WebSocket, state: AppState, session_id: i64) {
         tokio::select! {
             event = events.recv() => match event {
                 Ok(event) if event.session_id == session_id => {
-                    if socket.send(Message::Text(Utf8Bytes::from(&*event.json))).await.is_err() {
+                    if !send_within(&mut socket, Message::Text(Utf8Bytes::from(&*event.json)), idle).await {
                         break;
                     }
                 }
                 Ok(_) => {}
                 Err(RecvError::Lagged(_)) => {
                     // Too slow to keep up: tell the client to reload.
-                    if socket.send(Message::Text(r#"{"type":"resync"}"#.into())).await.is_err() {
+                    if !send_within(&mut socket, Message::Text(r#"{"type":"resync"}"#.into()), idle).await {
                         break;
                     }
                 }
@@ -127,17 +128,28 @@ async fn watch(mut socket: WebSocket, state: AppState, session_id: i64) {
             },
             _ = ping.tick() => {
                 if last_heard.elapsed() > idle {
-                    let _ = socket.send(Message::Close(Some(CloseFrame { code: 1001, reason: "idle".into() }))).await;
+                    let _ = send_within(&mut socket, Message::Close(Some(CloseFrame { code: 1001, reason: "idle".into() })), idle).await;
                     break;
                 }
-                if socket.send(Message::Ping(Default::default())).await.is_err() {
+                if !send_within(&mut socket, Message::Ping(Default::default()), idle).await {
                     break;
                 }
             }
             _ = shutdown.changed() => {
-                let _ = socket.send(Message::Close(Some(CloseFrame { code: 1001, reason: "server shutting down".into() }))).await;
+                let _ = send_within(&mut socket, Message::Close(Some(CloseFrame { code: 1001, reason: "server shutting down".into() })), idle).await;
                 break;
             }
         }
     }
+}
+
+/// Sends `message`, giving up after `limit`: a client that stops reading
+/// fills its TCP window, and a send without a limit would then wait for it
+/// forever (and with it the idle check and the shutdown). False when the
+/// client is gone or too slow.
+async fn send_within(socket: &mut WebSocket, message: Message, limit: Duration) -> bool {
+    matches!(
+        tokio::time::timeout(limit, socket.send(message)).await,
+        Ok(Ok(()))
+    )
 }
