@@ -1,7 +1,7 @@
 //! Vietnamese analysis: one token per syllable, in two forms.
 //!
 //! - **exact**: NFC, lower case, tone mark canonical (`hoà` = `hòa`), so
-//!   `má` and `mà` stay apart;
+//!   `má` and `mà` stay apart (and `á` is not the code `A1`);
 //! - **folded**: every diacritic removed and `đ` → `d`, so "quoc hoi"
 //!   finds "Quốc hội".
 //!
@@ -11,7 +11,7 @@
 //! four syllables.
 
 use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
-use tocky_core::text::{canonical_syllable, fold};
+use tocky_core::text::{canonical_syllable, fold, nfc};
 
 /// The exact analyzer's name in the index.
 pub const EXACT: &str = "vi_exact";
@@ -45,10 +45,26 @@ impl VietnameseTokenizer {
     }
 }
 
+/// Sits between an exact token's letters and its tone digit. It cannot
+/// occur inside a syllable, so a toned syllable never reads as letters
+/// followed by a digit: `á` is `a~1`, apart from the code `A1`.
+const TONE_SEPARATOR: char = '~';
+
 /// Normalises one syllable to its token text.
 pub fn token_text(form: Form, syllable: &str) -> String {
     match form {
-        Form::Exact => canonical_syllable(&syllable.to_lowercase()),
+        Form::Exact => {
+            let lower = syllable.to_lowercase();
+            let mut token = canonical_syllable(&lower);
+            // A tone mark was taken out and appended as a digit.
+            if token != nfc(&lower)
+                && let Some(tone) = token.pop()
+            {
+                token.push(TONE_SEPARATOR);
+                token.push(tone);
+            }
+            token
+        }
         Form::Folded => fold(syllable),
     }
 }
@@ -155,6 +171,14 @@ mod tests {
         );
         assert_ne!(tokens(Form::Exact, "má"), tokens(Form::Exact, "mà"));
         assert_eq!(tokens(Form::Folded, "má"), tokens(Form::Folded, "mà"));
+    }
+
+    #[test]
+    fn a_toned_syllable_is_not_letters_and_a_digit() {
+        assert_ne!(tokens(Form::Exact, "á bà"), tokens(Form::Exact, "A1 ba2"));
+        assert_eq!(tokens(Form::Exact, "A1 ba2"), vec!["a1", "ba2"]);
+        assert_eq!(tokens(Form::Exact, "Hoà"), vec!["hoa~2"]);
+        assert_eq!(tokens(Form::Exact, "\u{301} 1"), vec!["~1", "1"]);
     }
 
     #[test]

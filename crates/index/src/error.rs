@@ -15,6 +15,19 @@ pub enum Error {
     /// A file operation failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// The index directory holds something that is not part of an index,
+    /// so it is not cleared to start a new index there.
+    #[error(
+        "{}: not a search index directory (it holds {}); refusing to clear it",
+        dir.display(),
+        found.display()
+    )]
+    NotAnIndex {
+        /// The directory.
+        dir: std::path::PathBuf,
+        /// The first entry that is not an index's.
+        found: std::path::PathBuf,
+    },
     /// A search that cannot be run.
     #[error("invalid search: {0}")]
     InvalidQuery(String),

@@ -1,10 +1,14 @@
 //! Search over the record: a tantivy index derived from the store.
 //!
 //! The index can always be rebuilt from the store (`tocky index rebuild`).
-//! Each commit records the store generation it reflects; an index that
-//! lags behind the store (a crash between the two writes), or that cannot
-//! be opened, is rebuilt by [`SearchIndex::open_synced`]. A damaged index
-//! never takes the store down with it.
+//! Each commit records the store generation it reflects, and every commit
+//! first catches up with each segment the store changed since the last one,
+//! so that the recorded generation never claims a change the index lacks
+//! (an update that failed, or writers racing). An index that lags behind
+//! the store (a crash between the two writes) is brought up to date by
+//! [`SearchIndex::open_synced`]; one that cannot be opened, or that the
+//! store has since been restored past, is rebuilt. A damaged index never
+//! takes the store down with it.
 //!
 //! Segment text is indexed twice (see [`analyzer`]): once exact and once
 //! folded. A query typed without diacritics searches the folded field; one
@@ -115,17 +119,18 @@ pub struct SearchIndex {
 }
 
 impl SearchIndex {
-    /// Opens the index in `dir`, creating it when absent. A directory that
-    /// does not hold a readable index is cleared and started afresh.
+    /// Opens the index in `dir`, creating it when absent. An index that
+    /// cannot be read is cleared and started afresh; a directory holding
+    /// anything but an index's files is refused ([`Error::NotAnIndex`]),
+    /// never cleared.
     pub fn open(dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(dir)?;
         let (schema, fields) = schema();
         let index = match Index::open_in_dir(dir) {
             Ok(index) if index.schema() == schema => index,
             _ => {
-                // Damaged, foreign or from an older schema: derived data, so rebuild.
-                std::fs::remove_dir_all(dir)?;
-                std::fs::create_dir_all(dir)?;
+                // Damaged or from an older schema: derived data, so rebuild.
+                clear_index_dir(dir)?;
                 Index::create_in_dir(dir, schema)?
             }
         };
@@ -149,14 +154,15 @@ impl SearchIndex {
         })
     }
 
-    /// Opens the index and rebuilds it from `store` when it lags behind.
-    /// Returns the index and whether it was rebuilt.
+    /// Opens the index and brings it up to date with `store` (catching up,
+    /// or rebuilding it whole) when it lags behind. Returns the index and
+    /// whether it had to be brought up to date.
     pub fn open_synced(dir: &Path, store: &Store) -> Result<(Self, bool)> {
         let index = Self::open(dir)?;
         if index.generation()? == Some(store.generation()?) {
             return Ok((index, false));
         }
-        index.rebuild(store)?;
+        index.update(store, None, None)?;
         Ok((index, true))
     }
 
@@ -175,55 +181,81 @@ impl SearchIndex {
 
     /// Replaces the whole index with the store's segments.
     pub fn rebuild(&self, store: &Store) -> Result<usize> {
-        let generation = store.generation()?;
         let mut writer = self.lock_writer();
-        writer.delete_all_documents()?;
-        let mut count = 0;
-        let mut failure = None;
-        store.search_rows(None, None, |row| {
-            if failure.is_none() {
-                match writer.add_document(self.document(&row)) {
-                    Ok(_) => count += 1,
-                    Err(e) => failure = Some(e),
-                }
-            }
-        })?;
-        if let Some(e) = failure {
-            return Err(e.into());
-        }
-        commit(&mut writer, generation)?;
+        let count = self.rebuild_locked(&mut writer, store)?;
         drop(writer);
         self.reader.reload()?;
         Ok(count)
     }
 
+    fn rebuild_locked(&self, writer: &mut IndexWriter, store: &Store) -> Result<usize> {
+        with_rollback(writer, |writer| {
+            writer.delete_all_documents()?;
+            let mut count = 0;
+            let mut failure = None;
+            let sync = store.search_rows_since(None, None, None, |row| {
+                if failure.is_none() {
+                    match writer.add_document(self.document(&row)) {
+                        Ok(_) => count += 1,
+                        Err(e) => failure = Some(e),
+                    }
+                }
+            })?;
+            if let Some(e) = failure {
+                return Err(e.into());
+            }
+            commit(writer, sync.generation)?;
+            Ok(count)
+        })
+    }
+
     /// Re-indexes one session's segments, or one segment, after the store
-    /// changed them (delete and re-add by segment id), and records the
-    /// store's generation.
+    /// changed them (delete and re-add by segment id), together with every
+    /// segment the store changed since the index's last commit (so that
+    /// an earlier update that failed, or one racing this, loses nothing),
+    /// and records the store generation that covers. Rebuilds the whole
+    /// index instead when the store was replaced since (a restore).
+    /// Returns how many segments were indexed.
     pub fn update(
         &self,
         store: &Store,
         session: Option<i64>,
         segment: Option<i64>,
     ) -> Result<usize> {
-        let generation = store.generation()?;
-        let mut rows = Vec::new();
-        store.search_rows(session, segment, |row| rows.push(row))?;
+        // Under the writer's lock: the generation read is the last committed.
         let mut writer = self.lock_writer();
-        if let Some(session) = session {
-            writer.delete_term(Term::from_field_u64(self.fields.session_id, id(session)));
-        }
-        for row in &rows {
-            writer.delete_term(Term::from_field_u64(
-                self.fields.segment_id,
-                id(row.segment_id),
-            ));
-            writer.add_document(self.document(row))?;
-        }
-        commit(&mut writer, generation)?;
+        let indexed = self.generation()?;
+        let mut rows = Vec::new();
+        let sync = match indexed {
+            Some(since) => store.search_rows_since(Some(since), session, segment, |row| {
+                rows.push(row);
+            })?,
+            None => store.search_sync()?,
+        };
+        let count = match indexed {
+            Some(since) if since >= sync.rebuild_from && since <= sync.generation => {
+                with_rollback(&mut writer, |writer| {
+                    if let Some(session) = session {
+                        writer
+                            .delete_term(Term::from_field_u64(self.fields.session_id, id(session)));
+                    }
+                    for row in &rows {
+                        writer.delete_term(Term::from_field_u64(
+                            self.fields.segment_id,
+                            id(row.segment_id),
+                        ));
+                        writer.add_document(self.document(row))?;
+                    }
+                    commit(writer, sync.generation)?;
+                    Ok(rows.len())
+                })?
+            }
+            // Never synced, from before a restore, or ahead of the store.
+            _ => self.rebuild_locked(&mut writer, store)?,
+        };
         drop(writer);
         self.reader.reload()?;
-        Ok(rows.len())
+        Ok(count)
     }
 
     /// Runs a search.
@@ -284,6 +316,57 @@ impl SearchIndex {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// Whether a file name is one tantivy writes in an index directory.
+fn is_index_file(name: &str) -> bool {
+    let stem = name.split('.').next().unwrap_or_default();
+    name == "meta.json"
+        || name == ".managed.json"
+        || name.starts_with(".tantivy-")
+        // An atomic write cut short (tantivy writes through `tempfile`).
+        || name.starts_with(".tmp")
+        || (stem.len() == 32 && stem.bytes().all(|b| b.is_ascii_hexdigit()) && name.len() > 32)
+}
+
+/// Empties an index directory that cannot be read, after checking that it
+/// holds only an index's files: a directory named by mistake (the data
+/// directory, say) is refused, not wiped.
+fn clear_index_dir(dir: &Path) -> Result<()> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        let indexy =
+            entry.file_type()?.is_file() && entry.file_name().to_str().is_some_and(is_index_file);
+        if !indexy {
+            return Err(Error::NotAnIndex {
+                dir: dir.to_owned(),
+                found: path,
+            });
+        }
+        files.push(path);
+    }
+    for path in files {
+        std::fs::remove_file(path)?;
+    }
+    Ok(())
+}
+
+/// Runs `f`, and on failure drops the writer's uncommitted work, which
+/// would otherwise ride along with the next commit (a half-done rebuild's
+/// "delete everything", say).
+fn with_rollback<T>(
+    writer: &mut IndexWriter,
+    f: impl FnOnce(&mut IndexWriter) -> Result<T>,
+) -> Result<T> {
+    let result = f(writer);
+    if result.is_err() {
+        // The first error is the one to report; a writer that cannot roll
+        // back fails again on the next use.
+        let _ = writer.rollback();
+    }
+    result
 }
 
 fn commit(writer: &mut IndexWriter, generation: i64) -> Result<()> {

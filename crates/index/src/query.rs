@@ -104,8 +104,11 @@ impl SearchQuery {
             must.push((Occur::Must, q));
         }
         let id_filter = |field: Field, v: i64| -> Box<dyn Query> {
+            // Ids start at 1 (0 stands for "no speaker" in the index): a
+            // filter on 0 or below matches nothing.
+            let v = u64::try_from(v).ok().filter(|v| *v > 0).unwrap_or(u64::MAX);
             Box::new(TermQuery::new(
-                Term::from_field_u64(field, u64::try_from(v).unwrap_or(u64::MAX)),
+                Term::from_field_u64(field, v),
                 IndexRecordOption::Basic,
             ))
         };

@@ -326,3 +326,252 @@ fn empty_and_oversized_queries_are_refused() {
         assert!(f.index.search(&q).is_err(), "{text:?}");
     }
 }
+
+#[test]
+fn an_update_catches_up_with_an_edit_whose_own_update_never_ran() {
+    let mut f = fixture();
+    let segs = f.store.segments(f.october).unwrap();
+    let edit = |text: &str| SegmentEdit {
+        text: Some(text.into()),
+        ..SegmentEdit::default()
+    };
+    // The first edit's index update fails (or its process is slower than
+    // the next writer's): only the second segment's update runs.
+    f.store
+        .edit_segment(
+            segs[0].id,
+            segs[0].version,
+            &edit("Kính thưa Thủ tướng"),
+            "a",
+        )
+        .unwrap();
+    f.store
+        .edit_segment(
+            segs[1].id,
+            segs[1].version,
+            &edit("Chủ tịch nước phát biểu"),
+            "b",
+        )
+        .unwrap();
+    f.index.update(&f.store, None, Some(segs[1].id)).unwrap();
+    assert_eq!(search(&f.index, "chu tich nuoc").len(), 1);
+    assert_eq!(
+        search(&f.index, "thu tuong").len(),
+        1,
+        "the missed edit is caught up, not buried under a newer generation"
+    );
+    assert_eq!(
+        search(&f.index, "trình bày").len(),
+        0,
+        "its old text is gone"
+    );
+
+    // The same after a restart: the recorded generation is one the index has.
+    f.store
+        .edit_segment(
+            segs[2].id,
+            segs[2].version,
+            &edit("Ý kiến của đại biểu"),
+            "a",
+        )
+        .unwrap();
+    drop(f.index);
+    let (index, caught_up) = SearchIndex::open_synced(&f.index_dir, &f.store).unwrap();
+    assert!(caught_up);
+    assert_eq!(search(&index, "y kien cua dai bieu").len(), 1);
+    assert_eq!(index.len(), 8, "caught up, not duplicated");
+    assert_eq!(
+        index.generation().unwrap(),
+        Some(f.store.generation().unwrap())
+    );
+}
+
+#[test]
+fn a_restore_to_an_older_backup_rebuilds_the_index() {
+    let mut f = fixture();
+    let backup = f.index_dir.with_file_name("backup.db");
+    f.store.backup(&backup).unwrap();
+    // One edit after the backup, indexed: the index is one generation ahead
+    // of the backup, which restoring would bring the store back to.
+    let seg = f.store.segments(f.october).unwrap().remove(0);
+    f.store
+        .edit_segment(
+            seg.id,
+            seg.version,
+            &SegmentEdit {
+                text: Some("Kính thưa Thủ tướng".into()),
+                ..SegmentEdit::default()
+            },
+            "t",
+        )
+        .unwrap();
+    f.index.update(&f.store, None, Some(seg.id)).unwrap();
+    assert_eq!(search(&f.index, "thu tuong").len(), 1);
+    drop(f.index);
+
+    f.store.restore(&backup).unwrap();
+    let (index, rebuilt) = SearchIndex::open_synced(&f.index_dir, &f.store).unwrap();
+    assert!(
+        rebuilt,
+        "the restored record is not the one the index holds"
+    );
+    assert_eq!(
+        search(&index, "thu tuong").len(),
+        0,
+        "{:?}",
+        search(&index, "thu tuong")
+    );
+    assert_eq!(search(&index, "trinh bay").len(), 1);
+
+    // And an index left running across the restore catches it on its next update.
+    let other = f.store.segments(f.november).unwrap().remove(0);
+    f.store
+        .edit_segment(
+            other.id,
+            other.version,
+            &SegmentEdit {
+                text: Some("mà tôi đồng ý".into()),
+                ..SegmentEdit::default()
+            },
+            "t",
+        )
+        .unwrap();
+    index.update(&f.store, None, Some(other.id)).unwrap();
+    f.store.restore(&backup).unwrap();
+    index.update(&f.store, None, Some(other.id)).unwrap();
+    assert_eq!(search(&index, "dong y").len(), 0);
+    assert_eq!(search(&index, "nghi khac").len(), 1);
+}
+
+#[test]
+fn a_directory_that_is_not_an_index_is_refused_not_wiped() {
+    let dir = tempfile::tempdir().unwrap();
+    // The index directory configured, by mistake, as the data directory.
+    let db = dir.path().join("tocky.db");
+    let store = Store::open(&db).unwrap();
+    drop(store);
+    let err = SearchIndex::open(dir.path()).err().expect("refused");
+    assert!(
+        matches!(err, tocky_index::Error::NotAnIndex { .. }),
+        "{err}"
+    );
+    assert!(db.is_file(), "the record survives");
+    let store = Store::open(&db).unwrap();
+
+    // A damaged index with a write cut short is still cleared and rebuilt.
+    let index_dir = dir.path().join("tocky.index");
+    std::fs::create_dir(&index_dir).unwrap();
+    for name in [
+        "meta.json",
+        ".tmpAbC123",
+        "0123456789abcdef0123456789abcdef.idx",
+    ] {
+        std::fs::write(index_dir.join(name), b"garbage").unwrap();
+    }
+    let (index, rebuilt) = SearchIndex::open_synced(&index_dir, &store).unwrap();
+    assert!(rebuilt && index.is_empty());
+    assert!(!index_dir.join(".tmpAbC123").exists());
+}
+
+#[test]
+fn a_speaker_filter_of_zero_or_below_matches_nothing() {
+    let f = fixture();
+    for speaker in [0, -1] {
+        let q = SearchQuery {
+            text: "tôi".into(),
+            speaker_id: Some(speaker),
+            limit: 20,
+            ..SearchQuery::default()
+        };
+        assert!(f.index.search(&q).unwrap().is_empty(), "{speaker}");
+    }
+}
+
+#[test]
+fn query_syntax_is_searched_literally_or_refused_never_a_panic() {
+    let f = fixture();
+    let cases: &[(&str, usize)] = &[
+        ("\"quoc hoi", 2),
+        ("quoc hoi\"", 2),
+        ("text:quoc", 0),
+        ("quoc: hoi", 2),
+        ("-quoc", 2),
+        ("+quoc AND hoi", 0),
+        ("quoc*", 2),
+        ("quốc~2", 0),
+        ("(quốc hội)", 2),
+        ("điều\\", 1),
+        ("\u{301}", 0),
+        ("\"\u{301} quoc\"", 0),
+        ("\"hoà bình\"", 1),
+    ];
+    for (text, n) in cases {
+        let q = SearchQuery {
+            text: (*text).into(),
+            limit: 20,
+            ..SearchQuery::default()
+        };
+        let hits = f.index.search(&q).unwrap();
+        assert_eq!(hits.len(), *n, "{text:?}: {hits:?}");
+    }
+    for text in ["\"", "\"\"", "*", ":", "-", "\" \""] {
+        let q = SearchQuery {
+            text: text.into(),
+            limit: 20,
+            ..SearchQuery::default()
+        };
+        assert!(
+            matches!(f.index.search(&q), Err(tocky_index::Error::InvalidQuery(_))),
+            "{text:?}"
+        );
+    }
+}
+
+#[test]
+fn racing_writers_and_updates_leave_no_edit_unindexed() {
+    let f = fixture();
+    let ids: Vec<i64> = f
+        .store
+        .segments(f.october)
+        .unwrap()
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    // Each thread has its own connection, as the server's blocking tasks do,
+    // and edits then re-indexes its own segments; the index is shared.
+    std::thread::scope(|scope| {
+        for (t, chunk) in ids.chunks(2).enumerate() {
+            let (path, index) = (f.store.path(), &f.index);
+            scope.spawn(move || {
+                let mut store = Store::open(path).unwrap();
+                for round in 0..5 {
+                    for id in chunk {
+                        let seg = store.segment(*id).unwrap();
+                        let edit = SegmentEdit {
+                            text: Some(format!("luồng {t} vòng {round} đoạn {id}")),
+                            ..SegmentEdit::default()
+                        };
+                        store.edit_segment(*id, seg.version, &edit, "t").unwrap();
+                        index.update(&store, None, Some(*id)).unwrap();
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(
+        f.index.generation().unwrap(),
+        Some(f.store.generation().unwrap())
+    );
+    for id in ids {
+        let text = f.store.segment(id).unwrap().text;
+        let q = SearchQuery {
+            text: format!("\"{text}\""),
+            limit: 5,
+            ..SearchQuery::default()
+        };
+        let hits = f.index.search(&q).unwrap();
+        assert_eq!(hits.len(), 1, "{text}");
+        assert_eq!(hits[0].segment_id, id);
+    }
+    assert_eq!(f.index.len(), 8);
+}

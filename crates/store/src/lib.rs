@@ -9,7 +9,9 @@
 //! overwritten. Every edit is kept as a [`Revision`], and the audit log
 //! records who did what. The search index is derived from this store; the
 //! store's *generation*, bumped by every write that search must see, tells
-//! an index whether it is stale.
+//! an index whether it is stale. Each segment records the generation at
+//! which it last changed, so that an index can catch up with exactly what
+//! it missed (see [`Store::search_rows_since`]).
 
 pub mod error;
 pub mod live;
@@ -21,14 +23,15 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite_migration::SchemaVersion;
 use tocky_core::document::TranscriptDocument;
 use tocky_core::text::nfc;
 
 pub use error::{Error, Result};
 pub use live::NewSpeaker;
 pub use model::{
-    AuditEntry, IngestOutcome, ReviewStatus, Revision, Role, SearchRow, SegmentEdit, Session,
-    SessionMeta, SessionSummary, Speaker, StoredSegment, User,
+    AuditEntry, IngestOutcome, ReviewStatus, Revision, Role, SearchRow, SearchSync, SegmentEdit,
+    Session, SessionMeta, SessionSummary, Speaker, StoredSegment, User,
 };
 
 /// How long a writer waits for another's transaction before giving up.
@@ -140,6 +143,7 @@ impl Store {
             .title
             .clone()
             .unwrap_or_else(|| doc.source.file.clone());
+        let generation = bump_generation(&tx)?;
         tx.execute(
             "INSERT INTO sessions (title, sitting_date, agenda_item, audio_file, audio_sha256, duration_ms, language)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -156,8 +160,8 @@ impl Store {
         let session_id = tx.last_insert_rowid();
         {
             let mut insert = tx.prepare(
-                "INSERT INTO segments (session_id, seq, start_ms, end_ms, channel, text, words)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO segments (session_id, seq, start_ms, end_ms, channel, text, words, generation)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
             for (seq, s) in doc.transcript.segments.iter().enumerate() {
                 let words =
@@ -170,10 +174,10 @@ impl Store {
                     s.channel.map(i64::from),
                     nfc(s.text.trim()),
                     words,
+                    generation,
                 ])?;
             }
         }
-        bump_generation(&tx)?;
         audit(
             &tx,
             actor,
@@ -289,6 +293,59 @@ impl Store {
         Ok(())
     }
 
+    /// Where the record stands for search: its generation, and the
+    /// generation from which an index must be rebuilt whole.
+    pub fn search_sync(&self) -> Result<SearchSync> {
+        search_sync(&self.conn)
+    }
+
+    /// In one consistent read: what search needs of every segment that
+    /// changed after generation `since` (of every segment when `None`),
+    /// and of one session's (`session`) or one segment (`segment`); and the
+    /// [`SearchSync`] those rows reflect. An index that has every change up
+    /// to generation `since`, once it has these rows, has every change up
+    /// to the returned generation, however many writers ran in between.
+    pub fn search_rows_since(
+        &self,
+        since: Option<i64>,
+        session: Option<i64>,
+        segment: Option<i64>,
+        mut f: impl FnMut(SearchRow),
+    ) -> Result<SearchSync> {
+        // A read transaction: the generation and the rows come from one snapshot.
+        let tx = self.conn.unchecked_transaction()?;
+        let sync = search_sync(&tx)?;
+        {
+            const COLUMNS: &str =
+                "SELECT g.id, g.session_id, g.speaker_id, g.start_ms, s.sitting_date, g.text
+                 FROM segments g JOIN sessions s ON s.id = g.session_id";
+            // Written so that a catch-up looks up its rows by index (no
+            // `IS NULL` or `ORDER BY` to turn it into a scan of the table).
+            let mut stmt = tx.prepare(&match since {
+                Some(_) => {
+                    format!("{COLUMNS} WHERE g.generation > ?1 OR g.session_id = ?2 OR g.id = ?3")
+                }
+                None => format!("{COLUMNS} ORDER BY g.id"),
+            })?;
+            let mut rows = match since {
+                Some(since) => stmt.query(params![since, session, segment])?,
+                None => stmt.query([])?,
+            };
+            while let Some(r) = rows.next()? {
+                f(SearchRow {
+                    segment_id: r.get(0)?,
+                    session_id: r.get(1)?,
+                    speaker_id: r.get(2)?,
+                    start_ms: r.get(3)?,
+                    sitting_date: r.get(4)?,
+                    text: r.get(5)?,
+                });
+            }
+        }
+        tx.commit()?;
+        Ok(sync)
+    }
+
     /// Every segment in the store, for rebuilding a search index.
     pub fn for_each_segment(&self, mut f: impl FnMut(&StoredSegment)) -> Result<()> {
         let mut stmt = self
@@ -345,11 +402,12 @@ impl Store {
             }
         }
         let version = current.version + 1;
+        let generation = bump_generation(&tx)?;
         tx.execute(
             "UPDATE segments SET text = ?1, speaker_id = ?2, review_status = ?3, version = ?4,
-                 updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                 updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), generation = ?6
              WHERE id = ?5",
-            params![text, speaker, status, version, id],
+            params![text, speaker, status, version, id, generation],
         )?;
         tx.execute(
             "INSERT INTO revisions (segment_id, version, author, text_before, text_after,
@@ -367,7 +425,6 @@ impl Store {
                 status
             ],
         )?;
-        bump_generation(&tx)?;
         audit(
             &tx,
             author,
@@ -535,7 +592,19 @@ impl Store {
                 backup.display()
             )));
         }
+        // Only a tocky record this version can read: anything else would
+        // replace the record with what cannot be used or migrated.
+        match schema::migrations().current_version(&source)? {
+            SchemaVersion::Inside(_) => {}
+            version => {
+                return Err(Error::Invalid(format!(
+                    "{}: not a tocky record this version can restore (schema version {version})",
+                    backup.display()
+                )));
+            }
+        }
         drop(source);
+        let before = self.generation()?;
         self.conn.restore(
             rusqlite::MAIN_DB,
             backup,
@@ -545,7 +614,14 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        bump_generation(&tx)?;
+        // The backup's generation may equal the one an index already
+        // reflects; a generation above both, from which indexes rebuild,
+        // makes every index see that the record was replaced.
+        tx.execute(
+            "UPDATE generation SET value = MAX(value, ?1) + 1, rebuild_from = MAX(value, ?1) + 1
+             WHERE id = 1",
+            [before],
+        )?;
         audit(&tx, "tocky", "restore", &backup.display().to_string(), "")?;
         tx.commit()?;
         Ok(())
@@ -594,6 +670,19 @@ pub(crate) fn segment_from_row(r: &Row<'_>) -> rusqlite::Result<StoredSegment> {
     })
 }
 
+fn search_sync(conn: &Connection) -> Result<SearchSync> {
+    Ok(conn.query_row(
+        "SELECT value, rebuild_from FROM generation WHERE id = 1",
+        [],
+        |r| {
+            Ok(SearchSync {
+                generation: r.get(0)?,
+                rebuild_from: r.get(1)?,
+            })
+        },
+    )?)
+}
+
 fn get_segment(conn: &Connection, id: i64) -> Result<StoredSegment> {
     conn.query_row(
         &format!("{SEGMENT_COLUMNS} WHERE id = ?1"),
@@ -604,9 +693,13 @@ fn get_segment(conn: &Connection, id: i64) -> Result<StoredSegment> {
     .ok_or(Error::UnknownSegment(id))
 }
 
-pub(crate) fn bump_generation(conn: &Connection) -> Result<()> {
-    conn.execute("UPDATE generation SET value = value + 1 WHERE id = 1", [])?;
-    Ok(())
+/// Bumps the generation; returns the new one.
+pub(crate) fn bump_generation(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row(
+        "UPDATE generation SET value = value + 1 WHERE id = 1 RETURNING value",
+        [],
+        |r| r.get(0),
+    )?)
 }
 
 pub(crate) fn audit(

@@ -114,6 +114,21 @@ impl Store {
                 )));
             }
         }
+        if let Some(speaker) = speaker_id {
+            let same_session: Option<i64> = tx
+                .query_row(
+                    "SELECT 1 FROM speakers WHERE id = ?1 AND session_id = ?2",
+                    [speaker, session_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if same_session.is_none() {
+                return Err(Error::Invalid(format!(
+                    "speaker {speaker} is not in session {session_id}"
+                )));
+            }
+        }
+        let generation = bump_generation(&tx)?;
         let mut seq: i64 = tx.query_row(
             "SELECT COALESCE(MAX(seq), -1) + 1 FROM segments WHERE session_id = ?1",
             [session_id],
@@ -123,8 +138,9 @@ impl Store {
         let mut end_ms = 0;
         {
             let mut insert = tx.prepare(
-                "INSERT INTO segments (session_id, seq, start_ms, end_ms, channel, speaker_id, text, words)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO segments (session_id, seq, start_ms, end_ms, channel, speaker_id, text, words,
+                     generation)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
             for s in segments {
                 if s.end_ms < s.start_ms || i64::try_from(s.end_ms).is_err() {
@@ -144,6 +160,7 @@ impl Store {
                     speaker_id,
                     nfc(s.text.trim()),
                     words,
+                    generation,
                 ])?;
                 ids.push(tx.last_insert_rowid());
                 seq += 1;
@@ -154,7 +171,6 @@ impl Store {
             "UPDATE sessions SET duration_ms = MAX(duration_ms, ?1) WHERE id = ?2",
             params![end_ms, session_id],
         )?;
-        bump_generation(&tx)?;
         let mut stored = Vec::with_capacity(ids.len());
         {
             let mut select = tx.prepare(&format!("{SEGMENT_COLUMNS} WHERE id = ?1"))?;
@@ -277,6 +293,28 @@ mod tests {
             store.append_segments(999, &[], None),
             Err(Error::UnknownSession(999))
         ));
+    }
+
+    #[test]
+    fn a_speaker_of_another_session_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("r.db")).unwrap();
+        let seat = |name: &str| NewSpeaker {
+            name: name.into(),
+            seat: None,
+            channel: None,
+        };
+        let (first, _) = store
+            .create_live_session(&SessionMeta::default(), "a.wav", "vi", &[seat("A")], "t")
+            .unwrap();
+        let (_, others) = store
+            .create_live_session(&SessionMeta::default(), "b.wav", "vi", &[seat("B")], "t")
+            .unwrap();
+        assert!(matches!(
+            store.append_segments(first, &[segment(0, 10, "a")], Some(others[0].id)),
+            Err(Error::Invalid(_))
+        ));
+        assert!(store.segments(first).unwrap().is_empty());
     }
 
     #[test]

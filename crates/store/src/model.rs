@@ -246,3 +246,13 @@ pub struct User {
     /// When it was created.
     pub created_at: String,
 }
+
+/// Where the record stands for a search index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchSync {
+    /// The store generation.
+    pub generation: i64,
+    /// An index that reflects a generation below this one must be rebuilt
+    /// whole: the record was replaced (a restore) after it.
+    pub rebuild_from: i64,
+}

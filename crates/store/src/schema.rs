@@ -107,13 +107,45 @@ CREATE TABLE logins (
 CREATE INDEX logins_by_expiry ON logins (expires_at);
 "#,
         ),
+        // What lets an index catch up instead of trusting a bare counter:
+        // the generation at which each segment last changed, and the
+        // generation from which an index must be rebuilt whole (the record
+        // was replaced: a restore, or this migration, which cannot know
+        // what older indexes missed).
+        M::up(
+            r#"
+ALTER TABLE segments ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX segments_by_generation ON segments (generation);
+ALTER TABLE generation ADD COLUMN rebuild_from INTEGER NOT NULL DEFAULT 0;
+UPDATE generation SET value = value + 1, rebuild_from = value + 1 WHERE id = 1;
+"#,
+        ),
     ])
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     #[test]
     fn migrations_are_valid() {
         assert!(super::migrations().validate().is_ok());
+    }
+
+    #[test]
+    fn upgrading_makes_older_indexes_rebuild() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        let migrations = super::migrations();
+        migrations.to_version(&mut conn, 2).unwrap();
+        conn.execute("UPDATE generation SET value = 41", [])
+            .unwrap();
+        migrations.to_latest(&mut conn).unwrap();
+        let (value, rebuild_from): (i64, i64) = conn
+            .query_row("SELECT value, rebuild_from FROM generation", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        // An index at 41 may have missed changes: it must rebuild, not catch up.
+        assert_eq!((value, rebuild_from), (42, 42));
     }
 }

@@ -38,8 +38,20 @@ fn check_name(name: &str) -> Result<()> {
     }
 }
 
+/// Refuses anything but an argon2id hash in PHC string form, so that a
+/// password (or a weaker hash) is never stored by mistake.
+fn check_hash(password_hash: &str) -> Result<()> {
+    if password_hash.starts_with("$argon2id$") {
+        Ok(())
+    } else {
+        Err(Error::Invalid(
+            "a password is stored only as an argon2id hash ($argon2id$…)".into(),
+        ))
+    }
+}
+
 impl Store {
-    /// Creates an account. `password_hash` must already be hashed.
+    /// Creates an account. `password_hash` must already be an argon2id hash.
     pub fn add_user(
         &mut self,
         name: &str,
@@ -48,6 +60,7 @@ impl Store {
         actor: &str,
     ) -> Result<User> {
         check_name(name)?;
+        check_hash(password_hash)?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -77,13 +90,15 @@ impl Store {
         Ok(user)
     }
 
-    /// Replaces an account's password hash and logs it out everywhere.
+    /// Replaces an account's password hash (argon2id) and logs it out
+    /// everywhere.
     pub fn set_password_hash(
         &mut self,
         name: &str,
         password_hash: &str,
         actor: &str,
     ) -> Result<()> {
+        check_hash(password_hash)?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -215,6 +230,8 @@ mod tests {
 
     use super::*;
 
+    const H: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA";
+
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("t.db")).unwrap();
@@ -224,17 +241,15 @@ mod tests {
     #[test]
     fn accounts_are_added_changed_and_removed() {
         let (_dir, mut s) = store();
-        let u = s
-            .add_user("lan", "$argon2id$x", Role::Stenographer, "admin")
-            .unwrap();
+        let u = s.add_user("lan", H, Role::Stenographer, "admin").unwrap();
         assert_eq!(u.role, Role::Stenographer);
         assert!(matches!(
-            s.add_user("lan", "h", Role::Reader, "admin"),
+            s.add_user("lan", H, Role::Reader, "admin"),
             Err(Error::UserExists(_))
         ));
         s.set_role("lan", Role::Admin, "admin").unwrap();
         let (user, hash) = s.user_credentials("lan").unwrap().unwrap();
-        assert_eq!((user.role, hash.as_str()), (Role::Admin, "$argon2id$x"));
+        assert_eq!((user.role, hash.as_str()), (Role::Admin, H));
         s.remove_user("lan", "admin").unwrap();
         assert!(s.user_credentials("lan").unwrap().is_none());
         assert!(matches!(
@@ -249,7 +264,7 @@ mod tests {
         for name in ["", "a b", "x/../y", &"n".repeat(65)] {
             assert!(
                 matches!(
-                    s.add_user(name, "h", Role::Reader, "t"),
+                    s.add_user(name, H, Role::Reader, "t"),
                     Err(Error::Invalid(_))
                 ),
                 "{name:?}"
@@ -258,15 +273,43 @@ mod tests {
     }
 
     #[test]
+    fn only_argon2id_hashes_are_stored() {
+        let (_dir, mut s) = store();
+        for bad in [
+            "",
+            "hunter2",
+            "$argon2i$v=19$x",
+            "$2b$12$bcrypt",
+            "ARGON2ID",
+        ] {
+            assert!(
+                matches!(
+                    s.add_user("lan", bad, Role::Reader, "t"),
+                    Err(Error::Invalid(_))
+                ),
+                "{bad:?}"
+            );
+        }
+        assert!(s.users().unwrap().is_empty());
+        s.add_user("lan", H, Role::Reader, "t").unwrap();
+        assert!(matches!(
+            s.set_password_hash("lan", "plain password", "t"),
+            Err(Error::Invalid(_))
+        ));
+        assert_eq!(s.user_credentials("lan").unwrap().unwrap().1, H);
+    }
+
+    #[test]
     fn logins_expire_and_end_with_a_password_change() {
         let (_dir, mut s) = store();
-        s.add_user("lan", "h", Role::Reader, "t").unwrap();
+        s.add_user("lan", H, Role::Reader, "t").unwrap();
         s.create_login("tok", "lan", "csrf", 100, 50).unwrap();
         let (user, csrf) = s.login("tok", 99).unwrap().unwrap();
         assert_eq!((user.name.as_str(), csrf.as_str()), ("lan", "csrf"));
         assert!(s.login("tok", 100).unwrap().is_none(), "expired");
         assert!(s.login("other", 10).unwrap().is_none());
-        s.set_password_hash("lan", "h2", "t").unwrap();
+        s.set_password_hash("lan", "$argon2id$v=19$other", "t")
+            .unwrap();
         assert!(
             s.login("tok", 10).unwrap().is_none(),
             "logged out by passwd"

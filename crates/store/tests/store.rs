@@ -339,3 +339,114 @@ fn concurrent_writers_are_serialised() {
         assert_eq!(store.revisions(id).unwrap().len(), 40);
     }
 }
+
+#[test]
+fn an_index_can_catch_up_with_exactly_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path());
+    let IngestOutcome::Created { session_id, .. } = store
+        .ingest(
+            &doc('7', &["một", "hai", "ba"]),
+            &SessionMeta::default(),
+            "t",
+        )
+        .unwrap()
+    else {
+        panic!()
+    };
+    let rows = |store: &Store, since| {
+        let mut ids = Vec::new();
+        let sync = store
+            .search_rows_since(since, None, None, |r| ids.push(r.segment_id))
+            .unwrap();
+        (sync, ids)
+    };
+    let (all, ids) = rows(&store, None);
+    assert_eq!(ids.len(), 3);
+    assert_eq!(all.generation, store.generation().unwrap());
+    assert_eq!(rows(&store, Some(all.generation)).1, Vec::<i64>::new());
+
+    let segs = store.segments(session_id).unwrap();
+    let edit = SegmentEdit {
+        text: Some("bốn".into()),
+        ..SegmentEdit::default()
+    };
+    store.edit_segment(segs[1].id, 1, &edit, "t").unwrap();
+    let (after_edit, ids) = rows(&store, Some(all.generation));
+    assert_eq!(ids, vec![segs[1].id], "only the edited segment");
+    assert!(after_edit.generation > all.generation);
+    // A segment asked for by id comes too, changed or not.
+    let mut asked = Vec::new();
+    store
+        .search_rows_since(Some(after_edit.generation), None, Some(segs[2].id), |r| {
+            asked.push(r.segment_id);
+        })
+        .unwrap();
+    assert_eq!(asked, vec![segs[2].id]);
+
+    // A second ingest: its segments are new since the edit.
+    store
+        .ingest(&doc('8', &["năm"]), &SessionMeta::default(), "t")
+        .unwrap();
+    let (_, ids) = rows(&store, Some(after_edit.generation));
+    assert_eq!(ids.len(), 1);
+    assert!(!segs.iter().any(|s| s.id == ids[0]));
+}
+
+#[test]
+fn a_restore_moves_the_generation_past_any_index_and_marks_a_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path());
+    store
+        .ingest(&doc('9', &["một"]), &SessionMeta::default(), "t")
+        .unwrap();
+    let backup = dir.path().join("b.db");
+    store.backup(&backup).unwrap();
+    let backed_up = store.generation().unwrap();
+    store
+        .ingest(&doc('0', &["hai"]), &SessionMeta::default(), "t")
+        .unwrap();
+    let before = store.generation().unwrap();
+    assert_eq!(before, backed_up + 1);
+    store.restore(&backup).unwrap();
+    let sync = store.search_sync().unwrap();
+    assert!(
+        sync.generation > before,
+        "{sync:?}: an index at {before} must not look in sync"
+    );
+    assert_eq!(sync.rebuild_from, sync.generation);
+    assert_eq!(store.sessions().unwrap().len(), 1);
+}
+
+#[test]
+fn a_restore_refuses_what_is_not_a_tocky_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path());
+    store
+        .ingest(&doc('d', &["một"]), &SessionMeta::default(), "t")
+        .unwrap();
+    // A sound SQLite file, but not a tocky record.
+    let foreign = dir.path().join("foreign.db");
+    let conn = rusqlite::Connection::open(&foreign).unwrap();
+    conn.execute_batch("CREATE TABLE notes (x TEXT); INSERT INTO notes VALUES ('hi');")
+        .unwrap();
+    drop(conn);
+    // A tocky record from a newer version.
+    let newer = dir.path().join("newer.db");
+    store.backup(&newer).unwrap();
+    let conn = rusqlite::Connection::open(&newer).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    for bad in [&foreign, &newer] {
+        let err = store.restore(bad).unwrap_err();
+        assert!(matches!(err, Error::Invalid(_)), "{err}");
+        assert!(err.to_string().contains("not a tocky record"), "{err}");
+    }
+    assert_eq!(
+        store.sessions().unwrap().len(),
+        1,
+        "the record is untouched"
+    );
+    drop(store);
+    assert_eq!(open(dir.path()).sessions().unwrap().len(), 1);
+}
