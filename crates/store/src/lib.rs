@@ -126,13 +126,15 @@ impl Store {
         actor: &str,
     ) -> Result<IngestOutcome> {
         validate(doc)?;
+        // One spelling of the hash, so the same audio is found however it was written.
+        let sha256 = doc.source.sha256.to_ascii_lowercase();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let existing: Option<i64> = tx
             .query_row(
                 "SELECT id FROM sessions WHERE audio_sha256 = ?1",
-                [&doc.source.sha256],
+                [&sha256],
                 |r| r.get(0),
             )
             .optional()?;
@@ -152,7 +154,7 @@ impl Store {
                 meta.sitting_date,
                 meta.agenda_item.as_deref().map(nfc),
                 doc.source.file,
-                doc.source.sha256,
+                sha256,
                 i64::try_from(doc.transcript.duration_ms).unwrap_or(i64::MAX),
                 doc.transcript.language,
             ],
@@ -540,7 +542,7 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT at, actor, action, subject FROM audit_log ORDER BY id DESC LIMIT ?1",
         )?;
-        let rows = stmt.query_map([limit as i64], |r| {
+        let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
             Ok(AuditEntry {
                 at: r.get(0)?,
                 actor: r.get(1)?,
@@ -570,7 +572,12 @@ impl Store {
         std::fs::rename(&partial, dest).map_err(|e| Error::Io {
             path: dest.into(),
             source: e,
-        })
+        })?;
+        // The rename itself survives a power cut only once its folder is synced.
+        if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+        }
+        Ok(())
     }
 
     /// Replaces the store's contents with a backup's, after checking the

@@ -85,6 +85,13 @@ fn ingest_stores_nfc_and_is_idempotent() {
         generation,
         "a no-op ingest changes nothing"
     );
+    let mut shouted = d.clone();
+    shouted.source.sha256 = shouted.source.sha256.to_ascii_uppercase();
+    assert_eq!(
+        store.ingest(&shouted, &meta, "tester").unwrap(),
+        IngestOutcome::AlreadyPresent { session_id },
+        "the same hash in capitals is the same audio"
+    );
     let segments = store.segments(session_id).unwrap();
     assert_eq!(segments.len(), 2);
     assert_eq!(segments[0].text, "Quốc hội", "stored as NFC");
