@@ -12,9 +12,10 @@ use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
+use symphonia::core::units::TimeBase;
 
 use crate::error::{Error, Result};
-use crate::resample::MonoResampler;
+use crate::resample::{MAX_RATE_HZ, MIN_RATE_HZ, MonoResampler};
 
 /// Whisper's sample rate.
 pub const SAMPLE_RATE: u32 = 16_000;
@@ -172,6 +173,14 @@ impl AudioReader {
             .sample_rate
             .filter(|r| *r > 0)
             .ok_or_else(|| no_track("unknown sample rate"))?;
+        if !(MIN_RATE_HZ..=MAX_RATE_HZ).contains(&sample_rate) {
+            return Err(Error::UnsupportedSampleRate {
+                path: path.into(),
+                sample_rate,
+                min_hz: MIN_RATE_HZ,
+                max_hz: MAX_RATE_HZ,
+            });
+        }
         // AAC in MP4 states its layout only in the stream: learnt below.
         let channels = params.channels.map(|c| c.count()).unwrap_or(0);
         let decoder = symphonia::default::get_codecs()
@@ -194,7 +203,9 @@ impl AudioReader {
             codec,
             sample_rate,
             channels,
-            declared_frames: params.n_frames,
+            declared_frames: params
+                .n_frames
+                .map(|n| ticks_to_frames(n, params.time_base, sample_rate)),
         };
         let track_id = track.id;
         let mut reader = Self {
@@ -209,7 +220,9 @@ impl AudioReader {
             first: None,
             mono: Vec::new(),
             source_frames: 0,
-            max_frames: opts.max_seconds.map(|s| s * u64::from(sample_rate)),
+            max_frames: opts
+                .max_seconds
+                .map(|s| s.saturating_mul(u64::from(sample_rate))),
             skipped_packets: 0,
             finished: false,
         };
@@ -330,20 +343,29 @@ impl AudioReader {
                     buffer.copy_interleaved_ref(decoded);
                     return Ok(Some(spec.channels.count().max(1)));
                 }
-                Err(SymphoniaError::DecodeError(_)) => {
-                    // A damaged packet: skip it, as players do, but not forever.
+                // A damaged packet: skip it, as players do, but not forever.
+                // The packet is already in memory, so a read error here
+                // (FLAC's "unexpected end of bitstream", a "buffer underrun")
+                // is damaged data, never the end of the file; and garbage
+                // often parses as a feature the decoder lacks (AAC's
+                // "program config").
+                Err(
+                    e @ (SymphoniaError::DecodeError(_)
+                    | SymphoniaError::IoError(_)
+                    | SymphoniaError::Unsupported(_)),
+                ) => {
                     self.skipped_packets += 1;
                     bad_in_a_row += 1;
                     if bad_in_a_row >= MAX_CONSECUTIVE_BAD_PACKETS {
-                        return Err(self.corrupt(SymphoniaError::DecodeError(
-                            "too many damaged packets in a row",
-                        )));
+                        return Err(Error::Corrupt {
+                            path: self.path.clone(),
+                            at_seconds: self.source_frames as f64
+                                / f64::from(self.info.sample_rate),
+                            reason: format!(
+                                "{MAX_CONSECUTIVE_BAD_PACKETS} undecodable packets in a row, the last: {e}"
+                            ),
+                        });
                     }
-                }
-                Err(SymphoniaError::IoError(e))
-                    if e.kind() == std::io::ErrorKind::UnexpectedEof =>
-                {
-                    return Ok(None);
                 }
                 Err(e) => return Err(self.corrupt(e)),
             }
@@ -399,6 +421,19 @@ impl AudioReader {
     }
 }
 
+/// A length counted in the track's time base (Matroska counts milliseconds,
+/// MP4 its track's timescale) as frames at `sample_rate`.
+fn ticks_to_frames(ticks: u64, time_base: Option<TimeBase>, sample_rate: u32) -> u64 {
+    match time_base {
+        Some(tb) if tb.denom > 0 => {
+            let frames = u128::from(ticks) * u128::from(tb.numer) * u128::from(sample_rate)
+                / u128::from(tb.denom);
+            u64::try_from(frames).unwrap_or(u64::MAX)
+        }
+        _ => ticks,
+    }
+}
+
 /// Runs demuxer or decoder code, turning a panic into an error message.
 ///
 /// symphonia is meant never to panic on bad input, but fuzzing found
@@ -421,12 +456,19 @@ pub fn decode_file(path: &Path, opts: &DecodeOptions) -> Result<DecodedAudio> {
     let mut samples = Vec::new();
     // Reserve what the header declares, but never more than the file's size
     // could hold: live recorders leave the size fields at 0xFFFFFFFF.
+    // Nor more than the duration limit allows, and only as a hint: a failed
+    // reservation must not abort the process.
     let file_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     if let Some(frames) = reader.info().declared_frames {
         let at_16k =
             frames as u128 * u128::from(SAMPLE_RATE) / u128::from(reader.info().sample_rate);
         let cap = u128::from(file_bytes) * 16; // generous for any compression ratio of speech
-        samples.reserve(usize::try_from(at_16k.min(cap)).unwrap_or(0));
+        let limit = opts
+            .max_seconds
+            .map_or(u128::MAX, |s| (u128::from(s) + 1) * u128::from(SAMPLE_RATE));
+        let wanted = usize::try_from(at_16k.min(cap).min(limit)).unwrap_or(0);
+        // Ignoring a failure is right: the Vec then grows as samples come.
+        let _ = samples.try_reserve(wanted);
     }
     while reader.read_into(&mut samples)? {}
     samples.shrink_to_fit();
@@ -443,6 +485,7 @@ pub fn decode_file(path: &Path, opts: &DecodeOptions) -> Result<DecodedAudio> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use symphonia::core::codecs::CodecParameters;
 
     fn float_wav(samples: &[f32]) -> Vec<u8> {
         let mut bytes = std::io::Cursor::new(Vec::new());
@@ -508,6 +551,105 @@ mod tests {
                 .contains("the demuxer failed on malformed data"),
             "{err}"
         );
+    }
+
+    /// A decoder that fails one packet with the given error, as a damaged
+    /// packet makes a real one fail.
+    struct FailsOnce {
+        inner: Box<dyn Decoder>,
+        packets: usize,
+        fail_at: usize,
+        error: Option<SymphoniaError>,
+    }
+
+    impl Decoder for FailsOnce {
+        fn try_new(
+            _: &CodecParameters,
+            _: &DecoderOptions,
+        ) -> symphonia::core::errors::Result<Self> {
+            symphonia::core::errors::unsupported_error("test decoder")
+        }
+        fn supported_codecs() -> &'static [symphonia::core::codecs::CodecDescriptor] {
+            &[]
+        }
+        fn reset(&mut self) {
+            self.inner.reset();
+        }
+        fn codec_params(&self) -> &CodecParameters {
+            self.inner.codec_params()
+        }
+        fn decode(
+            &mut self,
+            packet: &symphonia::core::formats::Packet,
+        ) -> symphonia::core::errors::Result<symphonia::core::audio::AudioBufferRef<'_>> {
+            self.packets += 1;
+            if self.packets == self.fail_at
+                && let Some(e) = self.error.take()
+            {
+                return Err(e);
+            }
+            self.inner.decode(packet)
+        }
+        fn finalize(&mut self) -> symphonia::core::codecs::FinalizeResult {
+            self.inner.finalize()
+        }
+        fn last_decoded(&self) -> symphonia::core::audio::AudioBufferRef<'_> {
+            self.inner.last_decoded()
+        }
+    }
+
+    #[test]
+    fn a_packet_the_decoder_cannot_read_is_skipped_not_taken_for_the_end() {
+        let samples: Vec<f32> = (0..16_000).map(|i| (i % 100) as f32 / 200.0).collect();
+        let whole = {
+            let mut r = AudioReader::from_bytes(
+                float_wav(&samples),
+                Path::new("x.wav"),
+                &DecodeOptions::default(),
+            )
+            .unwrap();
+            let mut out = Vec::new();
+            while r.read_into(&mut out).unwrap() {}
+            out
+        };
+        let errors = [
+            // symphonia's in-memory packet reader runs dry ("buffer underrun").
+            std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "buffer underrun"),
+            // Its bit reader runs dry.
+            std::io::Error::other("unexpected end of bitstream"),
+        ];
+        for error in errors {
+            let mut r = AudioReader::from_bytes(
+                float_wav(&samples),
+                Path::new("x.wav"),
+                &DecodeOptions::default(),
+            )
+            .unwrap();
+            let inner = symphonia::default::get_codecs()
+                .make(r.decoder.codec_params(), &DecoderOptions::default())
+                .unwrap();
+            r.decoder = Box::new(FailsOnce {
+                inner,
+                packets: 0,
+                fail_at: 2,
+                error: Some(SymphoniaError::IoError(error)),
+            });
+            let mut out = Vec::new();
+            let mut reads = 0;
+            while r.read_into(&mut out).unwrap() {
+                reads += 1;
+            }
+            assert!(reads > 2, "the file must span several packets");
+            assert_eq!(r.skipped_packets(), 1);
+            let lost = whole.len() - out.len();
+            assert!(
+                lost > 0 && lost < whole.len() / 2,
+                "one packet lost, not the rest of the file: {} of {}",
+                out.len(),
+                whole.len()
+            );
+            assert_eq!(out[out.len() - 1000..], whole[whole.len() - 1000..]);
+        }
     }
 
     #[test]

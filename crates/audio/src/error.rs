@@ -60,6 +60,21 @@ pub enum Error {
         /// The channel requested.
         requested: usize,
     },
+    /// The sample rate is outside what can be resampled safely: a header
+    /// claiming 1 Hz or 4 GHz would make the resampler's buffers huge.
+    #[error(
+        "{path}: a sample rate of {sample_rate} Hz is not supported (supported: {min_hz} to {max_hz} Hz)"
+    )]
+    UnsupportedSampleRate {
+        /// The file.
+        path: PathBuf,
+        /// The rate the file declares.
+        sample_rate: u32,
+        /// The lowest rate supported.
+        min_hz: u32,
+        /// The highest rate supported.
+        max_hz: u32,
+    },
     /// The resampler could not be built or failed.
     #[error("resampling from {from_hz} Hz failed: {reason}")]
     Resample {

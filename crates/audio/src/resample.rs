@@ -9,6 +9,15 @@ use crate::error::{Error, Result};
 /// Input frames per resampler call.
 const CHUNK_FRAMES: usize = 1024;
 
+/// The lowest sample rate accepted. The FFT sizes grow as the rate falls
+/// (1 Hz would take a 16-million-point FFT per 1024 input frames).
+pub const MIN_RATE_HZ: u32 = 1_000;
+
+/// The highest sample rate accepted. The FFT sizes grow with the rate when it
+/// shares few factors with the other (a header claiming 4 294 967 291 Hz
+/// would ask for a 16 GiB buffer).
+pub const MAX_RATE_HZ: u32 = 768_000;
+
 /// A mono resampler fed arbitrary-sized blocks.
 pub struct MonoResampler {
     inner: Option<FftFixedIn<f32>>,
@@ -24,8 +33,19 @@ pub struct MonoResampler {
 }
 
 impl MonoResampler {
-    /// A resampler from `from_hz` to `to_hz` (a pass-through when they are equal).
+    /// A resampler from `from_hz` to `to_hz` (a pass-through when they are
+    /// equal); both must lie in [`MIN_RATE_HZ`]..=[`MAX_RATE_HZ`].
     pub fn new(from_hz: u32, to_hz: u32) -> Result<Self> {
+        for hz in [from_hz, to_hz] {
+            if !(MIN_RATE_HZ..=MAX_RATE_HZ).contains(&hz) {
+                return Err(Error::Resample {
+                    from_hz,
+                    reason: format!(
+                        "{hz} Hz is outside the supported {MIN_RATE_HZ} to {MAX_RATE_HZ} Hz"
+                    ),
+                });
+            }
+        }
         let inner = if from_hz == to_hz {
             None
         } else {
@@ -82,8 +102,16 @@ impl MonoResampler {
         let tail = std::mem::take(&mut self.pending);
         // rubato refuses an empty partial block: start with silence then.
         let mut remaining_input = (!tail.is_empty()).then_some(tail);
-        // Feed the tail, then silence, until the delayed output has all come out.
-        for _ in 0..64 {
+        // Feed the tail, then silence, until the delayed output has all come
+        // out. An FFT block of a rate sharing few factors with the other is
+        // far longer than one call's input (384 001 Hz: 375 calls), so the
+        // bound follows from the output still due plus one block each side.
+        let due = self.expected_out.saturating_sub(self.produced_out)
+            + self.delay_left as u128
+            + 4 * inner.output_delay() as u128;
+        let calls =
+            due * u128::from(self.from_hz) / (u128::from(self.to_hz) * CHUNK_FRAMES as u128) + 4;
+        for _ in 0..calls {
             if self.produced_out >= self.expected_out {
                 break;
             }
@@ -165,6 +193,39 @@ mod tests {
 #[cfg(test)]
 mod tail_tests {
     use super::*;
+
+    #[test]
+    fn rates_sharing_few_factors_with_16k_flush_the_whole_tail() {
+        // 384 001 Hz shares no factor with 16 kHz: one FFT block is 384 001
+        // input frames, and 64 flushing calls used to stop short, losing the
+        // last half second (here, all of it).
+        for from in [44_101, 192_001, 384_001] {
+            let mut r = MonoResampler::new(from, 16_000).unwrap();
+            let mut out = Vec::new();
+            let input = vec![0.25; from as usize / 2];
+            r.push(&input, &mut out).unwrap();
+            r.finish(&mut out).unwrap();
+            let want = input.len() as u64 * 16_000 / u64::from(from);
+            assert_eq!(out.len() as u64, want, "from {from} Hz");
+            let mid = out[2_000..6_000].iter().sum::<f32>() / 4_000.0;
+            assert!((mid - 0.25).abs() < 0.01, "from {from} Hz: level {mid}");
+        }
+    }
+
+    #[test]
+    fn absurd_rates_are_refused_before_allocating() {
+        for from in [0, 1, 7, 999, 768_001, 16_777_259, 4_294_967_291] {
+            assert!(
+                matches!(
+                    MonoResampler::new(from, 16_000),
+                    Err(Error::Resample { from_hz, .. }) if from_hz == from
+                ),
+                "{from} Hz"
+            );
+        }
+        assert!(MonoResampler::new(MIN_RATE_HZ, 16_000).is_ok());
+        assert!(MonoResampler::new(8_000, 16_000).is_ok());
+    }
 
     #[test]
     fn input_that_ends_on_a_chunk_boundary_flushes() {

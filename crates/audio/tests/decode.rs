@@ -752,3 +752,97 @@ fn streaming_reads_match_decode_file() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// 8. Lying headers
+// ---------------------------------------------------------------------------
+
+/// A mono 8-bit PCM WAV written by hand, so that any header value can be set.
+fn raw_wav_u8(rate: u32, data: &[u8], data_len: u32) -> Vec<u8> {
+    let mut v = Vec::new();
+    v.extend_from_slice(b"RIFF");
+    v.extend_from_slice(&data_len.saturating_add(36).to_le_bytes());
+    v.extend_from_slice(b"WAVEfmt ");
+    v.extend_from_slice(&16u32.to_le_bytes());
+    v.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    v.extend_from_slice(&1u16.to_le_bytes()); // mono
+    v.extend_from_slice(&rate.to_le_bytes());
+    v.extend_from_slice(&rate.to_le_bytes()); // bytes per second
+    v.extend_from_slice(&1u16.to_le_bytes()); // block align
+    v.extend_from_slice(&8u16.to_le_bytes()); // bits per sample
+    v.extend_from_slice(b"data");
+    v.extend_from_slice(&data_len.to_le_bytes());
+    v.extend_from_slice(data);
+    v
+}
+
+/// A header claiming 1 Hz made 4 KB decode to 16 million samples (and a
+/// 16-million-point FFT); 4 294 967 291 Hz aborted the process asking for a
+/// 16 GiB buffer. Both are refused, quickly, with the rate in the message.
+#[test]
+fn absurd_sample_rates_are_refused_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = vec![128u8; 4_000];
+    for rate in [1, 7, 999, 768_001, 16_777_259, 4_294_967_291] {
+        let path = dir.path().join(format!("rate_{rate}.wav"));
+        std::fs::write(&path, raw_wav_u8(rate, &data, data.len() as u32)).unwrap();
+        let started = std::time::Instant::now();
+        match decode_file(&path, &opts()) {
+            Err(e @ Error::UnsupportedSampleRate { sample_rate, .. }) => {
+                assert_eq!(sample_rate, rate);
+                assert!(e.to_string().contains(&format!("{rate} Hz")), "{e}");
+            }
+            other => panic!(
+                "{rate} Hz: want UnsupportedSampleRate, got {:?}",
+                other.map(|a| a.samples.len())
+            ),
+        }
+        assert!(
+            started.elapsed().as_secs() < 2,
+            "{rate} Hz took {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+/// Rates that share few factors with 16 kHz need long FFT blocks; the
+/// resampler's tail must still come out whole (384 001 Hz gave no samples).
+#[test]
+fn odd_sample_rates_keep_their_whole_duration() {
+    let dir = tempfile::tempdir().unwrap();
+    for rate in [1_000u32, 11_025, 44_101, 384_001] {
+        let data = vec![160u8; rate as usize / 2]; // half a second
+        let path = dir.path().join(format!("rate_{rate}.wav"));
+        std::fs::write(&path, raw_wav_u8(rate, &data, data.len() as u32)).unwrap();
+        let audio = decode_file(&path, &opts()).unwrap();
+        let want = data.len() as u64 * u64::from(SAMPLE_RATE) / u64::from(rate);
+        assert_eq!(audio.samples.len() as u64, want, "{rate} Hz");
+    }
+}
+
+/// A live recorder's WAV header (sizes 0xFFFFFFFF) on a large file, at a low
+/// rate, once made `decode_file` reserve 256 GiB up front, which aborts the
+/// process. (The file is sparse: it takes no disk space.)
+#[test]
+fn streaming_header_on_a_large_file_does_not_abort() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("live.wav");
+    std::fs::write(&path, raw_wav_u8(1_000, &[128; 1_000], u32::MAX)).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(4 << 30)
+        .unwrap();
+    let limited = DecodeOptions {
+        max_seconds: Some(1),
+        ..DecodeOptions::default()
+    };
+    assert!(matches!(
+        decode_file(&path, &limited),
+        Err(Error::TooLong {
+            limit_seconds: 1,
+            ..
+        })
+    ));
+}

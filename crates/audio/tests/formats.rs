@@ -56,6 +56,17 @@ fn supported_formats_decode_to_the_same_speech() {
             (seconds - SOURCE_SECONDS).abs() < 0.08,
             "{file}: {seconds:.3} s instead of {SOURCE_SECONDS}"
         );
+        // The declared length is in frames, whatever the container counts in
+        // (Matroska counts milliseconds: WebM once declared 7125 frames).
+        let declared = audio
+            .info
+            .declared_frames
+            .unwrap_or_else(|| panic!("{file}"));
+        let declared_seconds = declared as f64 / f64::from(audio.info.sample_rate);
+        assert!(
+            (declared_seconds - SOURCE_SECONDS).abs() < 0.08,
+            "{file}: declares {declared} frames, {declared_seconds:.3} s"
+        );
         let r = rms(&audio.samples);
         assert!(
             (r / expected_rms - 1.0).abs() < 0.1,
@@ -80,4 +91,28 @@ fn opus_is_refused_with_a_clear_reason() {
         message.to_lowercase().contains("opus") || message.contains("not supported"),
         "{message}"
     );
+}
+
+/// A few damaged bytes in the middle of a Matroska/FLAC file cost the
+/// packets they hit, not the file: FLAC reports a frame cut short as a read
+/// error ("unexpected end of bitstream"), which once failed the whole decode.
+#[test]
+fn damaged_packets_in_matroska_flac_are_skipped() {
+    let bytes = std::fs::read(fixture("speech.mkv")).unwrap();
+    let whole = decode_file(&fixture("speech.mkv"), &DecodeOptions::default()).unwrap();
+    for at in [20, 35, 50, 80] {
+        let mut damaged = bytes.clone();
+        let start = damaged.len() * at / 100;
+        for b in &mut damaged[start..start + 8] {
+            *b ^= 0xFF;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("damaged.mkv");
+        std::fs::write(&path, &damaged).unwrap();
+        let audio = decode_file(&path, &DecodeOptions::default())
+            .unwrap_or_else(|e| panic!("damaged at {at}%: {e}"));
+        assert!(audio.skipped_packets >= 1, "damaged at {at}%");
+        let kept = audio.samples.len() as f64 / whole.samples.len() as f64;
+        assert!(kept > 0.8, "damaged at {at}%: kept {kept:.2} of the audio");
+    }
 }

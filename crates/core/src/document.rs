@@ -149,6 +149,36 @@ mod tests {
     }
 
     #[test]
+    fn a_document_with_non_finite_scores_reads_back() {
+        // serde_json writes NaN and infinities as `null`, which once made
+        // `from_json` refuse a document `to_json` had just written.
+        let mut d = doc();
+        let segment = &mut d.transcript.segments[0];
+        segment.probability = f32::NAN;
+        segment.avg_logprob = f32::NEG_INFINITY;
+        segment.no_speech_prob = f32::INFINITY;
+        segment.words = vec![crate::Word {
+            text: "Xin".into(),
+            start_ms: 10,
+            end_ms: 400,
+            probability: f32::NAN,
+        }];
+        let json = d.to_json();
+        assert!(json.contains("\"avg_logprob\": null"), "{json}");
+        let back = TranscriptDocument::from_json(&json).unwrap();
+        let segment = &back.transcript.segments[0];
+        assert!(segment.probability.is_nan());
+        assert!(segment.avg_logprob.is_nan());
+        assert!(segment.no_speech_prob.is_nan());
+        assert!(segment.words[0].probability.is_nan());
+        assert_eq!(segment.text, "Xin chào");
+        // A number still reads as itself.
+        let without = json.replace("\"no_speech_prob\": null", "\"no_speech_prob\": 0.5");
+        let back = TranscriptDocument::from_json(&without).unwrap();
+        assert_eq!(back.transcript.segments[0].no_speech_prob, 0.5);
+    }
+
+    #[test]
     fn other_schemas_and_versions_are_refused() {
         let json = doc().to_json();
         let newer = json.replace("\"schema_version\": 1", "\"schema_version\": 2");

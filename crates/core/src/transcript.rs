@@ -1,6 +1,13 @@
 //! Timestamped transcripts.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// Reads a probability as serde_json wrote it. JSON has no NaN or infinity,
+/// so serde_json writes those as `null`; `null` reads back as NaN, so that
+/// every transcript written can be read again.
+fn f32_or_null<'de, D: Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
+    Ok(Option::<f32>::deserialize(d)?.unwrap_or(f32::NAN))
+}
 
 /// One word (for Vietnamese, one syllable) with its time span.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -12,6 +19,8 @@ pub struct Word {
     /// End, in milliseconds from the start of the audio.
     pub end_ms: u64,
     /// The model's confidence, 0 to 1 (the mean of its tokens' probabilities).
+    /// NaN, written `null`, if it was not a number.
+    #[serde(deserialize_with = "f32_or_null")]
     pub probability: f32,
 }
 
@@ -31,13 +40,16 @@ pub struct Segment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<u32>,
     /// The model's confidence, 0 to 1: the mean of its tokens' probabilities.
-    #[serde(default)]
+    /// NaN, written `null`, if it was not a number.
+    #[serde(default, deserialize_with = "f32_or_null")]
     pub probability: f32,
     /// The mean log-probability of its tokens (closer to 0 is surer).
-    #[serde(default)]
+    /// NaN, written `null`, if it was not a finite number.
+    #[serde(default, deserialize_with = "f32_or_null")]
     pub avg_logprob: f32,
     /// The model's probability that the window held no speech.
-    #[serde(default)]
+    /// NaN, written `null`, if it was not a number.
+    #[serde(default, deserialize_with = "f32_or_null")]
     pub no_speech_prob: f32,
 }
 
