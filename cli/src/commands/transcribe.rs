@@ -298,13 +298,51 @@ fn collect_inputs(paths: &[PathBuf], glob: &str) -> Result<(Vec<Input>, Vec<Unus
             missing.push((path.clone(), "no such file or directory".into()));
         }
     }
+    disambiguate_stems(&mut inputs);
     Ok((inputs, missing))
+}
+
+/// Inputs that would write the same outputs (`a.wav` and `a.flac`, or the
+/// same name in two folders given on the command line) keep their
+/// extension in the output name (`a.wav.json`, `a.flac.json`), so that
+/// neither overwrites the other; a file given twice is transcribed once.
+fn disambiguate_stems(inputs: &mut Vec<Input>) {
+    let mut seen = std::collections::HashSet::new();
+    inputs.retain(|i| seen.insert(i.path.clone()));
+    let mut count = std::collections::HashMap::new();
+    for input in inputs.iter() {
+        *count.entry(input.stem.clone()).or_insert(0usize) += 1;
+    }
+    for input in inputs.iter_mut() {
+        if count.get(&input.stem).is_some_and(|&n| n > 1)
+            && let Some(ext) = input.path.extension()
+        {
+            let mut stem = input.stem.clone().into_os_string();
+            stem.push(".");
+            stem.push(ext);
+            input.stem = PathBuf::from(stem);
+        }
+    }
+    // Still the same (one name in two folders): number the later ones.
+    let mut taken = std::collections::HashSet::new();
+    for input in inputs.iter_mut() {
+        let mut candidate = input.stem.clone();
+        let mut n = 1;
+        while !taken.insert(candidate.clone()) {
+            n += 1;
+            let mut numbered = input.stem.clone().into_os_string();
+            numbered.push(format!("-{n}"));
+            candidate = PathBuf::from(numbered);
+        }
+        input.stem = candidate;
+    }
 }
 
 fn declared_ms(path: &Path) -> Option<u64> {
     let reader = AudioReader::open(path, &AudioOptions::default()).ok()?;
     let info = reader.info();
-    Some(info.declared_frames? * 1000 / u64::from(info.sample_rate))
+    // A lying header can declare any length: saturate rather than overflow.
+    Some(info.declared_frames?.saturating_mul(1000) / u64::from(info.sample_rate.max(1)))
 }
 
 fn progress_bar(total_ms: u64, visible: bool) -> ProgressBar {
@@ -716,4 +754,31 @@ fn summarise(inputs: &[Input], outcomes: &[Option<Outcome>], wall: Duration, tab
         format_clock(wall.as_millis() as u64)
     );
     failed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(path: &str, stem: &str) -> Input {
+        Input {
+            path: PathBuf::from(path),
+            stem: PathBuf::from(stem),
+        }
+    }
+
+    #[test]
+    fn inputs_that_would_share_outputs_get_names_of_their_own() {
+        let mut inputs = vec![
+            input("archive/a.wav", "a"),
+            input("archive/a.flac", "a"),
+            input("archive/b.mp3", "b"),
+            input("day1/c.wav", "c"),
+            input("day2/c.wav", "c"),
+            input("archive/b.mp3", "b"),
+        ];
+        disambiguate_stems(&mut inputs);
+        let stems: Vec<_> = inputs.iter().map(|i| i.stem.to_string_lossy()).collect();
+        assert_eq!(stems, ["a.wav", "a.flac", "b", "c.wav", "c.wav-2"]);
+    }
 }

@@ -52,7 +52,8 @@ pub fn fold(text: &str) -> String {
     text.nfd()
         .filter(|c| !is_combining(*c))
         .map(|c| match c {
-            'đ' | 'Đ' => 'd',
+            // Ð (eth) is what some keyboards give for Đ.
+            'đ' | 'Đ' | 'ð' | 'Ð' => 'd',
             other => other,
         })
         .flat_map(char::to_lowercase)
@@ -106,6 +107,7 @@ mod tests {
     fn folding_removes_diacritics_and_d_bar() {
         assert_eq!(fold("Quốc hội"), "quoc hoi");
         assert_eq!(fold("ĐẠI BIỂU"), "dai bieu");
+        assert_eq!(fold("Ðại biểu"), "dai bieu", "eth typed for Đ");
         assert_eq!(fold("hoà"), fold("hòa"));
         assert_eq!(
             folded_words("Kính thưa, Quốc hội!"),

@@ -88,7 +88,22 @@ pub fn check_date(date: &str) -> Result<(), String> {
                 b.is_ascii_digit()
             }
         });
-    if ok {
+    let number = |range: std::ops::Range<usize>| date.get(range)?.parse::<u32>().ok();
+    let real = ok
+        && match (number(0..4), number(5..7), number(8..10)) {
+            (Some(year), Some(month @ 1..=12), Some(day)) => {
+                let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+                let days = match month {
+                    2 if leap => 29,
+                    2 => 28,
+                    4 | 6 | 9 | 11 => 30,
+                    _ => 31,
+                };
+                (1..=days).contains(&day)
+            }
+            _ => false,
+        };
+    if real {
         Ok(())
     } else {
         Err(format!("{date:?} is not a date like 2026-10-21"))
@@ -142,7 +157,19 @@ mod tests {
     fn clocks_and_dates() {
         assert_eq!(format_clock(3_723_999), "1:02:03");
         assert!(check_date("2026-10-21").is_ok());
-        for bad in ["21-10-2026", "2026/10/21", "2026-10-2", "", "2026-1x-21"] {
+        assert!(check_date("2024-02-29").is_ok());
+        for bad in [
+            "21-10-2026",
+            "2026/10/21",
+            "2026-10-2",
+            "",
+            "2026-1x-21",
+            "2026-13-45",
+            "2026-00-10",
+            "2026-04-31",
+            "2026-02-29",
+            "1900-02-29",
+        ] {
             assert!(check_date(bad).is_err(), "{bad}");
         }
     }
