@@ -445,7 +445,9 @@ fn transcribe_input(
                 progress(duration_ms);
                 resumed_at_ms.get_or_insert(duration_ms);
                 Transcript {
-                    language: checkpoint.language.unwrap_or_default(),
+                    language: checkpoint
+                        .language
+                        .unwrap_or_else(|| opts.decode.language.clone()),
                     duration_ms,
                     segments: checkpoint.segments,
                 }
