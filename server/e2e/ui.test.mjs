@@ -278,15 +278,17 @@ test('5. searching without diacritics finds the text and plays from the hit', { 
   assert.match(await hit.locator('.hit-title').textContent(), new RegExp(SESSION_TITLE));
   await shot(p, 'search');
 
-  const start = Number(await hit.getAttribute('data-start'));
-  assert.equal(start, seg.start_ms);
+  assert.equal(Number(await hit.getAttribute('data-start')), seg.start_ms);
+  // The jump: where the match is said, inside the segment.
+  const jump = Number(await hit.getAttribute('data-jump'));
+  assert.ok(jump >= seg.start_ms && jump <= seg.end_ms, `jump ${jump} outside ${seg.start_ms}–${seg.end_ms}`);
   await hit.locator('a').click();
   await p.waitForSelector('.segment[data-id]');
-  assert.match(p.url(), new RegExp(`#/sessions/${env.sessionId}\\?t=${start}&play=1`));
-  await p.waitForFunction((start) => {
+  assert.match(p.url(), new RegExp(`#/sessions/${env.sessionId}\\?t=${jump}&play=1`));
+  await p.waitForFunction((jump) => {
     const a = document.querySelector('#audio');
-    return a.readyState >= 1 && Math.abs(a.currentTime * 1000 - start) < 1500;
-  }, start, { timeout: 15_000 });
+    return a.readyState >= 1 && Math.abs(a.currentTime * 1000 - jump) < 1500;
+  }, jump, { timeout: 15_000 });
   const state = await p.evaluate(() => ({ paused: document.querySelector('#audio').paused, t: document.querySelector('#audio').currentTime }));
   assert.equal(state.paused, false, 'playing from the hit');
   assert.equal(await p.getAttribute('.segment.selected', 'data-id'), String(seg.id));

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Deserializer, Serialize};
+use tocky_index::jump::match_start_ms;
 use tocky_index::{SearchIndex, SearchQuery};
 use tocky_store::{
     ReviewStatus, Revision, Role, SegmentEdit, Session, SessionSummary, Speaker, Store,
@@ -232,6 +233,9 @@ pub(crate) struct SearchHit {
     sitting_date: Option<String>,
     speaker_id: Option<i64>,
     start_ms: i64,
+    /// Where the match is said (the start of its first word), inside the
+    /// segment; the segment's start when its words do not tell.
+    jump_ms: i64,
     score: f32,
     text: String,
     /// Escaped by the index; matches in `<b>`.
@@ -273,6 +277,7 @@ pub(crate) async fn search(
     let hits = state
         .with_store(move |store, index| {
             let hits = index.search(&query)?;
+            let typed = query.text.as_str();
             // Only the sessions the hits are in, each read once.
             let mut sessions = std::collections::HashMap::new();
             let mut out = Vec::with_capacity(hits.len());
@@ -285,6 +290,11 @@ pub(crate) async fn search(
                 let Ok(segment) = store.segment(hit.segment_id) else {
                     continue;
                 };
+                let jump_ms = match_start_ms(typed, &segment.text, &segment.words)
+                    .and_then(|ms| i64::try_from(ms).ok())
+                    .map_or(hit.start_ms, |ms| {
+                        ms.clamp(hit.start_ms, segment.end_ms.max(hit.start_ms))
+                    });
                 out.push(SearchHit {
                     segment_id: hit.segment_id,
                     session_id: hit.session_id,
@@ -292,6 +302,7 @@ pub(crate) async fn search(
                     sitting_date: session.and_then(|s| s.sitting_date.clone()),
                     speaker_id: segment.speaker_id,
                     start_ms: hit.start_ms,
+                    jump_ms,
                     score: hit.score,
                     text: hit.text,
                     snippet_html: hit.snippet_html,

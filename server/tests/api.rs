@@ -29,12 +29,17 @@ fn doc(file: &str, sha: char, texts: &[&str]) -> TranscriptDocument {
             start_ms: i as u64 * 5_000,
             end_ms: i as u64 * 5_000 + 4_000,
             text: (*t).to_owned(),
-            words: vec![Word {
-                text: "x".into(),
-                start_ms: i as u64 * 5_000,
-                end_ms: i as u64 * 5_000 + 300,
-                probability: 0.3,
-            }],
+            // One word every 400 ms from the segment's start.
+            words: t
+                .split_whitespace()
+                .enumerate()
+                .map(|(k, w)| Word {
+                    text: w.into(),
+                    start_ms: i as u64 * 5_000 + k as u64 * 400,
+                    end_ms: i as u64 * 5_000 + k as u64 * 400 + 300,
+                    probability: 0.3,
+                })
+                .collect(),
             ..Segment::default()
         })
         .collect();
@@ -688,6 +693,8 @@ async fn search_with_or_without_diacritics_jumps_to_the_moment() {
     let hits = found["hits"].as_array().unwrap();
     assert_eq!(hits.len(), 1, "{found}");
     assert_eq!(hits[0]["start_ms"], 5000);
+    // "luật đất đai": the jump lands on "đất", the second word.
+    assert_eq!(hits[0]["jump_ms"], 5400);
     assert_eq!(hits[0]["session_title"], "Phiên họp thứ nhất");
     assert_eq!(hits[0]["sitting_date"], "2026-10-21");
     assert!(
@@ -700,6 +707,8 @@ async fn search_with_or_without_diacritics_jumps_to_the_moment() {
         .json(doc.get("/api/search?q=%22quoc+hoi%22&from=2026-10-01&to=2026-10-31"))
         .await;
     assert_eq!(found["hits"].as_array().unwrap().len(), 1);
+    // "Kính thưa Quốc hội": the third word.
+    assert_eq!(found["hits"][0]["jump_ms"], 800);
     let (_, found) = f
         .json(doc.get("/api/search?q=quoc+hoi&from=2026-11-01"))
         .await;

@@ -82,12 +82,14 @@ function field(label, control) {
 function renderHit(h) {
   const snippet = el('div', { className: 'snippet', attrs: { lang: 'vi' } });
   setSnippet(snippet, h.snippet_html, h.text);
-  return el('li', { className: 'hit', dataset: { segmentId: h.segment_id, sessionId: h.session_id, start: h.start_ms } },
-    el('a', { className: 'hit-link', href: `#/sessions/${h.session_id}?t=${h.start_ms}&play=1` },
+  // Play from where the match is said (the server finds its first word).
+  const jump = Number.isFinite(h.jump_ms) ? h.jump_ms : h.start_ms;
+  return el('li', { className: 'hit', dataset: { segmentId: h.segment_id, sessionId: h.session_id, start: h.start_ms, jump } },
+    el('a', { className: 'hit-link', href: `#/sessions/${h.session_id}?t=${jump}&play=1` },
       el('div', { className: 'hit-head' },
         el('span', { className: 'hit-title', text: h.session_title }),
         el('span', { className: 'hit-date', text: fmtDate(h.sitting_date) }),
-        el('span', { className: 'hit-time', text: fmtClock(h.start_ms) })),
+        el('span', { className: 'hit-time', text: fmtClock(jump) })),
       snippet));
 }
 

@@ -17,6 +17,7 @@
 
 pub mod analyzer;
 pub mod error;
+pub mod jump;
 mod query;
 
 use std::path::{Path, PathBuf};
