@@ -98,6 +98,11 @@ pub struct Limits {
     pub login_refill_secs_per_ip: u64,
     /// How long a login lasts, in hours.
     pub login_ttl_hours: u64,
+    /// API requests one client (an account, else an address) may make per
+    /// second, on average …
+    pub api_requests_per_second: u32,
+    /// … and at once, after a pause.
+    pub api_burst: u32,
 }
 
 impl Default for Limits {
@@ -115,6 +120,9 @@ impl Default for Limits {
             login_burst_per_ip: 30,
             login_refill_secs_per_ip: 2,
             login_ttl_hours: 12,
+            // A person at the review UI makes a few a second at most.
+            api_requests_per_second: 20,
+            api_burst: 200,
         }
     }
 }

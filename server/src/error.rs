@@ -62,6 +62,9 @@ pub enum ApiError {
     /// Too many attempts; try again after this many seconds.
     #[error("too many login attempts; try again in {0} s")]
     TooManyRequests(u64),
+    /// One client sent too many requests; try again after this many seconds.
+    #[error("too many requests; try again in {0} s")]
+    RateLimited(u64),
     /// The server is at a limit (live clients …); try again after this many
     /// seconds.
     #[error("the server is busy ({reason}); try again in {retry_after} s")]
@@ -93,7 +96,7 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Conflict { .. } | Self::Clash(_) => StatusCode::CONFLICT,
-            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests(_) | Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -116,6 +119,7 @@ impl IntoResponse for ApiError {
             )
                 .into_response(),
             Self::TooManyRequests(secs)
+            | Self::RateLimited(secs)
             | Self::Busy {
                 retry_after: secs, ..
             } => {

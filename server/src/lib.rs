@@ -14,6 +14,7 @@ pub mod error;
 pub mod export;
 pub mod live;
 pub mod metrics;
+mod rate;
 pub mod records;
 pub mod state;
 pub mod ui;
@@ -104,6 +105,8 @@ pub fn app(state: AppState) -> Router {
         .route("/search", get(records::search))
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed)
+        // Layers run outside in: authenticate names the client, then its rate is checked.
+        .layer(middleware::from_fn_with_state(state.clone(), rate::limit))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,

@@ -12,6 +12,7 @@ use crate::config::ServerConfig;
 use crate::error::{ApiError, Error};
 use crate::live::LiveEvent;
 use crate::metrics::Metrics;
+use crate::rate::ClientLimiter;
 
 /// How many idle store connections are kept for reuse.
 const MAX_IDLE_CONNECTIONS: usize = 8;
@@ -34,6 +35,7 @@ struct Inner {
     shutdown: watch::Sender<bool>,
     metrics: Metrics,
     login_limiter: LoginLimiter,
+    client_limiter: ClientLimiter,
 }
 
 impl AppState {
@@ -51,6 +53,7 @@ impl AppState {
         let (live, _) = broadcast::channel(LIVE_BUFFER);
         let (shutdown, _) = watch::channel(false);
         let login_limiter = LoginLimiter::new(&config.limits);
+        let client_limiter = ClientLimiter::new(&config.limits);
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -60,6 +63,7 @@ impl AppState {
                 shutdown,
                 metrics: Metrics::new(),
                 login_limiter,
+                client_limiter,
             }),
         })
     }
@@ -81,6 +85,10 @@ impl AppState {
 
     pub(crate) fn login_limiter(&self) -> &LoginLimiter {
         &self.inner.login_limiter
+    }
+
+    pub(crate) fn client_limiter(&self) -> &ClientLimiter {
+        &self.inner.client_limiter
     }
 
     /// Sends an event to the live clients watching its session.

@@ -359,6 +359,35 @@ async fn login_logout_and_me() {
 }
 
 #[tokio::test]
+async fn a_client_over_its_request_rate_waits_and_others_do_not() {
+    let f = fixture_with(|c| {
+        c.limits = Limits {
+            api_requests_per_second: 1,
+            api_burst: 4,
+            ..Limits::default()
+        }
+    });
+    // Logging in is one request of the address; then the account counts.
+    let doc = f.login("doc").await;
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        statuses.push(f.send(doc.get("/api/search?q=quoc")).await);
+    }
+    let (status, headers, body) = statuses.pop().unwrap();
+    assert!(
+        statuses.iter().all(|(s, _, _)| *s == StatusCode::OK),
+        "the burst is served"
+    );
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(headers.contains_key(header::RETRY_AFTER));
+    assert!(String::from_utf8_lossy(&body).contains("too many requests"));
+    // Another account is not slowed by it.
+    let lan = f.login("lan").await;
+    let (status, _) = f.json(lan.get("/api/sessions")).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn brute_force_login_is_slowed() {
     let f = fixture_with(|c| {
         c.limits = Limits {

@@ -1,0 +1,94 @@
+//! Requests allowed per client. Every API request counts against its
+//! client: the logged-in account, or else the address. A script that
+//! searches in a loop (with public reading on, anyone may) or a stuck page
+//! then gets `429 Too Many Requests` with `Retry-After`, not the server's
+//! whole capacity. Logins have their own, stricter limiter (`auth`).
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+
+use axum::Extension;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::auth::Viewer;
+use crate::config::Limits;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// How many clients the limiter tracks before it forgets those that are
+/// no longer limited (so that many addresses cannot fill memory).
+const MAX_TRACKED_CLIENTS: usize = 10_000;
+
+/// The per-client request limiter.
+pub(crate) struct ClientLimiter {
+    clients: DefaultKeyedRateLimiter<String>,
+}
+
+impl ClientLimiter {
+    pub(crate) fn new(limits: &Limits) -> Self {
+        let rate = NonZeroU32::new(limits.api_requests_per_second).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(limits.api_burst).unwrap_or(NonZeroU32::MIN);
+        Self {
+            clients: RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)),
+        }
+    }
+
+    /// Counts a request of `client`; refuses it with the seconds to wait
+    /// when the client is over its rate.
+    fn check(&self, client: String) -> Result<(), ApiError> {
+        if self.clients.len() > MAX_TRACKED_CLIENTS {
+            self.clients.retain_recent();
+        }
+        self.clients.check_key(&client).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            ApiError::RateLimited(wait.as_secs().max(1))
+        })
+    }
+}
+
+/// The middleware: runs after `auth::authenticate`, which names the viewer.
+pub(crate) async fn limit(
+    State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let account = request
+        .extensions()
+        .get::<Viewer>()
+        .and_then(|v| v.user.as_ref())
+        .map(|u| format!("user {}", u.name));
+    let client = account
+        .or_else(|| connect.map(|c| format!("address {}", c.0.0.ip())))
+        .unwrap_or_else(|| "unknown".to_owned());
+    match state.client_limiter().check(client) {
+        Ok(()) => next.run(request).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_client_over_its_burst_waits_and_others_do_not() {
+        let limiter = ClientLimiter::new(&Limits {
+            api_requests_per_second: 1,
+            api_burst: 3,
+            ..Limits::default()
+        });
+        for _ in 0..3 {
+            limiter.check("user lan".into()).unwrap();
+        }
+        let refused = limiter.check("user lan".into()).unwrap_err();
+        assert!(matches!(refused, ApiError::RateLimited(1)), "{refused:?}");
+        limiter.check("user hoa".into()).unwrap();
+        limiter.check("address 10.0.0.1".into()).unwrap();
+    }
+}
