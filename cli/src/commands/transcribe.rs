@@ -462,57 +462,12 @@ fn transcribe_input(
                         format_clock(r.decoded_until_ms)
                     );
                 }
-                let mut reader = AudioReader::open(
-                    &input.path,
-                    &AudioOptions {
-                        channel: selection,
-                        ..AudioOptions::default()
-                    },
-                )?;
-                let mut last_saved: Option<Instant> = None;
-                let mut save_error = None;
-                let mut on_checkpoint = |c: &Checkpoint| {
-                    let Some(store) = &store else { return };
-                    if last_saved.is_some_and(|t| t.elapsed() < CHECKPOINT_EVERY) {
-                        return;
-                    }
-                    last_saved = Some(Instant::now());
-                    if let Err(e) = store.save(c, None) {
-                        // Losing resumability is not worth failing the file.
-                        save_error.get_or_insert(e);
-                    }
-                };
-                let hooks = ReaderHooks {
-                    progress: &mut *progress,
-                    checkpoint: &mut on_checkpoint,
-                    resume,
-                };
-                let (t, stats) = engine.transcribe_reader_with(&mut reader, opts, hooks)?;
-                if let Some(e) = save_error {
-                    tracing::warn!("{}: no checkpoint: {e:#}", input.path.display());
-                }
-                tracing::info!("{}: {stats:?}", input.path.display());
-                if reader.skipped_packets() > 0 {
-                    tracing::warn!(
-                        "{}: skipped {} damaged packets",
-                        input.path.display(),
-                        reader.skipped_packets()
-                    );
-                }
-                // With several channels, a crash in a later one keeps this one.
-                if let Some(store) = &store
-                    && channels.len() > 1
-                {
-                    let done = Checkpoint {
-                        decoded_until_ms: t.duration_ms,
-                        language: Some(t.language.clone()),
-                        segments: t.segments.clone(),
-                    };
-                    if let Err(e) = store.save(&done, Some(t.duration_ms)) {
-                        tracing::warn!("{}: no checkpoint: {e:#}", input.path.display());
-                    }
-                }
-                t
+                let saving = store.as_ref().map(|file| Saving {
+                    file,
+                    // With several channels, a crash in a later one keeps this one.
+                    keep_finished: channels.len() > 1,
+                });
+                decode_channel(engine, input, selection, opts, saving, resume, progress)?
             }
         };
         if let Some(store) = store {
@@ -582,6 +537,74 @@ fn transcribe_input(
         resumed_at_ms,
     };
     Ok((outcome, Some(doc)))
+}
+
+/// Where one channel's checkpoints go while it is decoded.
+struct Saving<'a> {
+    file: &'a CheckpointFile,
+    /// Save the finished channel too.
+    keep_finished: bool,
+}
+
+/// Decodes one channel selection of `input`, from `resume` when given,
+/// saving a checkpoint at most every [`CHECKPOINT_EVERY`].
+fn decode_channel(
+    engine: &Engine,
+    input: &Input,
+    selection: ChannelSelection,
+    opts: &TranscribeOptions,
+    saving: Option<Saving<'_>>,
+    resume: Option<Checkpoint>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Transcript> {
+    let mut reader = AudioReader::open(
+        &input.path,
+        &AudioOptions {
+            channel: selection,
+            ..AudioOptions::default()
+        },
+    )?;
+    let mut last_saved: Option<Instant> = None;
+    let mut save_error = None;
+    let mut on_checkpoint = |c: &Checkpoint| {
+        let Some(saving) = &saving else { return };
+        if last_saved.is_some_and(|t| t.elapsed() < CHECKPOINT_EVERY) {
+            return;
+        }
+        last_saved = Some(Instant::now());
+        if let Err(e) = saving.file.save(c, None) {
+            // Losing resumability is not worth failing the file.
+            save_error.get_or_insert(e);
+        }
+    };
+    let hooks = ReaderHooks {
+        progress,
+        checkpoint: &mut on_checkpoint,
+        resume,
+    };
+    let (t, stats) = engine.transcribe_reader_with(&mut reader, opts, hooks)?;
+    if let Some(e) = save_error {
+        tracing::warn!("{}: no checkpoint: {e:#}", input.path.display());
+    }
+    tracing::info!("{}: {stats:?}", input.path.display());
+    if reader.skipped_packets() > 0 {
+        tracing::warn!(
+            "{}: skipped {} damaged packets",
+            input.path.display(),
+            reader.skipped_packets()
+        );
+    }
+    if let Some(saving) = saving.filter(|s| s.keep_finished) {
+        let done = Checkpoint {
+            decoded_until_ms: t.duration_ms,
+            language: Some(t.language.clone()),
+            segments: t.segments.clone(),
+        };
+        if let Err(e) = saving.file.save(&done, Some(t.duration_ms)) {
+            tracing::warn!("{}: no checkpoint: {e:#}", input.path.display());
+        }
+    }
+    Ok(t)
 }
 
 fn output_path(dir: &Path, stem: &Path, format: Format) -> PathBuf {

@@ -267,34 +267,6 @@ impl Store {
         get_segment(&self.conn, id)
     }
 
-    /// What search needs of every segment, or of one session's (`session`),
-    /// or of one segment (`segment`).
-    pub fn search_rows(
-        &self,
-        session: Option<i64>,
-        segment: Option<i64>,
-        mut f: impl FnMut(SearchRow),
-    ) -> Result<()> {
-        let mut stmt = self.conn.prepare(
-            "SELECT g.id, g.session_id, g.speaker_id, g.start_ms, s.sitting_date, g.text
-             FROM segments g JOIN sessions s ON s.id = g.session_id
-             WHERE (?1 IS NULL OR g.session_id = ?1) AND (?2 IS NULL OR g.id = ?2)
-             ORDER BY g.id",
-        )?;
-        let mut rows = stmt.query(params![session, segment])?;
-        while let Some(r) = rows.next()? {
-            f(SearchRow {
-                segment_id: r.get(0)?,
-                session_id: r.get(1)?,
-                speaker_id: r.get(2)?,
-                start_ms: r.get(3)?,
-                sitting_date: r.get(4)?,
-                text: r.get(5)?,
-            });
-        }
-        Ok(())
-    }
-
     /// Where the record stands for search: its generation, and the
     /// generation from which an index must be rebuilt whole.
     pub fn search_sync(&self) -> Result<SearchSync> {
