@@ -79,6 +79,9 @@ enum IndexCommand {
 }
 
 fn main() -> ExitCode {
+    // symphonia panics on some malformed files; the decoder turns those into
+    // errors, and their "panicked" message must not reach the terminal.
+    tocky_audio::quiet_contained_panics();
     let cli = Cli::parse();
     let filter = match cli.verbose {
         0 => "warn,whisper_rs=off,symphonia=error",

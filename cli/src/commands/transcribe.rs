@@ -594,6 +594,15 @@ fn decode_channel(
             reader.skipped_packets()
         );
     }
+    if let Some(short) = reader.shortfall() {
+        tracing::warn!(
+            "{}: the audio ends at {:.1} s, but the file declares {:.1} s (cut short or damaged); \
+             the transcript covers what could be decoded",
+            input.path.display(),
+            short.decoded_seconds,
+            short.declared_seconds
+        );
+    }
     if let Some(saving) = saving.filter(|s| s.keep_finished) {
         let done = Checkpoint {
             decoded_until_ms: t.duration_ms,

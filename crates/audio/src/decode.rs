@@ -2,14 +2,20 @@
 //! packet so that memory holds the output and one packet, never a second
 //! full-length copy.
 
+use std::cell::Cell;
+use std::collections::VecDeque;
 use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::Once;
 
 use symphonia::core::audio::SampleBuffer;
-use symphonia::core::codecs::{CODEC_TYPE_NULL, CODEC_TYPE_OPUS, Decoder, DecoderOptions};
+use symphonia::core::codecs::{
+    CODEC_TYPE_NULL, CODEC_TYPE_OPUS, CodecParameters, Decoder, DecoderOptions,
+};
 use symphonia::core::errors::Error as SymphoniaError;
-use symphonia::core::formats::{FormatOptions, FormatReader};
-use symphonia::core::io::{MediaSource, MediaSourceStream};
+use symphonia::core::formats::{FormatOptions, FormatReader, Packet};
+use symphonia::core::io::{MediaSource, MediaSourceStream, ReadOnlySource};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 use symphonia::core::units::TimeBase;
@@ -61,6 +67,8 @@ pub struct DecodedAudio {
     pub info: SourceInfo,
     /// Corrupt packets that were skipped.
     pub skipped_packets: u64,
+    /// Set when the stream ended well before its declared length.
+    pub shortfall: Option<Shortfall>,
 }
 
 impl DecodedAudio {
@@ -86,11 +94,42 @@ pub struct AudioReader {
     source_frames: u64,
     max_frames: Option<u64>,
     skipped_packets: u64,
+    /// Packets the demuxer marked as wholly past the declared end (gapless
+    /// padding), held back until it is clear whether more audio follows.
+    past_end: VecDeque<Packet>,
+    /// Set once more audio than the header declares has turned up: packets
+    /// are then decoded whole.
+    untrimmed: bool,
+    /// Held packets being decoded after all.
+    replay: VecDeque<Packet>,
+    /// Whether `declared_frames` is a real length rather than a streaming
+    /// WAV's "unknown" size.
+    declared_is_length: bool,
     finished: bool,
 }
 
 /// Consecutive undecodable packets after which a stream counts as corrupt.
 const MAX_CONSECUTIVE_BAD_PACKETS: u32 = 32;
+
+/// Wholly trimmed packets at the end that are still encoder padding; more
+/// than this many means audio goes on past the declared end (MP3 files
+/// joined with `cat` keep the first file's frame count).
+const MAX_PADDING_PACKETS: usize = 4;
+
+/// How much shorter than declared a stream may end before it counts as cut
+/// short: rounding in container durations stays well under this.
+const SHORTFALL_TOLERANCE_SECONDS: f64 = 0.5;
+
+/// A stream that ended before the length its header declares: a file cut
+/// short (an interrupted copy) or one whose damage the demuxer took for the
+/// end.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Shortfall {
+    /// Seconds of audio decoded.
+    pub decoded_seconds: f64,
+    /// Seconds the header declares.
+    pub declared_seconds: f64,
+}
 
 impl AudioReader {
     /// Opens `path`, probing its container from the content (the extension is only a hint).
@@ -130,6 +169,10 @@ impl AudioReader {
         if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
             hint.with_extension(ext);
         }
+        let source = read_matroska_in_order(source).map_err(|e| Error::Io {
+            path: path.into(),
+            source: e,
+        })?;
         let stream = MediaSourceStream::new(source, Default::default());
         let format_options = FormatOptions {
             enable_gapless: true,
@@ -147,7 +190,14 @@ impl AudioReader {
         })?
         .map_err(|e| Error::UnsupportedFormat {
             path: path.into(),
-            reason: e.to_string(),
+            reason: match e {
+                // MP4 keeps its index at the end, so a cut file fails here.
+                SymphoniaError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    "the file ends inside its container's header or index: it may be cut short"
+                        .into()
+                }
+                other => other.to_string(),
+            },
         })?;
         let format = probed.format;
 
@@ -208,6 +258,7 @@ impl AudioReader {
                 .map(|n| ticks_to_frames(n, params.time_base, sample_rate)),
         };
         let track_id = track.id;
+        let declared_is_length = !is_streaming_wav_size(params);
         let mut reader = Self {
             path: path.into(),
             format,
@@ -224,6 +275,10 @@ impl AudioReader {
                 .max_seconds
                 .map(|s| s.saturating_mul(u64::from(sample_rate))),
             skipped_packets: 0,
+            past_end: VecDeque::new(),
+            untrimmed: false,
+            replay: VecDeque::new(),
+            declared_is_length,
             finished: false,
         };
         if reader.info.channels == 0 {
@@ -271,6 +326,27 @@ impl AudioReader {
         self.skipped_packets
     }
 
+    /// Once the stream has ended: whether it ended well before the length
+    /// its header declares, so that the caller can say the transcript
+    /// covers only part of the recording.
+    pub fn shortfall(&self) -> Option<Shortfall> {
+        let declared = self
+            .info
+            .declared_frames
+            .filter(|_| self.declared_is_length)?;
+        if !self.finished || self.untrimmed {
+            return None;
+        }
+        let rate = f64::from(self.info.sample_rate);
+        let declared_seconds = declared as f64 / rate;
+        let decoded_seconds = self.source_frames as f64 / rate;
+        let tolerance = SHORTFALL_TOLERANCE_SECONDS.max(declared_seconds * 0.01);
+        (decoded_seconds + tolerance < declared_seconds).then_some(Shortfall {
+            decoded_seconds,
+            declared_seconds,
+        })
+    }
+
     /// Decodes the next packet(s), appending 16 kHz mono samples to `out`.
     /// Returns `false` once the stream has ended (and the tail was flushed).
     pub fn read_into(&mut self, out: &mut Vec<f32>) -> Result<bool> {
@@ -316,17 +392,32 @@ impl AudioReader {
     fn next_buffer_unguarded(&mut self) -> Result<Option<usize>> {
         let mut bad_in_a_row = 0;
         loop {
-            let packet = match self.format.next_packet() {
-                Ok(p) => p,
-                Err(SymphoniaError::IoError(e))
-                    if e.kind() == std::io::ErrorKind::UnexpectedEof =>
-                {
-                    return Ok(None);
-                }
-                Err(SymphoniaError::ResetRequired) => return Ok(None),
-                Err(e) => return Err(self.corrupt(e)),
+            let mut packet = match self.replay.pop_front() {
+                Some(p) => p,
+                None => match self.format.next_packet() {
+                    Ok(p) => p,
+                    Err(SymphoniaError::IoError(e))
+                        if e.kind() == std::io::ErrorKind::UnexpectedEof =>
+                    {
+                        return Ok(None);
+                    }
+                    Err(SymphoniaError::ResetRequired) => return Ok(None),
+                    Err(e) => return Err(self.corrupt(e)),
+                },
             };
             if packet.track_id() != self.track_id {
+                continue;
+            }
+            if self.untrimmed {
+                untrim(&mut packet);
+            } else if packet.dur == 0 && packet.trim_end > 0 {
+                // Wholly past the declared end: padding, unless too many
+                // follow to be padding.
+                self.past_end.push_back(packet);
+                if self.past_end.len() > MAX_PADDING_PACKETS {
+                    self.untrimmed = true;
+                    self.replay = std::mem::take(&mut self.past_end);
+                }
                 continue;
             }
             match self.decoder.decode(&packet) {
@@ -421,6 +512,55 @@ impl AudioReader {
     }
 }
 
+/// Matroska (and WebM) is read front to back, as a stream: seekable,
+/// symphonia's demuxer first jumps to the index at the end, and a file cut
+/// short then fails to open at all (with a panic inside symphonia). Read in
+/// order, it yields the audio that is there. Decoding never seeks, so
+/// nothing else changes.
+fn read_matroska_in_order(
+    mut source: Box<dyn MediaSource>,
+) -> std::io::Result<Box<dyn MediaSource>> {
+    const EBML_MAGIC: [u8; 4] = [0x1a, 0x45, 0xdf, 0xa3];
+    if !source.is_seekable() {
+        return Ok(source);
+    }
+    let mut magic = [0u8; 4];
+    let mut filled = 0;
+    while filled < magic.len() {
+        match source.read(&mut magic[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    source.seek(SeekFrom::Start(0))?;
+    Ok(if filled == magic.len() && magic == EBML_MAGIC {
+        Box::new(ReadOnlySource::new(source))
+    } else {
+        source
+    })
+}
+
+/// Makes a packet decode whole, ignoring the gapless trim that the
+/// demuxer derived from the header's (too small) frame count.
+fn untrim(packet: &mut Packet) {
+    packet.dur = packet.block_dur();
+    packet.trim_start = 0;
+    packet.trim_end = 0;
+}
+
+/// Whether a PCM stream's declared length is the "unknown" size that live
+/// recorders writing to a pipe leave in a WAV header (`0xFFFFFFFF` bytes).
+fn is_streaming_wav_size(params: &CodecParameters) -> bool {
+    let (Some(frames), Some(bits)) = (params.n_frames, params.bits_per_sample) else {
+        return false;
+    };
+    let channels = params.channels.map_or(1, |c| c.count()).max(1) as u64;
+    let bytes = frames
+        .saturating_mul(channels)
+        .saturating_mul(u64::from(bits).div_ceil(8));
+    bytes >= u64::from(u32::MAX) - 64 * 1024
+}
+
 /// A length counted in the track's time base (Matroska counts milliseconds,
 /// MP4 its track's timescale) as frames at `sample_rate`.
 fn ticks_to_frames(ticks: u64, time_base: Option<TimeBase>, sample_rate: u32) -> u64 {
@@ -434,13 +574,38 @@ fn ticks_to_frames(ticks: u64, time_base: Option<TimeBase>, sample_rate: u32) ->
     }
 }
 
+thread_local! {
+    /// Whether this thread is inside [`contain_panic`].
+    static CONTAINING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Keeps the panics that the decoder contains (and reports as errors) off
+/// standard error: a truncated Matroska file would otherwise print
+/// "thread 'main' panicked" above the clear error that follows it. Other
+/// panics still reach the hook that was installed before. For binaries;
+/// call once at startup (later calls do nothing).
+pub fn quiet_contained_panics() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !CONTAINING.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+}
+
 /// Runs demuxer or decoder code, turning a panic into an error message.
 ///
 /// symphonia is meant never to panic on bad input, but fuzzing found
 /// malformed Matroska that does (an overflow in its EBML reader). A corrupt
 /// upload must cost one file, never the process.
 fn contain_panic<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+    let outer = CONTAINING.with(|c| c.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    CONTAINING.with(|c| c.set(outer));
+    result.map_err(|payload| {
         let detail = payload
             .downcast_ref::<&str>()
             .map(|s| (*s).to_owned())
@@ -479,6 +644,7 @@ pub fn decode_file(path: &Path, opts: &DecodeOptions) -> Result<DecodedAudio> {
         samples,
         info: reader.info.clone(),
         skipped_packets: reader.skipped_packets,
+        shortfall: reader.shortfall(),
     })
 }
 

@@ -8,7 +8,7 @@ pub mod resample;
 pub mod vad;
 
 pub use decode::{
-    AudioReader, ChannelSelection, DecodeOptions, DecodedAudio, SAMPLE_RATE, SourceInfo,
-    decode_file,
+    AudioReader, ChannelSelection, DecodeOptions, DecodedAudio, SAMPLE_RATE, Shortfall, SourceInfo,
+    decode_file, quiet_contained_panics,
 };
 pub use error::{Error, Result};

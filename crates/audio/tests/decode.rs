@@ -587,6 +587,8 @@ fn wav_truncated_in_the_data_chunk_is_short_or_an_error() {
                     (got / present - 1.0).abs() <= 0.01,
                     "cut after {data_bytes_kept} bytes: {got} samples, {present} present"
                 );
+                let short = audio.shortfall.expect("a cut WAV says it is short");
+                assert!((short.declared_seconds - 2.0).abs() < 1e-9, "{short:?}");
             }
             Err(e) => {
                 assert!(
@@ -652,6 +654,8 @@ fn wav_with_streaming_header_decodes_what_is_there() {
 
     let audio = decode_file(&path, &opts()).unwrap();
     assert_eq!(audio.samples.len(), 16_000);
+    // "Unknown size" is not a promise of four gigabytes.
+    assert_eq!(audio.shortfall, None);
 }
 
 #[test]

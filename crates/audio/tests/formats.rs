@@ -72,6 +72,7 @@ fn supported_formats_decode_to_the_same_speech() {
             (r / expected_rms - 1.0).abs() < 0.1,
             "{file}: rms {r} vs {expected_rms}"
         );
+        assert_eq!(audio.shortfall, None, "{file}: whole files are not short");
     }
 }
 
@@ -115,4 +116,102 @@ fn damaged_packets_in_matroska_flac_are_skipped() {
         let kept = audio.samples.len() as f64 / whole.samples.len() as f64;
         assert!(kept > 0.8, "damaged at {at}%: kept {kept:.2} of the audio");
     }
+}
+
+/// An archive copy interrupted half-way still gives the audio that is
+/// there, and says that the file declares more. Matroska once failed to open
+/// at all when cut (symphonia's demuxer looked for its index at the end).
+#[test]
+fn files_cut_short_decode_what_is_there_and_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    for file in [
+        "speech.mp3",
+        "speech.flac",
+        "speech.mkv",
+        "speech-vorbis.webm",
+    ] {
+        let bytes = std::fs::read(fixture(file)).unwrap();
+        let cut = dir.path().join(format!("cut-{file}"));
+        std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+        let audio = decode_file(&cut, &DecodeOptions::default())
+            .unwrap_or_else(|e| panic!("{file} cut in half: {e}"));
+        let seconds = audio.samples.len() as f64 / 16_000.0;
+        assert!(
+            (0.35..0.65).contains(&(seconds / SOURCE_SECONDS)),
+            "{file} cut in half: {seconds:.2} s decoded"
+        );
+        let short = audio
+            .shortfall
+            .unwrap_or_else(|| panic!("{file} cut in half: no shortfall reported"));
+        assert!(
+            (short.declared_seconds - SOURCE_SECONDS).abs() < 0.08,
+            "{file}: {short:?}"
+        );
+        assert!(
+            (short.decoded_seconds - seconds).abs() < 0.1,
+            "{file}: {short:?} for {seconds:.2} s decoded"
+        );
+    }
+}
+
+/// MP4 keeps its index at the end: a cut file cannot be read, and the
+/// error says why.
+#[test]
+fn a_cut_mp4_is_an_error_that_says_it_may_be_cut_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(fixture("speech.m4a")).unwrap();
+    let cut = dir.path().join("cut.m4a");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let err = decode_file(&cut, &DecodeOptions::default()).unwrap_err();
+    assert!(matches!(err, Error::UnsupportedFormat { .. }), "{err:?}");
+    assert!(err.to_string().contains("cut short"), "{err}");
+}
+
+/// Damage that the Matroska demuxer takes for the end of the file costs the
+/// rest of it, and that is reported rather than silent.
+#[test]
+fn damaged_matroska_that_stops_early_reports_the_shortfall() {
+    let mut bytes = std::fs::read(fixture("speech-vorbis.webm")).unwrap();
+    let start = bytes.len() / 2;
+    bytes[start..start + 400].fill(0);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("damaged.webm");
+    std::fs::write(&path, &bytes).unwrap();
+    let audio = decode_file(&path, &DecodeOptions::default()).unwrap();
+    let seconds = audio.samples.len() as f64 / 16_000.0;
+    let short = audio
+        .shortfall
+        .expect("the lost second and more is reported");
+    assert!(seconds < SOURCE_SECONDS - 0.5, "{seconds:.2} s");
+    assert!((short.decoded_seconds - seconds).abs() < 0.1, "{short:?}");
+}
+
+/// MP3 files joined with `cat` (a recorder's parts made one) decode one
+/// after the other. The first part's header counts only its own frames, and
+/// gapless trimming once dropped everything after them.
+#[test]
+fn mp3_files_joined_with_cat_decode_whole() {
+    let single = decode_file(&fixture("speech.mp3"), &DecodeOptions::default()).unwrap();
+    let bytes = std::fs::read(fixture("speech.mp3")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let joined = dir.path().join("joined.mp3");
+    std::fs::write(&joined, [bytes.as_slice(), bytes.as_slice()].concat()).unwrap();
+    let audio = decode_file(&joined, &DecodeOptions::default()).unwrap();
+    let (one, two) = (single.samples.len(), audio.samples.len());
+    // The second part brings its own encoder delay and the first keeps its
+    // padding: a few hundredths of a second of silence between them.
+    assert!(
+        two >= 2 * one && two < 2 * one + 16_000 / 10,
+        "{two} samples for twice {one}"
+    );
+    assert_eq!(audio.shortfall, None);
+    // The second half is the same speech, not silence.
+    let tail = &audio.samples[two - one..];
+    let r = rms(tail) / rms(&single.samples);
+    assert!((r - 1.0).abs() < 0.05, "second part's rms ratio {r}");
+    // A single file keeps its gapless length: the padding is still dropped.
+    assert!(
+        (one as f64 / 16_000.0 - SOURCE_SECONDS).abs() < 0.01,
+        "{one} samples"
+    );
 }
