@@ -233,9 +233,17 @@ impl AudioReader {
         }
         // AAC in MP4 states its layout only in the stream: learnt below.
         let channels = params.channels.map(|c| c.count()).unwrap_or(0);
-        let decoder = symphonia::default::get_codecs()
-            .make(params, &DecoderOptions::default())
-            .map_err(|e| {
+        // Making a decoder parses codec headers (Vorbis' setup), which can
+        // panic on malformed data like the demuxer.
+        let decoder = contain_panic(|| {
+            symphonia::default::get_codecs().make(params, &DecoderOptions::default())
+        })
+        .map_err(|reason| Error::Corrupt {
+            path: path.into(),
+            at_seconds: 0.0,
+            reason,
+        })?
+        .map_err(|e| {
                 if params.codec == CODEC_TYPE_OPUS {
                     no_track("Opus audio is not supported; convert it first, e.g. `ffmpeg -i IN -c:a flac OUT.flac`")
                 } else {
@@ -611,7 +619,7 @@ fn contain_panic<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
             .map(|s| (*s).to_owned())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        format!("the demuxer failed on malformed data ({detail})")
+        format!("the demuxer or decoder failed on malformed data ({detail})")
     })
 }
 
@@ -695,7 +703,7 @@ mod tests {
             });
         let message = result.unwrap_err().to_string();
         assert!(
-            message.contains("the demuxer failed on malformed data"),
+            message.contains("the demuxer or decoder failed on malformed data"),
             "{message}"
         );
     }
@@ -714,7 +722,7 @@ mod tests {
             .unwrap();
         assert!(
             err.to_string()
-                .contains("the demuxer failed on malformed data"),
+                .contains("the demuxer or decoder failed on malformed data"),
             "{err}"
         );
     }
