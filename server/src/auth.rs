@@ -112,6 +112,22 @@ fn same_token(a: &str, b: &str) -> bool {
             == 0
 }
 
+/// Whether a secret that was sent matches the expected one, in time that
+/// depends on neither: both are hashed first, so that even their lengths
+/// stay hidden, and the digests are compared in full.
+pub(crate) fn same_secret(sent: &str, expected: &str) -> bool {
+    let (a, b) = (
+        Sha256::digest(sent.as_bytes()),
+        Sha256::digest(expected.as_bytes()),
+    );
+    let diff = a
+        .iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    // Keeps the optimiser from turning the fold into an early exit.
+    std::hint::black_box(diff) == 0
+}
+
 /// Who is asking: an account, or nobody.
 #[derive(Debug, Clone, Default)]
 pub struct Viewer {
@@ -152,6 +168,36 @@ impl Viewer {
     }
 }
 
+/// Who sent `jar`'s login cookie: an account, or nobody (no cookie, a
+/// malformed one, or a login that has ended).
+pub(crate) async fn viewer(state: &AppState, jar: &CookieJar) -> Result<Viewer, ApiError> {
+    let public_read = state.config().public_read;
+    let nobody = Viewer {
+        public_read,
+        ..Viewer::default()
+    };
+    let token = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned());
+    // A well-formed token only: anything else cannot be ours.
+    let Some(token) = token.filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+    else {
+        return Ok(nobody);
+    };
+    let login = sha256_hex(&token);
+    let key = login.clone();
+    let found = state
+        .with_store(move |store, _| Ok(store.login(&key, unix_now())?))
+        .await?;
+    Ok(match found {
+        Some((user, csrf)) => Viewer {
+            user: Some(user),
+            csrf_token: Some(csrf),
+            login: Some(login),
+            public_read,
+        },
+        None => nobody,
+    })
+}
+
 /// Middleware for `/api`: finds the login from the cookie, refuses
 /// state-changing requests without the login's CSRF token, and hands the
 /// [`Viewer`] to the handlers.
@@ -161,34 +207,9 @@ pub(crate) async fn authenticate(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let public_read = state.config().public_read;
-    let token = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned());
-    let viewer = match token {
-        // A well-formed token only: anything else cannot be ours.
-        Some(token) if token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()) => {
-            let login = sha256_hex(&token);
-            let key = login.clone();
-            match state
-                .with_store(move |store, _| Ok(store.login(&key, unix_now())?))
-                .await
-            {
-                Ok(Some((user, csrf))) => Viewer {
-                    user: Some(user),
-                    csrf_token: Some(csrf),
-                    login: Some(login),
-                    public_read,
-                },
-                Ok(None) => Viewer {
-                    public_read,
-                    ..Viewer::default()
-                },
-                Err(e) => return e.into_response(),
-            }
-        }
-        _ => Viewer {
-            public_read,
-            ..Viewer::default()
-        },
+    let viewer = match viewer(&state, &jar).await {
+        Ok(viewer) => viewer,
+        Err(e) => return e.into_response(),
     };
     let changes_state = !matches!(
         *request.method(),
@@ -444,6 +465,14 @@ mod tests {
             limiter.check("minh", Some(IpAddr::from([10, 0, 0, 1]))),
             Err(ApiError::TooManyRequests(_))
         ));
+    }
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same_secret("0123456789abcdef", "0123456789abcdef"));
+        assert!(!same_secret("0123456789abcdeX", "0123456789abcdef"));
+        assert!(!same_secret("0123456789abcde", "0123456789abcdef"));
+        assert!(!same_secret("", "0123456789abcdef"));
     }
 
     #[test]

@@ -12,8 +12,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 
+/// The shortest `metrics_token` accepted, in bytes.
+pub const MIN_METRICS_TOKEN_BYTES: usize = 16;
+
 /// Everything `tocky serve` can be told.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+// Debug is written out below, so that the token never reaches a log.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {
     /// Where to listen. Loopback by default: put a TLS proxy in front to
@@ -29,8 +33,31 @@ pub struct ServerConfig {
     pub public_read: bool,
     /// Whether cookies are marked `Secure` (set this behind HTTPS).
     pub secure_cookies: bool,
+    /// When set, `GET /metrics` answers only to `Authorization: Bearer`
+    /// with this token (at least [`MIN_METRICS_TOKEN_BYTES`] of visible
+    /// ASCII) or to a logged-in admin; when unset, it is public.
+    #[serde(deserialize_with = "secret_string")]
+    pub metrics_token: Option<String>,
     /// Sizes, rates and timeouts.
     pub limits: Limits,
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("bind", &self.bind)
+            .field("db", &self.db)
+            .field("index_dir", &self.index_dir)
+            .field("media_dirs", &self.media_dirs)
+            .field("public_read", &self.public_read)
+            .field("secure_cookies", &self.secure_cookies)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("limits", &self.limits)
+            .finish()
+    }
 }
 
 impl Default for ServerConfig {
@@ -42,6 +69,7 @@ impl Default for ServerConfig {
             media_dirs: Vec::new(),
             public_read: false,
             secure_cookies: false,
+            metrics_token: None,
             limits: Limits::default(),
         }
     }
@@ -49,16 +77,37 @@ impl Default for ServerConfig {
 
 impl ServerConfig {
     /// Reads the configuration: defaults, then `file` (which must exist
-    /// when given), then the environment.
+    /// when given), then the environment; then [`Self::validate`]s it.
     pub fn load(file: Option<&Path>) -> Result<Self, Error> {
         let mut figment = Figment::from(Serialized::defaults(Self::default()));
         if let Some(file) = file {
             figment = figment.merge(Toml::file_exact(file));
         }
-        figment
+        let config: Self = figment
             .merge(Env::prefixed("TOCKY_SERVER_").split("__"))
             .extract()
-            .map_err(|e| Error::Config(Box::new(e)))
+            .map_err(|e| Error::Config(Box::new(e)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Refuses values that would type-check but leave the server unsafe:
+    /// for now, a `metrics_token` too short to resist guessing, or one no
+    /// `Authorization` header could carry. The message never quotes it.
+    pub fn validate(&self) -> Result<(), Error> {
+        if let Some(token) = &self.metrics_token {
+            if token.len() < MIN_METRICS_TOKEN_BYTES {
+                return Err(Error::InvalidConfig(format!(
+                    "metrics_token is shorter than {MIN_METRICS_TOKEN_BYTES} bytes"
+                )));
+            }
+            if !token.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(Error::InvalidConfig(
+                    "metrics_token may hold only visible ASCII (no spaces)".into(),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The search index's directory.
@@ -66,6 +115,24 @@ impl ServerConfig {
         self.index_dir
             .clone()
             .unwrap_or_else(|| tocky_index::default_dir(&self.db))
+    }
+}
+
+/// A secret that must be text. figment reads an environment value of digits
+/// only as a number, and serde's own error would then quote it: this one
+/// says what is wrong without the value.
+fn secret_string<'de, D>(deserializer: D) -> Result<Option<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use figment::value::Value;
+    match <Value as Deserialize>::deserialize(deserializer)? {
+        Value::String(_, s) => Ok(Some(s)),
+        Value::Empty(..) => Ok(None),
+        _ => Err(serde::de::Error::custom(
+            "must be a string (a token of digits only is read as a number: quote it, \
+             as '\"…\"' in the environment, or add letters)",
+        )),
     }
 }
 
@@ -165,6 +232,48 @@ mod tests {
             assert_eq!(c.limits.max_text_bytes, Limits::default().max_text_bytes);
             Ok(())
         });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail decides the closure's type
+    fn the_metrics_token_comes_from_the_environment_and_must_be_long() {
+        figment::Jail::expect_with(|jail| {
+            let token = "0123456789abcdef-long-enough";
+            jail.set_env("TOCKY_SERVER_METRICS_TOKEN", token);
+            let c = ServerConfig::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(c.metrics_token.as_deref(), Some(token));
+            assert!(!format!("{c:?}").contains(token), "Debug hides it");
+
+            jail.set_env("TOCKY_SERVER_METRICS_TOKEN", "short-secret");
+            let e = ServerConfig::load(None).unwrap_err().to_string();
+            assert!(e.contains("metrics_token") && e.contains("16"), "{e}");
+            assert!(!e.contains("short-secret"), "{e}");
+
+            jail.set_env(
+                "TOCKY_SERVER_METRICS_TOKEN",
+                "has a space in it, long enough",
+            );
+            assert!(ServerConfig::load(None).is_err());
+
+            // Digits only read as a number: refused, and not quoted.
+            jail.set_env("TOCKY_SERVER_METRICS_TOKEN", "9876543210987654");
+            let e = ServerConfig::load(None).unwrap_err().to_string();
+            assert!(e.contains("must be a string"), "{e}");
+            assert!(!e.contains("9876543210987654"), "{e}");
+            // Quoted, the same digits are a string.
+            jail.set_env("TOCKY_SERVER_METRICS_TOKEN", "\"9876543210987654\"");
+            let c = ServerConfig::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(c.metrics_token.as_deref(), Some("9876543210987654"));
+
+            // From a file, as any other key.
+            jail.clear_env();
+            jail.create_file("server.toml", &format!("metrics_token = \"{token}\"\n"))?;
+            let c =
+                ServerConfig::load(Some(Path::new("server.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(c.metrics_token.as_deref(), Some(token));
+            Ok(())
+        });
+        assert_eq!(ServerConfig::default().metrics_token, None);
     }
 
     #[test]

@@ -21,6 +21,9 @@ pub enum Error {
     /// The configuration could not be read.
     #[error("configuration: {0}")]
     Config(#[from] Box<figment::Error>),
+    /// The configuration was read but holds a value that cannot be used.
+    #[error("configuration: {0}")]
+    InvalidConfig(String),
     /// The store could not be opened.
     #[error("opening the record: {0}")]
     Store(#[from] tocky_store::Error),

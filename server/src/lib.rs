@@ -148,6 +148,13 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
+    let bound = listener.local_addr().unwrap_or(state.config().bind);
+    if state.config().metrics_token.is_none() && !bound.ip().to_canonical().is_loopback() {
+        tracing::warn!(
+            "/metrics is public on {bound}: set metrics_token (TOCKY_SERVER_METRICS_TOKEN) \
+             to require a bearer token or an admin login"
+        );
+    }
     let closing = state.clone();
     axum::serve(
         listener,

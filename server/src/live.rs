@@ -11,6 +11,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgr
 use axum::response::Response;
 use serde::Serialize;
 use tocky_store::{Speaker, StoredSegment};
+use tokio::sync::OwnedSemaphorePermit;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::ApiPath;
@@ -78,22 +79,32 @@ pub(crate) async fn live(
         .await?;
     let upgrade = upgrade.map_err(|r| ApiError::BadRequest(r.body_text()))?;
     let limits = &state.config().limits;
-    if state.metrics().ws_clients() >= limits.ws_max_clients as i64 {
+    // Taken before the upgrade, not counted after it: otherwise a burst of
+    // handshakes all pass the check before any of them is counted.
+    let Some(permit) = state.live_client_permit() else {
         return Err(ApiError::Busy {
             reason: format!("{} live clients connected", limits.ws_max_clients),
             retry_after: 5,
         });
-    }
+    };
     let max = limits.ws_max_message_bytes;
+    // The closure owns the permit: it is released when the client leaves,
+    // or when the closure is dropped because the upgrade never completed.
     Ok(upgrade
         .max_message_size(max)
         .max_frame_size(max)
-        .on_upgrade(move |socket| watch(socket, state, session_id)))
+        .on_upgrade(move |socket| watch(socket, state, session_id, permit)))
 }
 
 /// Forwards the session's events until the client leaves, falls silent or
-/// the server shuts down.
-async fn watch(mut socket: WebSocket, state: AppState, session_id: i64) {
+/// the server shuts down. `_permit` is the client's place under
+/// `limits.ws_max_clients`, given back when this returns.
+async fn watch(
+    mut socket: WebSocket,
+    state: AppState,
+    session_id: i64,
+    _permit: OwnedSemaphorePermit,
+) {
     let mut events = state.subscribe();
     let mut shutdown = state.shutdown_signal();
     let idle = state.config().limits.ws_idle();

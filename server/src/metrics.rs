@@ -7,9 +7,10 @@ use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{Method, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -17,7 +18,10 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use tocky_store::Role;
 
+use crate::auth::{self, same_secret};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -296,8 +300,48 @@ pub(crate) async fn track(State(state): State<AppState>, request: Request, next:
     response
 }
 
+/// The token of an `Authorization: Bearer <token>` header (the scheme's
+/// case does not matter, RFC 9110 §11.1).
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim_start_matches(' '))
+}
+
+/// Whether this request may read the metrics: anyone when no
+/// `metrics_token` is set; else the token's bearer or a logged-in admin
+/// (401 for anyone else not logged in, 403 for an account below admin).
+async fn may_read(state: &AppState, jar: &CookieJar, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(expected) = state.config().metrics_token.as_deref() else {
+        return Ok(());
+    };
+    if bearer_token(headers).is_some_and(|sent| same_secret(sent, expected)) {
+        return Ok(());
+    }
+    auth::viewer(state, jar).await?.require(Role::Admin)?;
+    Ok(())
+}
+
 /// `GET /metrics`.
-pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+pub(crate) async fn metrics(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(e) = may_read(&state, &jar, &headers).await {
+        let unauthorized = matches!(e, ApiError::Unauthorized);
+        let mut response = e.into_response();
+        if unauthorized {
+            // RFC 9110: a 401 names the scheme that would be accepted.
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"tocky metrics\""),
+            );
+        }
+        return response;
+    }
     (
         [(
             header::CONTENT_TYPE,
@@ -305,4 +349,5 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse 
         )],
         state.metrics().render(),
     )
+        .into_response()
 }

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tocky_index::SearchIndex;
 use tocky_store::Store;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, watch};
 
 use crate::auth::LoginLimiter;
 use crate::config::ServerConfig;
@@ -32,6 +32,9 @@ struct Inner {
     idle: Mutex<Vec<Store>>,
     index: SearchIndex,
     live: broadcast::Sender<LiveEvent>,
+    /// One permit per live client allowed: taken before the WebSocket
+    /// upgrade, so that handshakes in flight count too.
+    live_clients: Arc<Semaphore>,
     shutdown: watch::Sender<bool>,
     metrics: Metrics,
     login_limiter: LoginLimiter,
@@ -42,6 +45,7 @@ impl AppState {
     /// Opens the store and the search index (rebuilding the index when it
     /// is stale, corrupt or missing).
     pub fn new(config: ServerConfig) -> Result<Self, Error> {
+        config.validate()?;
         let store = Store::open(&config.db)?;
         let (index, rebuilt) = SearchIndex::open_synced(&config.index_dir(), &store)?;
         if rebuilt {
@@ -51,6 +55,10 @@ impl AppState {
             );
         }
         let (live, _) = broadcast::channel(LIVE_BUFFER);
+        // `Semaphore::new` panics above its maximum; no server has that many.
+        let live_clients = Arc::new(Semaphore::new(
+            config.limits.ws_max_clients.min(Semaphore::MAX_PERMITS),
+        ));
         let (shutdown, _) = watch::channel(false);
         let login_limiter = LoginLimiter::new(&config.limits);
         let client_limiter = ClientLimiter::new(&config.limits);
@@ -60,6 +68,7 @@ impl AppState {
                 idle: Mutex::new(vec![store]),
                 index,
                 live,
+                live_clients,
                 shutdown,
                 metrics: Metrics::new(),
                 login_limiter,
@@ -99,6 +108,15 @@ impl AppState {
 
     pub(crate) fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
         self.inner.live.subscribe()
+    }
+
+    /// A place for one more live client, held until the permit drops; none
+    /// when `limits.ws_max_clients` are connected or connecting.
+    pub(crate) fn live_client_permit(&self) -> Option<OwnedSemaphorePermit> {
+        // The semaphore is never closed: no permit means a full house.
+        Arc::clone(&self.inner.live_clients)
+            .try_acquire_owned()
+            .ok()
     }
 
     /// Tells long-lived connections (WebSockets) to close.

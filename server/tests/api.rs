@@ -266,6 +266,105 @@ async fn health_metrics_and_the_page_answer() {
     assert!(body["error"].is_string());
 }
 
+/// A `metrics_token` for the tests (any 16 or more visible ASCII bytes).
+const METRICS_TOKEN: &str = "scrape-me-0123456789abcdef";
+
+fn get_with_bearer(uri: &str, token: &str) -> Request<Body> {
+    Request::get(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn with_a_metrics_token_metrics_need_it_or_an_admin() {
+    let f = fixture_with(|c| c.metrics_token = Some(METRICS_TOKEN.into()));
+    let is_metrics =
+        |body: &[u8]| String::from_utf8_lossy(body).contains("tocky_http_request_duration_seconds");
+
+    // Nobody: 401, the API's JSON error, naming the scheme.
+    let (status, headers, body) = f.send(get("/metrics")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        headers[header::WWW_AUTHENTICATE]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
+    let err: Value = serde_json::from_slice(&body).unwrap();
+    assert!(err["error"].is_string(), "{err}");
+    assert!(!is_metrics(&body));
+
+    // A wrong token, one a byte short, or another scheme: 401.
+    let wrong = "scrape-me-0123456789abcdeX";
+    let short = &METRICS_TOKEN[..METRICS_TOKEN.len() - 1];
+    for request in [
+        get_with_bearer("/metrics", wrong),
+        get_with_bearer("/metrics", short),
+        get_with_bearer("/metrics", ""),
+        Request::get("/metrics")
+            .header(header::AUTHORIZATION, format!("Basic {METRICS_TOKEN}"))
+            .body(Body::empty())
+            .unwrap(),
+    ] {
+        let (status, _, body) = f.send(request).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(!is_metrics(&body));
+    }
+
+    // The right token (the scheme in any case): the metrics.
+    for scheme in ["Bearer", "bearer"] {
+        let request = Request::get("/metrics")
+            .header(header::AUTHORIZATION, format!("{scheme} {METRICS_TOKEN}"))
+            .body(Body::empty())
+            .unwrap();
+        let (status, headers, body) = f.send(request).await;
+        assert_eq!(status, StatusCode::OK, "{scheme}");
+        assert!(
+            headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("application/openmetrics-text")
+        );
+        assert!(is_metrics(&body), "{}", String::from_utf8_lossy(&body));
+    }
+
+    // An admin's login cookie: the metrics.
+    let admin = f.login("admin").await;
+    let (status, _, body) = f.send(admin.get("/metrics")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(is_metrics(&body));
+
+    // Logged in below admin: 403, as everywhere in the API.
+    for user in ["lan", "doc"] {
+        let login = f.login(user).await;
+        let (status, err) = f.json(login.get("/metrics")).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{user}");
+        assert!(err["error"].as_str().unwrap().contains("admin"), "{err}");
+    }
+
+    // Logged out, the cookie is worth nothing.
+    let (status, _) = f
+        .json(admin.send_json("POST", "/api/logout", &json!({})))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, _) = f.send(admin.get("/metrics")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[test]
+fn a_short_metrics_token_is_refused_without_being_quoted() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = ServerConfig {
+        db: dir.path().join("tocky.db"),
+        metrics_token: Some("too-short-123".into()),
+        ..ServerConfig::default()
+    };
+    let e = AppState::new(config).err().expect("refused").to_string();
+    assert!(e.contains("metrics_token") && e.contains("16"), "{e}");
+    assert!(!e.contains("too-short-123"), "{e}");
+}
+
 #[tokio::test]
 async fn reading_needs_a_login_unless_public() {
     let f = fixture();
@@ -1167,6 +1266,84 @@ async fn a_full_house_of_live_clients_is_told_so() {
         }
         other => panic!("expected 503, got {other:?}"),
     }
+    stop.send(()).unwrap();
+    server.await.unwrap();
+}
+
+/// A WebSocket handshake to session 1's live route: the socket, or the
+/// HTTP status it was refused with.
+async fn try_ws(
+    addr: &str,
+    cookie: &str,
+) -> Result<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    StatusCode,
+> {
+    use tokio_tungstenite::tungstenite::Error;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://{addr}/api/sessions/1/live")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert(header::COOKIE, cookie.parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((socket, _)) => Ok(socket),
+        Err(Error::Http(response)) => {
+            assert!(response.headers().contains_key(header::RETRY_AFTER));
+            Err(response.status())
+        }
+        Err(e) => panic!("handshake failed outside HTTP: {e}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_live_handshakes_cannot_overshoot_the_limit() {
+    let f = fixture_with(|c| c.limits.ws_max_clients = 2);
+    let (addr, stop, server) = listen(&f).await;
+    let doc = f.login("doc").await;
+    // All at once: each passes the login and session checks before any
+    // upgrade completes, which is where a count kept after the upgrade
+    // let every one of them in.
+    let results = futures_util::future::join_all((0..8).map(|_| try_ws(&addr, &doc.cookie))).await;
+    let mut open = Vec::new();
+    for result in results {
+        match result {
+            Ok(socket) => open.push(socket),
+            Err(status) => assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE),
+        }
+    }
+    assert_eq!(open.len(), 2, "exactly the limit gets in");
+    // Full: one more is refused until someone leaves.
+    assert_eq!(
+        try_ws(&addr, &doc.cookie).await.err(),
+        Some(StatusCode::SERVICE_UNAVAILABLE)
+    );
+
+    // One leaves; its place frees once the server has seen the close.
+    let mut leaving = open.pop().unwrap();
+    leaving.close(None).await.unwrap();
+    drop(leaving);
+    let mut joined = None;
+    for _ in 0..100 {
+        match try_ws(&addr, &doc.cookie).await {
+            Ok(socket) => {
+                joined = Some(socket);
+                break;
+            }
+            Err(status) => {
+                assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    }
+    assert!(joined.is_some(), "a freed place is taken within 5 s");
+    // And the house is full again.
+    assert_eq!(
+        try_ws(&addr, &doc.cookie).await.err(),
+        Some(StatusCode::SERVICE_UNAVAILABLE)
+    );
+
     stop.send(()).unwrap();
     server.await.unwrap();
 }
