@@ -79,6 +79,8 @@ def main():
     encode("speech.mp4", "aac", 44100, 2, pcm, video="mpeg4")
     encode("speech-vorbis.webm", "libvorbis" if "libvorbis" in av.codecs_available else "vorbis", 48000, 2, pcm, video="libvpx" if "libvpx" in av.codecs_available else None)
     encode("speech-opus.webm", "libopus", 48000, 2, pcm)
+    # A phone's or a messaging app's voice note: mono Ogg Opus.
+    encode("speech.opus", "libopus", 48000, 1, pcm, fmt="ogg")
 
 
 if __name__ == "__main__":

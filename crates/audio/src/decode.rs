@@ -7,11 +7,11 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::Once;
+use std::sync::{Once, OnceLock};
 
 use symphonia::core::audio::SampleBuffer;
 use symphonia::core::codecs::{
-    CODEC_TYPE_NULL, CODEC_TYPE_OPUS, CodecParameters, Decoder, DecoderOptions,
+    CODEC_TYPE_NULL, CodecParameters, CodecRegistry, Decoder, DecoderOptions,
 };
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::{FormatOptions, FormatReader, Packet};
@@ -235,27 +235,17 @@ impl AudioReader {
         let channels = params.channels.map(|c| c.count()).unwrap_or(0);
         // Making a decoder parses codec headers (Vorbis' setup), which can
         // panic on malformed data like the demuxer.
-        let decoder = contain_panic(|| {
-            symphonia::default::get_codecs().make(params, &DecoderOptions::default())
-        })
-        .map_err(|reason| Error::Corrupt {
-            path: path.into(),
-            at_seconds: 0.0,
-            reason,
-        })?
-        .map_err(|e| {
-                if params.codec == CODEC_TYPE_OPUS {
-                    no_track("Opus audio is not supported; convert it first, e.g. `ffmpeg -i IN -c:a flac OUT.flac`")
-                } else {
-                    no_track(&format!("codec not supported: {e}"))
-                }
-            })?;
-        let codec = symphonia::default::get_codecs()
-            .get_codec(params.codec)
-            .map_or_else(
-                || format!("{:?}", params.codec),
-                |d| d.short_name.to_owned(),
-            );
+        let decoder = contain_panic(|| codecs().make(params, &DecoderOptions::default()))
+            .map_err(|reason| Error::Corrupt {
+                path: path.into(),
+                at_seconds: 0.0,
+                reason,
+            })?
+            .map_err(|e| no_track(&format!("codec not supported: {e}")))?;
+        let codec = codecs().get_codec(params.codec).map_or_else(
+            || format!("{:?}", params.codec),
+            |d| d.short_name.to_owned(),
+        );
 
         let info = SourceInfo {
             codec,
@@ -518,6 +508,19 @@ impl AudioReader {
             reason: e.to_string(),
         }
     }
+}
+
+/// symphonia's codecs, and Opus through libopus (symphonia has no Opus
+/// decoder of its own): WebM and Ogg Opus are what browsers, phones and
+/// messaging apps record.
+fn codecs() -> &'static CodecRegistry {
+    static CODECS: OnceLock<CodecRegistry> = OnceLock::new();
+    CODECS.get_or_init(|| {
+        let mut registry = CodecRegistry::new();
+        symphonia::default::register_enabled_codecs(&mut registry);
+        registry.register_all::<symphonia_adapter_libopus::OpusDecoder>();
+        registry
+    })
 }
 
 /// Matroska (and WebM) is read front to back, as a stream: seekable,
