@@ -596,11 +596,8 @@ fn decode_channel(
     }
     if let Some(short) = reader.shortfall() {
         tracing::warn!(
-            "{}: the audio ends at {:.1} s, but the file declares {:.1} s (cut short or damaged); \
-             the transcript covers what could be decoded",
-            input.path.display(),
-            short.decoded_seconds,
-            short.declared_seconds
+            "{}: {short}; the transcript covers what could be decoded",
+            input.path.display()
         );
     }
     if let Some(saving) = saving.filter(|s| s.keep_finished) {

@@ -9,16 +9,15 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::{Once, OnceLock};
 
-use symphonia::core::audio::SampleBuffer;
-use symphonia::core::codecs::{
-    CODEC_TYPE_NULL, CodecParameters, CodecRegistry, Decoder, DecoderOptions,
-};
+use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
+use symphonia::core::codecs::registry::CodecRegistry;
 use symphonia::core::errors::Error as SymphoniaError;
-use symphonia::core::formats::{FormatOptions, FormatReader, Packet};
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, FormatReader, MediaInfo, Track, TrackType};
 use symphonia::core::io::{MediaSource, MediaSourceStream, ReadOnlySource};
 use symphonia::core::meta::MetadataOptions;
-use symphonia::core::probe::Hint;
-use symphonia::core::units::TimeBase;
+use symphonia::core::packet::Packet;
+use symphonia::core::units::Duration as Ticks;
 
 use crate::error::{Error, Result};
 use crate::resample::{MAX_RATE_HZ, MIN_RATE_HZ, MonoResampler};
@@ -82,12 +81,13 @@ impl DecodedAudio {
 pub struct AudioReader {
     path: PathBuf,
     format: Box<dyn FormatReader>,
-    decoder: Box<dyn Decoder>,
+    decoder: Box<dyn AudioDecoder>,
     track_id: u32,
     info: SourceInfo,
     channel: ChannelSelection,
     resampler: MonoResampler,
-    buffer: Option<SampleBuffer<f32>>,
+    /// The last packet's samples, interleaved.
+    buffer: Vec<f32>,
     /// Interleaved samples decoded while opening, not yet returned.
     first: Option<Vec<f32>>,
     mono: Vec<f32>,
@@ -105,6 +105,10 @@ pub struct AudioReader {
     /// Whether `declared_frames` is a real length rather than a streaming
     /// WAV's "unknown" size.
     declared_is_length: bool,
+    /// What the demuxer said when damage stopped it after some audio.
+    damage: Option<String>,
+    /// The demuxer has no more packets (held ones may remain).
+    demuxer_done: bool,
     finished: bool,
 }
 
@@ -120,15 +124,31 @@ const MAX_PADDING_PACKETS: usize = 4;
 /// short: rounding in container durations stays well under this.
 const SHORTFALL_TOLERANCE_SECONDS: f64 = 0.5;
 
-/// A stream that ended before the length its header declares: a file cut
-/// short (an interrupted copy) or one whose damage the demuxer took for the
-/// end.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// A stream that ended early: before the length its header declares (a
+/// file cut short by an interrupted copy), or where damage stopped the
+/// demuxer. The audio before it was decoded.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Shortfall {
     /// Seconds of audio decoded.
     pub decoded_seconds: f64,
-    /// Seconds the header declares.
-    pub declared_seconds: f64,
+    /// Seconds the container declares, when it declares a length.
+    pub declared_seconds: Option<f64>,
+    /// What the demuxer said where damage stopped it; `None` when the
+    /// file simply ends early.
+    pub damage: Option<String>,
+}
+
+impl std::fmt::Display for Shortfall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the audio ends at {:.1} s", self.decoded_seconds)?;
+        if let Some(declared) = self.declared_seconds {
+            write!(f, " of the {declared:.1} s the file declares")?;
+        }
+        match &self.damage {
+            Some(damage) => write!(f, ": the rest is damaged ({damage})"),
+            None => write!(f, " (cut short or damaged)"),
+        }
+    }
 }
 
 impl AudioReader {
@@ -174,15 +194,16 @@ impl AudioReader {
             source: e,
         })?;
         let stream = MediaSourceStream::new(source, Default::default());
-        let format_options = FormatOptions {
-            enable_gapless: true,
-            ..FormatOptions::default()
-        };
-        let probed = contain_panic(|| {
-            symphonia::default::get_probe()
-                // Gapless: drop the encoder's delay and padding (MP3, AAC, Vorbis),
-                // so that times match the original recording.
-                .format(&hint, stream, &format_options, &MetadataOptions::default())
+        // Packets carry the encoder's delay and padding as trims (MP3, AAC,
+        // Vorbis), which the decoders drop, so that times match the
+        // original recording.
+        let format = contain_panic(|| {
+            symphonia::default::get_probe().probe(
+                &hint,
+                stream,
+                FormatOptions::default(),
+                MetadataOptions::default(),
+            )
         })
         .map_err(|reason| Error::UnsupportedFormat {
             path: path.into(),
@@ -196,25 +217,28 @@ impl AudioReader {
                     "the file ends inside its container's header or index: it may be cut short"
                         .into()
                 }
+                // MP4 writes its index (moov) last: a recording that was
+                // cut off, or never finished, has none.
+                other if other.to_string().contains("missing moov atom") => {
+                    "the MP4 index (moov) is missing: the file may be cut short or unfinished"
+                        .into()
+                }
                 other => other.to_string(),
             },
         })?;
-        let format = probed.format;
 
         let track = format
-            .default_track()
-            .filter(|t| t.codec_params.codec != CODEC_TYPE_NULL)
-            .or_else(|| {
-                format
-                    .tracks()
-                    .iter()
-                    .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
-            })
+            .default_track(TrackType::Audio)
+            .filter(|t| audio_params(t).is_some())
+            .or_else(|| format.tracks().iter().find(|t| audio_params(t).is_some()))
             .ok_or_else(|| Error::NoAudioTrack {
                 path: path.into(),
                 reason: "no audio track".into(),
             })?;
-        let params = &track.codec_params;
+        let params = audio_params(track).ok_or_else(|| Error::NoAudioTrack {
+            path: path.into(),
+            reason: "no audio track".into(),
+        })?;
         let no_track = |reason: &str| Error::NoAudioTrack {
             path: path.into(),
             reason: reason.into(),
@@ -232,31 +256,37 @@ impl AudioReader {
             });
         }
         // AAC in MP4 states its layout only in the stream: learnt below.
-        let channels = params.channels.map(|c| c.count()).unwrap_or(0);
+        let channels = params.channels.as_ref().map_or(0, |c| c.count());
         // Making a decoder parses codec headers (Vorbis' setup), which can
         // panic on malformed data like the demuxer.
-        let decoder = contain_panic(|| codecs().make(params, &DecoderOptions::default()))
-            .map_err(|reason| Error::Corrupt {
-                path: path.into(),
-                at_seconds: 0.0,
-                reason,
-            })?
-            .map_err(|e| no_track(&format!("codec not supported: {e}")))?;
-        let codec = codecs().get_codec(params.codec).map_or_else(
-            || format!("{:?}", params.codec),
-            |d| d.short_name.to_owned(),
-        );
-
+        let decoder =
+            contain_panic(|| codecs().make_audio_decoder(params, &AudioDecoderOptions::default()))
+                .map_err(|reason| Error::Corrupt {
+                    path: path.into(),
+                    at_seconds: 0.0,
+                    reason,
+                })?
+                .map_err(|e| match e {
+                    SymphoniaError::Unsupported(_) => {
+                        no_track(&format!("codec not supported: {e}"))
+                    }
+                    // The codec's own headers (Vorbis' setup) are damaged.
+                    damaged => Error::Corrupt {
+                        path: path.into(),
+                        at_seconds: 0.0,
+                        reason: damaged.to_string(),
+                    },
+                })?;
+        let codec = decoder.codec_info().short_name.to_owned();
+        let declared_frames = declared_frames(track, format.media_info(), sample_rate);
         let info = SourceInfo {
             codec,
             sample_rate,
             channels,
-            declared_frames: params
-                .n_frames
-                .map(|n| ticks_to_frames(n, params.time_base, sample_rate)),
+            declared_frames,
         };
         let track_id = track.id;
-        let declared_is_length = !is_streaming_wav_size(params);
+        let declared_is_length = !is_streaming_wav_size(params, declared_frames);
         let mut reader = Self {
             path: path.into(),
             format,
@@ -265,7 +295,7 @@ impl AudioReader {
             resampler: MonoResampler::new(sample_rate, SAMPLE_RATE)?,
             info,
             channel: opts.channel,
-            buffer: None,
+            buffer: Vec::new(),
             first: None,
             mono: Vec::new(),
             source_frames: 0,
@@ -277,6 +307,8 @@ impl AudioReader {
             untrimmed: false,
             replay: VecDeque::new(),
             declared_is_length,
+            damage: None,
+            demuxer_done: false,
             finished: false,
         };
         if reader.info.channels == 0 {
@@ -301,9 +333,7 @@ impl AudioReader {
         let more = self.next_buffer()?;
         if let Some(channels) = more {
             self.info.channels = channels;
-            if let Some(buffer) = &self.buffer {
-                pending.extend_from_slice(buffer.samples());
-            }
+            pending.extend_from_slice(&self.buffer);
             self.first = Some(pending);
             Ok(())
         } else {
@@ -328,20 +358,29 @@ impl AudioReader {
     /// its header declares, so that the caller can say the transcript
     /// covers only part of the recording.
     pub fn shortfall(&self) -> Option<Shortfall> {
-        let declared = self
-            .info
-            .declared_frames
-            .filter(|_| self.declared_is_length)?;
-        if !self.finished || self.untrimmed {
+        if !self.finished {
             return None;
         }
         let rate = f64::from(self.info.sample_rate);
-        let declared_seconds = declared as f64 / rate;
         let decoded_seconds = self.source_frames as f64 / rate;
-        let tolerance = SHORTFALL_TOLERANCE_SECONDS.max(declared_seconds * 0.01);
-        (decoded_seconds + tolerance < declared_seconds).then_some(Shortfall {
+        let declared_seconds = self
+            .info
+            .declared_frames
+            .filter(|_| self.declared_is_length && !self.untrimmed)
+            .map(|frames| frames as f64 / rate);
+        if self.damage.is_some() {
+            return Some(Shortfall {
+                decoded_seconds,
+                declared_seconds,
+                damage: self.damage.clone(),
+            });
+        }
+        let declared = declared_seconds?;
+        let tolerance = SHORTFALL_TOLERANCE_SECONDS.max(declared * 0.01);
+        (decoded_seconds + tolerance < declared).then_some(Shortfall {
             decoded_seconds,
             declared_seconds,
+            damage: None,
         })
     }
 
@@ -357,11 +396,8 @@ impl AudioReader {
         }
         match self.next_buffer()? {
             Some(_) => {
-                let samples = self.buffer.take();
-                let result = match &samples {
-                    Some(b) => self.consume(b.samples(), out),
-                    None => Ok(()),
-                };
+                let samples = std::mem::take(&mut self.buffer);
+                let result = self.consume(&samples, out);
                 self.buffer = samples;
                 result?;
                 Ok(true)
@@ -390,25 +426,38 @@ impl AudioReader {
     fn next_buffer_unguarded(&mut self) -> Result<Option<usize>> {
         let mut bad_in_a_row = 0;
         loop {
-            let mut packet = match self.replay.pop_front() {
-                Some(p) => p,
+            let (mut packet, held) = match self.replay.pop_front() {
+                Some(p) => (p, true),
+                None if self.demuxer_done => return Ok(None),
                 None => match self.format.next_packet() {
-                    Ok(p) => p,
-                    Err(SymphoniaError::IoError(e))
-                        if e.kind() == std::io::ErrorKind::UnexpectedEof =>
-                    {
-                        return Ok(None);
+                    Ok(Some(p)) => (p, false),
+                    end => {
+                        self.demuxer_done = true;
+                        match end {
+                            Ok(_) | Err(SymphoniaError::ResetRequired) => {}
+                            Err(SymphoniaError::IoError(e))
+                                if e.kind() == std::io::ErrorKind::UnexpectedEof => {}
+                            // Damage the demuxer cannot read past, after some
+                            // audio: keep that audio, and say where it stopped.
+                            Err(e) if self.source_frames > 0 => self.damage = Some(e.to_string()),
+                            Err(e) => return Err(self.corrupt(e)),
+                        }
+                        // Packets held as padding were padding: decoded with
+                        // their trims, they give the last valid frames.
+                        self.replay = std::mem::take(&mut self.past_end);
+                        continue;
                     }
-                    Err(SymphoniaError::ResetRequired) => return Ok(None),
-                    Err(e) => return Err(self.corrupt(e)),
                 },
             };
-            if packet.track_id() != self.track_id {
+            if packet.track_id != self.track_id {
                 continue;
             }
             if self.untrimmed {
                 untrim(&mut packet);
-            } else if packet.dur == 0 && packet.trim_end > 0 {
+            } else if !held
+                && packet.trim_end.get() > 0
+                && packet.trim_end.get() >= packet.dur.get()
+            {
                 // Wholly past the declared end: padding, unless too many
                 // follow to be padding.
                 self.past_end.push_back(packet);
@@ -420,17 +469,12 @@ impl AudioReader {
             }
             match self.decoder.decode(&packet) {
                 Ok(decoded) => {
-                    let spec = *decoded.spec();
-                    let frames = decoded.frames();
-                    if frames == 0 {
+                    if decoded.frames() == 0 {
                         continue;
                     }
-                    let buffer = match &mut self.buffer {
-                        Some(b) if b.capacity() >= frames * spec.channels.count() => b,
-                        slot => slot.insert(SampleBuffer::new(decoded.capacity() as u64, spec)),
-                    };
-                    buffer.copy_interleaved_ref(decoded);
-                    return Ok(Some(spec.channels.count().max(1)));
+                    let channels = decoded.spec().channels().count().max(1);
+                    decoded.copy_to_vec_interleaved(&mut self.buffer);
+                    return Ok(Some(channels));
                 }
                 // A damaged packet: skip it, as players do, but not forever.
                 // The packet is already in memory, so a read error here
@@ -518,7 +562,7 @@ fn codecs() -> &'static CodecRegistry {
     CODECS.get_or_init(|| {
         let mut registry = CodecRegistry::new();
         symphonia::default::register_enabled_codecs(&mut registry);
-        registry.register_all::<symphonia_adapter_libopus::OpusDecoder>();
+        registry.register_audio_decoder::<symphonia_adapter_libopus::OpusDecoder>();
         registry
     })
 }
@@ -554,35 +598,50 @@ fn read_matroska_in_order(
 /// Makes a packet decode whole, ignoring the gapless trim that the
 /// demuxer derived from the header's (too small) frame count.
 fn untrim(packet: &mut Packet) {
-    packet.dur = packet.block_dur();
-    packet.trim_start = 0;
-    packet.trim_end = 0;
+    // Decoders trim by these two; the duration is left as the demuxer set it.
+    packet.trim_start = Ticks::from(0u64);
+    packet.trim_end = Ticks::from(0u64);
 }
 
 /// Whether a PCM stream's declared length is the "unknown" size that live
 /// recorders writing to a pipe leave in a WAV header (`0xFFFFFFFF` bytes).
-fn is_streaming_wav_size(params: &CodecParameters) -> bool {
-    let (Some(frames), Some(bits)) = (params.n_frames, params.bits_per_sample) else {
+fn is_streaming_wav_size(params: &AudioCodecParameters, frames: Option<u64>) -> bool {
+    let (Some(frames), Some(bits)) = (frames, params.bits_per_sample) else {
         return false;
     };
-    let channels = params.channels.map_or(1, |c| c.count()).max(1) as u64;
+    let channels = params.channels.as_ref().map_or(1, |c| c.count()).max(1) as u64;
     let bytes = frames
         .saturating_mul(channels)
         .saturating_mul(u64::from(bits).div_ceil(8));
     bytes >= u64::from(u32::MAX) - 64 * 1024
 }
 
-/// A length counted in the track's time base (Matroska counts milliseconds,
-/// MP4 its track's timescale) as frames at `sample_rate`.
-fn ticks_to_frames(ticks: u64, time_base: Option<TimeBase>, sample_rate: u32) -> u64 {
-    match time_base {
-        Some(tb) if tb.denom > 0 => {
-            let frames = u128::from(ticks) * u128::from(tb.numer) * u128::from(sample_rate)
-                / u128::from(tb.denom);
+/// The track's audio parameters, if it is an audio track.
+fn audio_params(track: &Track) -> Option<&AudioCodecParameters> {
+    track.codec_params.as_ref()?.audio()
+}
+
+/// The length the container declares, in frames at `sample_rate`: the
+/// count of playable frames when it gives one, else its duration (Matroska
+/// counts milliseconds, MP4 its track's timescale).
+fn declared_frames(track: &Track, media: &MediaInfo, sample_rate: u32) -> Option<u64> {
+    if let Some(frames) = track.num_frames {
+        return Some(frames);
+    }
+    // Matroska gives the duration of the whole file only.
+    let (ticks, time_base) = match (track.duration, media.duration) {
+        (Some(d), _) => (d.get(), track.time_base),
+        (None, Some(d)) => (d.get(), media.time_base),
+        (None, None) => return None,
+    };
+    Some(match time_base {
+        Some(tb) => {
+            let frames = u128::from(ticks) * u128::from(tb.numer.get()) * u128::from(sample_rate)
+                / u128::from(tb.denom.get());
             u64::try_from(frames).unwrap_or(u64::MAX)
         }
-        _ => ticks,
-    }
+        None => ticks,
+    })
 }
 
 thread_local! {
@@ -662,7 +721,6 @@ pub fn decode_file(path: &Path, opts: &DecodeOptions) -> Result<DecodedAudio> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use symphonia::core::codecs::CodecParameters;
 
     fn float_wav(samples: &[f32]) -> Vec<u8> {
         let mut bytes = std::io::Cursor::new(Vec::new());
@@ -704,10 +762,11 @@ mod tests {
                 while r.read_into(&mut out)? {}
                 Ok(out)
             });
-        let message = result.unwrap_err().to_string();
+        // symphonia 0.6 reports it as an error itself; either way, an error.
+        let err = result.unwrap_err();
         assert!(
-            message.contains("the demuxer or decoder failed on malformed data"),
-            "{message}"
+            matches!(err, Error::UnsupportedFormat { .. } | Error::Corrupt { .. }),
+            "{err:?}"
         );
     }
 
@@ -724,53 +783,47 @@ mod tests {
             .err()
             .unwrap();
         assert!(
-            err.to_string()
-                .contains("the demuxer or decoder failed on malformed data"),
-            "{err}"
+            matches!(err, Error::UnsupportedFormat { .. } | Error::Corrupt { .. }),
+            "{err:?}"
         );
     }
 
     /// A decoder that fails one packet with the given error, as a damaged
     /// packet makes a real one fail.
     struct FailsOnce {
-        inner: Box<dyn Decoder>,
+        inner: Box<dyn AudioDecoder>,
         packets: usize,
         fail_at: usize,
         error: Option<SymphoniaError>,
     }
 
-    impl Decoder for FailsOnce {
-        fn try_new(
-            _: &CodecParameters,
-            _: &DecoderOptions,
-        ) -> symphonia::core::errors::Result<Self> {
-            symphonia::core::errors::unsupported_error("test decoder")
-        }
-        fn supported_codecs() -> &'static [symphonia::core::codecs::CodecDescriptor] {
-            &[]
-        }
+    impl AudioDecoder for FailsOnce {
         fn reset(&mut self) {
             self.inner.reset();
         }
-        fn codec_params(&self) -> &CodecParameters {
+        fn codec_info(&self) -> &symphonia::core::codecs::CodecInfo {
+            self.inner.codec_info()
+        }
+        fn codec_params(&self) -> &AudioCodecParameters {
             self.inner.codec_params()
         }
-        fn decode(
+        fn decode_ref(
             &mut self,
-            packet: &symphonia::core::formats::Packet,
-        ) -> symphonia::core::errors::Result<symphonia::core::audio::AudioBufferRef<'_>> {
+            packet: &symphonia::core::packet::PacketRef<'_>,
+        ) -> symphonia::core::errors::Result<symphonia::core::audio::GenericAudioBufferRef<'_>>
+        {
             self.packets += 1;
             if self.packets == self.fail_at
                 && let Some(e) = self.error.take()
             {
                 return Err(e);
             }
-            self.inner.decode(packet)
+            self.inner.decode_ref(packet)
         }
-        fn finalize(&mut self) -> symphonia::core::codecs::FinalizeResult {
+        fn finalize(&mut self) -> symphonia::core::codecs::audio::FinalizeResult {
             self.inner.finalize()
         }
-        fn last_decoded(&self) -> symphonia::core::audio::AudioBufferRef<'_> {
+        fn last_decoded(&self) -> symphonia::core::audio::GenericAudioBufferRef<'_> {
             self.inner.last_decoded()
         }
     }
@@ -802,8 +855,8 @@ mod tests {
                 &DecodeOptions::default(),
             )
             .unwrap();
-            let inner = symphonia::default::get_codecs()
-                .make(r.decoder.codec_params(), &DecoderOptions::default())
+            let inner = codecs()
+                .make_audio_decoder(r.decoder.codec_params(), &AudioDecoderOptions::default())
                 .unwrap();
             r.decoder = Box::new(FailsOnce {
                 inner,

@@ -22,7 +22,7 @@ pub enum Error {
     },
     /// No demuxer recognises the container, or it is corrupt.
     #[error(
-        "{path}: unsupported or corrupt audio container ({reason}); supported: WAV, FLAC, MP3, OGG/Vorbis, AAC/M4A/MP4, MKV/WebM"
+        "{path}: unsupported or corrupt audio container ({reason}); supported: WAV, FLAC, MP3, OGG (Vorbis, Opus), AAC/M4A/MP4, MKV/WebM"
     )]
     UnsupportedFormat {
         /// The file.
