@@ -89,6 +89,7 @@ impl Engine {
         if !path.is_file() {
             return Err(Error::ModelMissing { path: path.into() });
         }
+        check_model(path)?;
         // Route whisper.cpp's chatter into `tracing` instead of stderr.
         LOG_HOOKS.call_once(whisper_rs::install_logging_hooks);
         let mut params = WhisperContextParameters::default();
@@ -274,6 +275,21 @@ impl Engine {
     }
 }
 
+/// Refuses a model file whisper.cpp would misread: its loader trusts the
+/// header (allocating from it, copying tensor dimensions without a bound)
+/// and accepts a file without tensors, so a damaged or hostile file could
+/// abort the process or exhaust memory instead of failing.
+fn check_model(path: &Path) -> Result<()> {
+    let invalid = |source| Error::ModelInvalid {
+        path: path.into(),
+        source,
+    };
+    let file = std::fs::File::open(path)
+        .map_err(|e| invalid(tocky_models::Error::io("opening", path, e)))?;
+    let info = tocky_models::read_info(std::io::BufReader::new(file)).map_err(invalid)?;
+    tocky_models::check_loadable(&info).map_err(invalid)
+}
+
 /// Decoder scratch memory for one stream of windows.
 pub struct DecoderState {
     state: WhisperState,
@@ -293,4 +309,59 @@ pub(crate) struct DecodedSegment {
 /// whisper.cpp times are in centiseconds.
 fn centis_to_ms(t: i64) -> u64 {
     u64::try_from(t).unwrap_or(0) * 10
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tocky_models::ggml::GgmlWriter;
+    use tocky_models::{GgmlType, Hparams};
+
+    /// Whisper base's header, filters and a vocabulary, and no tensors.
+    fn header_only_model() -> Vec<u8> {
+        let h = Hparams {
+            n_vocab: 51865,
+            n_audio_ctx: 1500,
+            n_audio_state: 512,
+            n_audio_head: 8,
+            n_audio_layer: 6,
+            n_text_ctx: 448,
+            n_text_state: 512,
+            n_text_head: 8,
+            n_text_layer: 6,
+            n_mels: 80,
+            ftype: GgmlType::F16.id(),
+        };
+        let mut out = Vec::new();
+        let mut w = GgmlWriter::new(&mut out, &h).unwrap();
+        w.mel_filters(80, 201, &vec![0.0; 80 * 201]).unwrap();
+        w.vocabulary(&[b"a".to_vec()]).unwrap();
+        w.finish().unwrap();
+        out
+    }
+
+    #[test]
+    fn a_model_whisper_cpp_would_misread_is_refused_before_it_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        // whisper.cpp itself loads a file without tensors as an "empty
+        // model for testing", which then decodes from unset weights.
+        let empty = dir.path().join("empty.bin");
+        std::fs::write(&empty, header_only_model()).unwrap();
+        let err = Engine::load(&empty, &EngineOptions::default())
+            .err()
+            .expect("a model without tensors is refused");
+        assert!(
+            matches!(&err, Error::ModelInvalid { path, .. } if *path == empty),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("0 tensors"), "{err}");
+
+        // A cut file is named as such.
+        let cut = dir.path().join("cut.bin");
+        std::fs::write(&cut, &header_only_model()[..100]).unwrap();
+        let err = Engine::load(&cut, &EngineOptions::default())
+            .err()
+            .expect("a cut model is refused");
+        assert!(err.to_string().contains("truncated"), "{err}");
+    }
 }

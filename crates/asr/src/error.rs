@@ -21,6 +21,16 @@ pub enum Error {
         /// What whisper-rs reported.
         reason: String,
     },
+    /// The model file is damaged, or not a model whisper.cpp can run:
+    /// checked before whisper.cpp, which trusts the file, reads it.
+    #[error("{path} is not a usable whisper.cpp model: {source}")]
+    ModelInvalid {
+        /// The model file.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: tocky_models::Error,
+    },
     /// A decoding option is invalid.
     #[error("invalid option: {0}")]
     InvalidOption(String),

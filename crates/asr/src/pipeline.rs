@@ -20,7 +20,7 @@ use crate::engine::{DecodeOptions, DecodedSegment, DecoderState, Engine};
 use crate::error::Result;
 use crate::guard::{compression_ratio, find_loop, has_loop};
 use crate::hallucination::{is_hallucination, is_sound_annotation};
-use crate::words::group_words;
+use crate::words::{group_word_tokens, group_words};
 
 /// Thresholds that decide when a decode has failed or a segment is not speech.
 #[derive(Debug, Clone)]
@@ -374,7 +374,7 @@ pub(crate) fn decode_guarded(
 
 /// Removes the repeats of a loop from a segment's words and text.
 fn cut_loop(seg: &mut DecodedSegment) -> bool {
-    let words = group_words(&seg.tokens);
+    let (words, ranges): (Vec<_>, Vec<_>) = group_word_tokens(&seg.tokens).into_iter().unzip();
     let folded: Vec<String> = words
         .iter()
         .map(|w| folded_words(&w.text).concat())
@@ -391,11 +391,11 @@ fn cut_loop(seg: &mut DecodedSegment) -> bool {
         .map(|w| w.text.as_str())
         .collect::<Vec<_>>()
         .join(" ");
-    // Keep only the tokens of the kept words, by time.
-    let cut_from = words[keep_until.min(words.len() - 1)].start_ms;
-    let cut_to = words.get(drop_until).map_or(u64::MAX, |w| w.start_ms);
-    seg.tokens
-        .retain(|t| t.start_ms < cut_from || t.start_ms >= cut_to);
+    // Keep only the tokens of the kept words, by position: a loop's tokens
+    // often share one timestamp with the words around it.
+    let cut_from = ranges.get(keep_until).map_or(seg.tokens.len(), |r| r.start);
+    let cut_to = ranges.get(drop_until).map_or(seg.tokens.len(), |r| r.start);
+    seg.tokens.drain(cut_from..cut_to.max(cut_from));
     true
 }
 
@@ -461,4 +461,83 @@ fn to_source(seg: DecodedSegment, window: &Window) -> Vec<Segment> {
             no_speech_prob: seg.no_speech_prob,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::words::TimedToken;
+
+    fn token(text: &str, start_ms: u64, end_ms: u64) -> TimedToken {
+        TimedToken {
+            bytes: text.as_bytes().to_vec(),
+            start_ms,
+            end_ms,
+            probability: 0.5,
+        }
+    }
+
+    fn segment(tokens: Vec<TimedToken>) -> DecodedSegment {
+        let text: String = tokens
+            .iter()
+            .map(|t| String::from_utf8_lossy(&t.bytes).into_owned())
+            .collect();
+        DecodedSegment {
+            start_ms: 0,
+            end_ms: 3000,
+            text: text.trim().to_owned(),
+            tokens,
+            avg_logprob: -0.2,
+            no_speech_prob: 0.0,
+        }
+    }
+
+    fn token_words(seg: &DecodedSegment) -> Vec<String> {
+        group_words(&seg.tokens)
+            .into_iter()
+            .map(|w| w.text)
+            .collect()
+    }
+
+    #[test]
+    fn a_cut_loop_keeps_the_tokens_of_the_words_it_keeps() {
+        // whisper.cpp often gives a loop's tokens one shared timestamp,
+        // the same as the words next to it.
+        let mut tokens = vec![token(" Kính", 0, 300), token(" thưa", 300, 600)];
+        for _ in 0..3 {
+            tokens.push(token(" đại", 600, 600));
+            tokens.push(token(" biểu", 600, 600));
+        }
+        tokens.push(token(" xin", 600, 600));
+        let mut seg = segment(tokens.clone());
+        assert!(cut_loop(&mut seg));
+        assert_eq!(seg.text, "Kính thưa đại biểu xin");
+        assert_eq!(token_words(&seg), ["Kính", "thưa", "đại", "biểu", "xin"]);
+
+        // A loop that ends the segment, sharing the time of the word
+        // before it.
+        tokens.pop();
+        let mut seg = segment(tokens);
+        assert!(cut_loop(&mut seg));
+        assert_eq!(seg.text, "Kính thưa đại biểu");
+        assert_eq!(token_words(&seg), ["Kính", "thưa", "đại", "biểu"]);
+    }
+
+    #[test]
+    fn a_loop_split_over_tokens_is_cut_whole_words_at_a_time() {
+        // "biểu" in two tokens, and an empty-text token inside the loop.
+        let mut tokens = vec![token(" Kính", 0, 300)];
+        for i in 0..3 {
+            let t = 300 + 200 * i;
+            tokens.push(token(" bi", t, t + 50));
+            tokens.push(token("ểu", t + 50, t + 100));
+            tokens.push(token(" hội", t + 100, t + 200));
+            tokens.push(token(" ", t + 200, t + 200));
+        }
+        tokens.push(token(" xong", 900, 1000));
+        let mut seg = segment(tokens);
+        assert!(cut_loop(&mut seg));
+        assert_eq!(seg.text, "Kính biểu hội xong");
+        assert_eq!(token_words(&seg), ["Kính", "biểu", "hội", "xong"]);
+    }
 }

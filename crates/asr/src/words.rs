@@ -4,6 +4,8 @@
 //! gathered as bytes and decoded only at word boundaries. A token that starts
 //! with a space starts a new word; punctuation stays attached to its word.
 
+use std::ops::Range;
+
 use tocky_core::Word;
 use tocky_core::text::nfc;
 
@@ -18,27 +20,37 @@ pub(crate) struct TimedToken {
 
 /// Groups tokens into words.
 pub(crate) fn group_words(tokens: &[TimedToken]) -> Vec<Word> {
+    group_word_tokens(tokens)
+        .into_iter()
+        .map(|(w, _)| w)
+        .collect()
+}
+
+/// Groups tokens into words, each with the range of `tokens` it came from.
+pub(crate) fn group_word_tokens(tokens: &[TimedToken]) -> Vec<(Word, Range<usize>)> {
     struct Pending {
         bytes: Vec<u8>,
         start_ms: u64,
         end_ms: u64,
         p_sum: f32,
         n: u32,
+        first: usize,
     }
     let mut words = Vec::new();
     let mut current: Option<Pending> = None;
-    let flush = |p: Pending, words: &mut Vec<Word>| {
+    let flush = |p: Pending, end: usize, words: &mut Vec<(Word, Range<usize>)>| {
         let text = nfc(String::from_utf8_lossy(&p.bytes).trim());
         if !text.is_empty() {
-            words.push(Word {
+            let word = Word {
                 text,
                 start_ms: p.start_ms,
                 end_ms: p.end_ms.max(p.start_ms),
                 probability: p.p_sum / p.n.max(1) as f32,
-            });
+            };
+            words.push((word, p.first..end));
         }
     };
-    for t in tokens {
+    for (i, t) in tokens.iter().enumerate() {
         let starts_word = t.bytes.first() == Some(&b' ');
         match current.as_mut() {
             Some(p) if !starts_word => {
@@ -49,7 +61,7 @@ pub(crate) fn group_words(tokens: &[TimedToken]) -> Vec<Word> {
             }
             _ => {
                 if let Some(p) = current.take() {
-                    flush(p, &mut words);
+                    flush(p, i, &mut words);
                 }
                 current = Some(Pending {
                     bytes: t.bytes.clone(),
@@ -57,12 +69,13 @@ pub(crate) fn group_words(tokens: &[TimedToken]) -> Vec<Word> {
                     end_ms: t.end_ms,
                     p_sum: t.probability,
                     n: 1,
+                    first: i,
                 });
             }
         }
     }
     if let Some(p) = current {
-        flush(p, &mut words);
+        flush(p, tokens.len(), &mut words);
     }
     words
 }

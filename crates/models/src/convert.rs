@@ -112,6 +112,13 @@ pub fn convert<R: Read + Seek, W: Write>(
         if var.shape.is_empty() {
             continue; // configuration scalars: activation, num_heads, alignment heads …
         }
+        if var.is_empty() {
+            return Err(Error::BadShape {
+                name: var.name.clone(),
+                shape: var.shape.clone(),
+                expected: "no zero dimension (a Whisper weight is never empty)".into(),
+            });
+        }
         let data = model.read_f32(var)?;
         for (name, shape, values) in map_variable(var, data)? {
             if !written.insert(name.clone()) {
@@ -159,11 +166,13 @@ fn ggml_type(name: &str, shape: &[usize]) -> GgmlType {
 fn hyperparameters<R: Read + Seek>(model: &mut Ct2Model<R>) -> Result<Hparams> {
     let dims = |model: &Ct2Model<R>, name: &str, rank: usize| -> Result<Vec<usize>> {
         let v = model.require(name)?;
-        if v.shape.len() != rank {
+        // A zero dimension holds no data, so it could claim any size in
+        // the others (such as billions of mel bands) at no cost in the file.
+        if v.shape.len() != rank || v.shape.contains(&0) {
             return Err(Error::BadShape {
                 name: name.to_owned(),
                 shape: v.shape.clone(),
-                expected: format!("{rank} dimensions"),
+                expected: format!("{rank} non-zero dimensions"),
             });
         }
         Ok(v.shape.clone())

@@ -20,6 +20,6 @@ pub mod vocab;
 pub use convert::{ConvertReport, convert, convert_files};
 pub use error::{Error, Result};
 pub use fetch::{FetchOptions, FetchOutcome, default_cache_dir, fetch, resolve_model, sha256_file};
-pub use ggml::{GgmlModelInfo, GgmlType, Hparams, read_info};
+pub use ggml::{GgmlModelInfo, GgmlType, Hparams, check_loadable, read_info};
 pub use manifest::{DEFAULT_MODEL, Manifest, ModelEntry};
 pub use quantize::{QuantType, QuantizeReport, quantize, quantize_file};

@@ -928,3 +928,30 @@ fn malformed_models_are_refused_rather_than_written_wrong() {
         "{err:?}"
     );
 }
+
+#[test]
+fn empty_variables_are_refused_not_split_or_sized_from() {
+    // A fused projection with no columns: splitting it by rows used to
+    // panic (chunks of zero values).
+    let mut m = whisper();
+    let name = "encoder/layer_0/self_attention/linear_0/weight";
+    let i = m.position(name);
+    m.variables[i] = RawVariable::f16(name, &[3 * STATE, 0], &[]);
+    let err = convert_err(&m);
+    assert!(
+        matches!(&err, Error::BadShape { name: n, .. } if n == name),
+        "{err:?}"
+    );
+
+    // A kernel of width 0 carries no data, whatever its mel band count:
+    // that count went into the header and sized the mel filters written.
+    let mut m = whisper();
+    let name = "encoder/conv1/weight";
+    let i = m.position(name);
+    m.variables[i] = RawVariable::f16(name, &[STATE, 1 << 16, 0], &[]);
+    let err = convert_err(&m);
+    assert!(
+        matches!(&err, Error::BadShape { name: n, .. } if n == name),
+        "{err:?}"
+    );
+}
