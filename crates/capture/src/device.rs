@@ -60,9 +60,10 @@ pub struct CpalOptions {
     /// Frames per callback; `None`: the driver's default (which through
     /// PulseAudio's ALSA plugin can be long, and delivers audio in bursts).
     pub buffer_frames: Option<u32>,
-    /// Waits between attempts to reopen a lost device.
+    /// Waits between attempts to reopen a lost device (more than zero,
+    /// `initial` at most `max`, `max` at most an hour).
     pub backoff: Backoff,
-    /// No audio for this long means the device is lost.
+    /// No audio for this long means the device is lost (0.1 s to an hour).
     pub stall_timeout: Duration,
     /// Give up reopening after this long (then `next_event` fails); `None`: never.
     pub give_up_after: Option<Duration>,
@@ -477,6 +478,7 @@ impl CpalSource {
                 opts.ring_seconds
             )));
         }
+        check_timing(opts)?;
         let selected = check_selection(&opts.channels, usize::MAX)?;
         let epoch = Instant::now();
         let (generation, handle, device) = open_stream(opts, &selected, epoch)?;
@@ -553,6 +555,17 @@ impl CpalSource {
     fn handle(&mut self, msg: Msg) -> Result<()> {
         match msg {
             Msg::Lost { reason } => {
+                // The supervisor's loss is always of the newest opening. If
+                // that one is still waiting here, it is the one lost: use
+                // the audio it had, or forget it, so that it never becomes
+                // `current` after its loss (the next opening would then
+                // wait forever behind a dead ring).
+                if self.waiting.is_some() {
+                    self.resume()?;
+                    if let Some(dead) = self.waiting.take() {
+                        self.overruns_before += dead.shared.overruns.load(Ordering::Relaxed);
+                    }
+                }
                 self.drain()?;
                 if let Some(old) = self.current.take() {
                     self.overruns_before += old.shared.overruns.load(Ordering::Relaxed);
@@ -616,6 +629,28 @@ impl CpalSource {
         self.current = Some(generation);
         Ok(())
     }
+}
+
+/// The longest back-off wait and stall timeout: an hour.
+const MAX_WAIT: Duration = Duration::from_secs(3600);
+
+/// Checks the supervisor's timing options: out of range, they would make it
+/// panic on overflow (and capture stall for good behind a dead supervisor)
+/// or declare a healthy device lost at every tick.
+fn check_timing(opts: &CpalOptions) -> Result<()> {
+    let Backoff { initial, max } = opts.backoff;
+    if initial.is_zero() || initial > max || max > MAX_WAIT {
+        return Err(Error::InvalidOption(format!(
+            "back-off {initial:?} to {max:?} is out of range (more than zero, initial at most max, max at most {MAX_WAIT:?})"
+        )));
+    }
+    if opts.stall_timeout < Duration::from_millis(100) || opts.stall_timeout > MAX_WAIT {
+        return Err(Error::InvalidOption(format!(
+            "stall timeout {:?} is out of range (0.1 s to {MAX_WAIT:?})",
+            opts.stall_timeout
+        )));
+    }
+    Ok(())
 }
 
 /// Nanoseconds to 16 kHz frames, rounded to nearest.
@@ -702,7 +737,7 @@ fn supervise(
                         }
                         std::thread::sleep(tick);
                     }
-                    delay = (delay * 2).min(opts.backoff.max);
+                    delay = delay.saturating_mul(2).min(opts.backoff.max);
                 }
             }
         };
@@ -781,6 +816,93 @@ mod tests {
         assert_eq!(nanos_to_frames(31_250), 1);
     }
 
+    /// A stream opened at 16 kHz, mono, as the supervisor would hand it over.
+    fn opening(epoch: Instant) -> (crate::ring::RingWriter, Generation) {
+        let shared = Arc::new(StreamShared::new(epoch));
+        let (writer, reader) = ring(16_000, 1, &[0], Arc::clone(&shared));
+        let generation = Generation {
+            reader,
+            shared,
+            rate: 16_000,
+        };
+        (writer, generation)
+    }
+
+    /// A source driven by hand: no device, no supervisor.
+    fn source_on(rx: Receiver<Msg>, current: Generation) -> CpalSource {
+        CpalSource {
+            device: "test".into(),
+            width: 1,
+            rx,
+            assembler: Assembler::new(current.rate, 1).unwrap(),
+            current: Some(current),
+            waiting: None,
+            lost: None,
+            queue: VecDeque::new(),
+            scratch: Vec::new(),
+            overruns_before: 0,
+            reopens: 0,
+            stop: Arc::new(AtomicBool::new(false)),
+            supervisor: None,
+            failed: None,
+        }
+    }
+
+    /// Every event until none comes within 50 ms.
+    fn events(source: &mut CpalSource) -> Vec<CaptureEvent> {
+        let mut out = Vec::new();
+        while let Some(e) = source.next_event(Duration::from_millis(50)).unwrap() {
+            out.push(e);
+        }
+        out
+    }
+
+    #[test]
+    fn a_reopened_stream_lost_before_it_was_used_does_not_block_the_next() {
+        let epoch = Instant::now();
+        let (tx, rx) = channel();
+        let (mut w0, g0) = opening(epoch);
+        let mut source = source_on(rx, g0);
+        w0.write(&[0.0f32; 160], 0, |s| s);
+        // The device goes; a reopening delivers a little and goes too, all
+        // before the consumer looks (it was busy feeding recognition).
+        tx.send(Msg::Lost { reason: "a".into() }).unwrap();
+        let (mut w1, g1) = opening(epoch);
+        tx.send(Msg::Opened(g1)).unwrap();
+        w1.write(&[1.0f32; 160], 0, |s| s);
+        tx.send(Msg::Lost { reason: "b".into() }).unwrap();
+        let first = events(&mut source);
+        // The third opening stays: its audio must come through.
+        let (mut w2, g2) = opening(epoch);
+        tx.send(Msg::Opened(g2)).unwrap();
+        w2.write(&[2.0f32; 160], 0, |s| s);
+        let second = events(&mut source);
+        let all: Vec<_> = first.into_iter().chain(second).collect();
+        let mut at = 0;
+        let mut values = Vec::new();
+        for e in &all {
+            match e {
+                CaptureEvent::Audio(b) => {
+                    assert_eq!(b.start_frame, at, "{all:?}");
+                    at = b.end_frame();
+                    values.push(b.channels[0][0]);
+                }
+                CaptureEvent::Gap {
+                    at_frame,
+                    missing_frames,
+                    ..
+                } => {
+                    assert_eq!(*at_frame, at);
+                    at += missing_frames;
+                }
+                CaptureEvent::Ended => panic!("a device does not end"),
+            }
+        }
+        assert_eq!(values, [0.0, 1.0, 2.0], "{all:?}");
+        assert!(source.stats().connected);
+        assert_eq!(source.reopens(), 2);
+    }
+
     #[test]
     fn bad_options_are_refused_before_any_device_is_touched() {
         let opts = CpalOptions {
@@ -799,5 +921,32 @@ mod tests {
             CpalSource::open(&opts),
             Err(Error::DuplicateChannel(2))
         ));
+    }
+
+    #[test]
+    fn timing_that_would_break_the_supervisor_is_refused() {
+        let backoff = |initial, max| CpalOptions {
+            backoff: Backoff { initial, max },
+            ..CpalOptions::default()
+        };
+        let stall = |stall_timeout| CpalOptions {
+            stall_timeout,
+            ..CpalOptions::default()
+        };
+        for opts in [
+            // Doubling would overflow (a panic in the supervisor).
+            backoff(Duration::MAX, Duration::MAX),
+            backoff(Duration::ZERO, Duration::from_secs(1)),
+            backoff(Duration::from_secs(2), Duration::from_secs(1)),
+            // Every 20 ms tick would be a "loss".
+            stall(Duration::ZERO),
+            stall(Duration::MAX),
+        ] {
+            assert!(
+                matches!(CpalSource::open(&opts), Err(Error::InvalidOption(_))),
+                "{opts:?}"
+            );
+        }
+        check_timing(&CpalOptions::default()).unwrap();
     }
 }

@@ -17,8 +17,14 @@ pub struct FileOptions {
     pub realtime: bool,
     /// The channels to keep, in order; empty: all channels mixed into one.
     pub channels: Vec<usize>,
-    /// The length of each block in milliseconds (at least 10).
+    /// The length of each block in milliseconds (at least 10, at most
+    /// [`FileOptions::MAX_BLOCK_MS`]).
     pub block_ms: u32,
+}
+
+impl FileOptions {
+    /// The longest block: a minute of audio.
+    pub const MAX_BLOCK_MS: u32 = 60_000;
 }
 
 impl Default for FileOptions {
@@ -49,6 +55,15 @@ pub struct FileSource {
 impl FileSource {
     /// Opens the file once per selected channel; fails if a channel does not exist.
     pub fn open(opts: &FileOptions) -> Result<Self> {
+        // Bounded, so that the block length neither overflows nor sizes a
+        // huge buffer.
+        if opts.block_ms > FileOptions::MAX_BLOCK_MS {
+            return Err(Error::InvalidOption(format!(
+                "block_ms {} is out of range (10 to {})",
+                opts.block_ms,
+                FileOptions::MAX_BLOCK_MS
+            )));
+        }
         let selections: Vec<ChannelSelection> = if opts.channels.is_empty() {
             vec![ChannelSelection::Downmix]
         } else {
@@ -80,7 +95,8 @@ impl FileSource {
             readers,
             pending: vec![Vec::new(); n],
             done: vec![false; n],
-            block_frames: (SAMPLE_RATE * opts.block_ms.max(10) / 1000) as usize,
+            block_frames: (u64::from(SAMPLE_RATE) * u64::from(opts.block_ms.max(10)) / 1000)
+                as usize,
             realtime: opts.realtime,
             started: None,
             next_frame: 0,
@@ -265,5 +281,30 @@ mod tests {
             ..FileOptions::default()
         };
         assert!(FileSource::open(&opts).is_err());
+    }
+
+    #[test]
+    fn a_block_length_out_of_range_is_refused_not_overflowed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = stereo_wav(dir.path(), 0.5);
+        for block_ms in [268_436, u32::MAX] {
+            let opts = FileOptions {
+                path: path.clone(),
+                block_ms,
+                ..FileOptions::default()
+            };
+            assert!(
+                matches!(FileSource::open(&opts), Err(Error::InvalidOption(_))),
+                "block_ms {block_ms}"
+            );
+        }
+        // The longest block allowed still delivers the whole file.
+        let (out, _) = play(&FileOptions {
+            path,
+            realtime: false,
+            block_ms: FileOptions::MAX_BLOCK_MS,
+            ..FileOptions::default()
+        });
+        assert_eq!(out[0].len(), 8_000);
     }
 }

@@ -97,7 +97,7 @@ impl HallMap {
             path,
             reason: e.to_string().trim_end().to_owned(),
         })?;
-        let mut seats = BTreeMap::new();
+        let mut seats: BTreeMap<usize, Seat> = BTreeMap::new();
         let mut seat_labels: BTreeMap<String, usize> = BTreeMap::new();
         for (n, c) in raw.channel.into_iter().enumerate() {
             let entry = n + 1;
@@ -121,6 +121,15 @@ impl HallMap {
                 }
                 other => other,
             };
+            // A channel listed twice is named as such before its seat (the
+            // same on both entries) would be reported on "both channel N and
+            // channel N".
+            if let Some(old) = seats.get(&channel) {
+                return Err(Error::HallMap(format!(
+                    "channel {channel} is listed twice ({} and {name})",
+                    old.name
+                )));
+            }
             if let Some(s) = &seat
                 && let Some(other) = seat_labels.insert(s.clone(), channel)
             {
@@ -128,18 +137,15 @@ impl HallMap {
                     "seat {s} is on both channel {other} and channel {channel}"
                 )));
             }
-            let new = Seat {
+            seats.insert(
                 channel,
-                role: c.role,
-                seat,
-                name,
-            };
-            if let Some(old) = seats.insert(channel, new) {
-                return Err(Error::HallMap(format!(
-                    "channel {channel} is listed twice ({} and {})",
-                    old.name, seats[&channel].name
-                )));
-            }
+                Seat {
+                    channel,
+                    role: c.role,
+                    seat,
+                    name,
+                },
+            );
         }
         Ok(Self { seats })
     }
@@ -226,6 +232,11 @@ name = "Đại biểu Nguyễn Văn A"
     #[test]
     fn mistakes_get_clear_errors() {
         let e = err("[[channel]]\nindex = 3\nname = \"X\"\n[[channel]]\nindex = 3\nname = \"Y\"\n");
+        assert!(e.contains("channel 3 is listed twice (X and Y)"), "{e}");
+        // The same entry pasted twice, seat and all.
+        let e = err(
+            "[[channel]]\nindex = 3\nseat = \"A1\"\nname = \"X\"\n[[channel]]\nindex = 3\nseat = \"A1\"\nname = \"Y\"\n",
+        );
         assert!(e.contains("channel 3 is listed twice (X and Y)"), "{e}");
         let e = err("[[channel]]\nindex = 0\nname = \"  \"\n");
         assert!(e.contains("channel 0: the name is empty"), "{e}");

@@ -133,6 +133,8 @@ pub struct StdinSource {
     interleaved: Vec<f32>,
     selected_buf: Vec<f32>,
     ended: bool,
+    /// A read error, returned once the audio before it has been delivered.
+    failed: Option<std::io::Error>,
     stop: Arc<AtomicBool>,
 }
 
@@ -173,6 +175,7 @@ impl StdinSource {
             interleaved: Vec::new(),
             selected_buf: Vec::new(),
             ended: false,
+            failed: None,
             stop,
         })
     }
@@ -221,6 +224,9 @@ impl Source for StdinSource {
             if let Some(e) = self.queue.pop_front() {
                 return Ok(Some(e));
             }
+            if let Some(e) = self.failed.take() {
+                return Err(Error::Read(e));
+            }
             if self.ended {
                 return Ok(Some(CaptureEvent::Ended));
             }
@@ -239,9 +245,11 @@ impl Source for StdinSource {
                     self.ended = true;
                 }
                 Ok(Chunk::Failed(e)) => {
+                    // The resamplers' tail first, then the error: a caller
+                    // that stops at the error has all the audio read.
                     self.ended = true;
+                    self.failed = Some(e);
                     self.assembler.flush(&mut self.queue)?;
-                    return Err(Error::Read(e));
                 }
                 Err(RecvTimeoutError::Timeout) => return Ok(None),
             }
@@ -363,6 +371,51 @@ mod tests {
         assert!(rms > 0.1, "left carries the tone: rms {rms}");
         assert_eq!(s.stats().frames_captured, 24_000);
         // Ended stays ended.
+        assert_eq!(
+            s.next_event(Duration::ZERO).unwrap(),
+            Some(CaptureEvent::Ended)
+        );
+    }
+
+    /// Yields its bytes, then fails.
+    struct FailingReader(std::io::Cursor<Vec<u8>>);
+
+    impl Read for FailingReader {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            match self.0.read(buf)? {
+                0 => Err(std::io::Error::other("the feed broke")),
+                n => Ok(n),
+            }
+        }
+    }
+
+    #[test]
+    fn a_read_error_comes_after_all_the_audio_read_before_it() {
+        // 1 s of mono s16le at 48 kHz: 16 000 frames at 16 kHz.
+        let bytes: Vec<u8> = (0..48_000)
+            .flat_map(|i| (((i as f32 * 0.05).sin() * 10_000.0) as i16).to_le_bytes())
+            .collect();
+        let opts = PcmOptions {
+            sample_rate: 48_000,
+            ..PcmOptions::default()
+        };
+        let mut s = StdinSource::new(&opts, FailingReader(std::io::Cursor::new(bytes))).unwrap();
+        let mut frames = 0;
+        let error = loop {
+            match s.next_event(Duration::from_secs(5)) {
+                Ok(Some(CaptureEvent::Audio(b))) => {
+                    assert_eq!(b.start_frame, frames);
+                    frames = b.end_frame();
+                }
+                Ok(other) => panic!("unexpected {other:?}"),
+                Err(e) => break e,
+            }
+        };
+        assert!(error.to_string().contains("the feed broke"), "{error}");
+        assert_eq!(
+            frames, 16_000,
+            "the audio before the error is all delivered"
+        );
         assert_eq!(
             s.next_event(Duration::ZERO).unwrap(),
             Some(CaptureEvent::Ended)

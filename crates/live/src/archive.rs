@@ -37,6 +37,16 @@ impl Seek for SyncedFile {
     }
 }
 
+/// Room kept in a WAV's 32-bit sizes for the header (hound's is under 100
+/// bytes).
+const HEADER_ROOM: u64 = 1024;
+
+/// The most frames a 16-bit WAV of `channels` channels can hold: its RIFF
+/// and data sizes are 32-bit, and hound wraps them around past 4 GiB.
+fn max_frames(channels: usize) -> u64 {
+    (u64::from(u32::MAX) - HEADER_ROOM) / (2 * channels.max(1) as u64)
+}
+
 /// The archive being written.
 pub struct Archive {
     writer: WavWriter<BufWriter<SyncedFile>>,
@@ -45,6 +55,11 @@ pub struct Archive {
     frames: u64,
     unflushed: u64,
     flush_frames: u64,
+    /// Frames the file can hold.
+    max_frames: u64,
+    /// Header updates and syncs so far.
+    #[cfg(test)]
+    syncs: u64,
 }
 
 impl Archive {
@@ -83,7 +98,23 @@ impl Archive {
             frames: 0,
             unflushed: 0,
             flush_frames: u64::from(SAMPLE_RATE) * u64::from(flush_ms.max(10)) / 1000,
+            max_frames: max_frames(channels),
+            #[cfg(test)]
+            syncs: 0,
         })
+    }
+
+    /// Refuses `frames` more when the file cannot describe them: past
+    /// 4 GiB a WAV's sizes would wrap and the header would hide the audio.
+    fn check_room(&self, frames: u64) -> Result<()> {
+        if self.frames.saturating_add(frames) > self.max_frames {
+            return Err(Error::ArchiveFull {
+                path: self.path.clone(),
+                seconds: self.max_frames as f64 / f64::from(SAMPLE_RATE),
+                channels: self.channels,
+            });
+        }
+        Ok(())
     }
 
     /// The archive file.
@@ -105,6 +136,7 @@ impl Archive {
                 self.channels
             )));
         }
+        self.check_room(block.frames() as u64)?;
         for i in 0..block.frames() {
             for channel in &block.channels {
                 let sample = channel.get(i).copied().unwrap_or(0.0);
@@ -117,13 +149,16 @@ impl Archive {
 
     /// Appends `frames` of silence (a gap in the capture).
     pub fn silence(&mut self, frames: u64) -> Result<()> {
+        self.check_room(frames)?;
         for _ in 0..frames {
             for _ in 0..self.channels {
                 self.put(0)?;
             }
-            self.advance(1)?;
         }
-        Ok(())
+        // One sync for the whole gap, not one a second: a long gap (a
+        // device back after an hour) must not keep capture waiting on
+        // thousands of syncs while the new stream's ring overflows.
+        self.advance(frames)
     }
 
     fn put(&mut self, sample: i16) -> Result<()> {
@@ -147,6 +182,10 @@ impl Archive {
     /// Brings the header up to date and syncs the file.
     pub fn flush(&mut self) -> Result<()> {
         self.unflushed = 0;
+        #[cfg(test)]
+        {
+            self.syncs += 1;
+        }
         self.writer.flush().map_err(|source| Error::Archive {
             path: self.path.clone(),
             source,
@@ -208,5 +247,50 @@ mod tests {
         let mut archive = Archive::create(&dir.path().join("b.wav"), 1, 1000).unwrap();
         assert!(archive.write(&block(0, &[0.1, 0.1], 10)).is_err());
         assert!(Archive::create(&dir.path().join("c.wav"), 0, 1000).is_err());
+    }
+
+    #[test]
+    fn a_long_gap_is_synced_once_not_once_a_second() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.wav");
+        let mut archive = Archive::create(&path, 2, 1000).unwrap();
+        archive.silence(60 * u64::from(SAMPLE_RATE)).unwrap();
+        assert_eq!(archive.syncs, 1);
+        // And it is on disk: the header covers the whole gap.
+        assert_eq!(
+            hound::WavReader::open(&path).unwrap().duration(),
+            60 * SAMPLE_RATE
+        );
+        assert_eq!(archive.finish().unwrap(), 60 * u64::from(SAMPLE_RATE));
+    }
+
+    #[test]
+    fn the_archive_stops_before_a_wav_s_sizes_would_wrap() {
+        // Every channel count keeps header plus data within 32 bits.
+        for channels in [1, 2, 8, 64, usize::from(u16::MAX)] {
+            let data = max_frames(channels) * 2 * channels as u64;
+            assert!(data + HEADER_ROOM <= u64::from(u32::MAX), "{channels}");
+            assert!(data + HEADER_ROOM + 2 * 2 * channels as u64 > u64::from(u32::MAX));
+        }
+        // 8 channels fill a WAV in under 5 hours: a long sitting gets there.
+        assert!(max_frames(8) / u64::from(SAMPLE_RATE) < 5 * 3600);
+
+        // At the limit (lowered here, to stay small), audio and gaps are
+        // refused with a clear error, and the file stays valid.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("full.wav");
+        let mut archive = Archive::create(&path, 2, 1000).unwrap();
+        archive.max_frames = 1000;
+        archive.write(&block(0, &[0.5, 0.5], 600)).unwrap();
+        let e = archive.write(&block(600, &[0.5, 0.5], 600)).unwrap_err();
+        assert!(matches!(e, Error::ArchiveFull { channels: 2, .. }), "{e}");
+        assert!(e.to_string().contains("is full"), "{e}");
+        assert!(matches!(
+            archive.silence(401),
+            Err(Error::ArchiveFull { .. })
+        ));
+        archive.silence(400).unwrap();
+        assert_eq!(archive.finish().unwrap(), 1000);
+        assert_eq!(hound::WavReader::open(&path).unwrap().duration(), 1000);
     }
 }

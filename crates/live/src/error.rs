@@ -25,6 +25,18 @@ pub enum Error {
         /// Why.
         source: hound::Error,
     },
+    /// The archive reached the largest size a WAV file can describe.
+    #[error(
+        "archive {path} is full: a WAV file holds at most {seconds:.0} s of {channels} channel(s); start a new sitting to go on"
+    )]
+    ArchiveFull {
+        /// The archive file.
+        path: PathBuf,
+        /// How much audio it holds.
+        seconds: f64,
+        /// Its channels.
+        channels: usize,
+    },
     /// A file or directory could not be used.
     #[error("{path}: {source}")]
     Io {

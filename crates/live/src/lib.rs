@@ -21,18 +21,20 @@
 
 pub mod archive;
 pub mod error;
+mod queue;
 mod summary;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tocky_asr::{Engine, StreamEvent, StreamingOptions, StreamingRecognizer};
 use tocky_capture::{CaptureEvent, HallMap, Role, SAMPLE_RATE, Source};
 use tocky_server::{AppState, LiveEvent, LiveMessage};
 use tocky_store::{NewSpeaker, SessionMeta, Store};
+
+use queue::{FeedReceiver, FeedSender, feed_queue};
 
 pub use archive::Archive;
 pub use error::{Error, Result};
@@ -55,10 +57,16 @@ pub struct LiveOptions {
     pub archive_flush_ms: u32,
     /// Recognition of each channel.
     pub streaming: StreamingOptions,
-    /// Audio each channel's queue holds while recognition catches up.
+    /// Audio each channel's queue holds while recognition catches up
+    /// (seconds, at most [`LiveOptions::MAX_QUEUE_SECONDS`]).
     pub queue_seconds: u32,
     /// Who started the sitting, for the audit log.
     pub actor: String,
+}
+
+impl LiveOptions {
+    /// The longest queue: an hour of audio per channel (230 MB).
+    pub const MAX_QUEUE_SECONDS: u32 = 3600;
 }
 
 impl Default for LiveOptions {
@@ -153,6 +161,7 @@ impl LiveSession {
 }
 
 /// One channel's audio, on its way to recognition.
+#[derive(Debug)]
 enum Feed {
     Audio {
         samples: Vec<f32>,
@@ -217,16 +226,21 @@ pub fn run(
             opts.channel_numbers.len()
         )));
     }
+    if opts.queue_seconds > LiveOptions::MAX_QUEUE_SECONDS {
+        return Err(Error::Invalid(format!(
+            "queue_seconds {} is out of range (at most {})",
+            opts.queue_seconds,
+            LiveOptions::MAX_QUEUE_SECONDS
+        )));
+    }
     let mut archive = Archive::create(&session.archive_path, channels, opts.archive_flush_ms)?;
-    // About 10 blocks a second: the queue holds `queue_seconds` of audio.
-    let queue_blocks = (opts.queue_seconds.max(1) * 10) as usize;
     let started = Instant::now();
 
     let (channel_summaries, capture) = std::thread::scope(|scope| {
         let mut senders = Vec::with_capacity(channels);
         let mut workers = Vec::with_capacity(channels);
         for (i, &number) in opts.channel_numbers.iter().enumerate() {
-            let (tx, rx) = sync_channel(queue_blocks);
+            let (tx, rx) = channel_queue(opts);
             senders.push(Some(tx));
             let speaker = session.speakers[i].clone();
             workers.push(
@@ -262,12 +276,18 @@ pub fn run(
     })
 }
 
+/// A channel's queue to recognition: it holds `queue_seconds` of audio,
+/// however long the source's blocks are.
+fn channel_queue(opts: &LiveOptions) -> (FeedSender, FeedReceiver) {
+    feed_queue(u64::from(opts.queue_seconds.max(1)) * u64::from(SAMPLE_RATE))
+}
+
 /// Reads the source until it ends, `stop` is set or it fails: archives
 /// every block and feeds the channels.
 fn capture_loop(
     source: &mut dyn Source,
     archive: &mut Archive,
-    senders: &mut [Option<SyncSender<Feed>>],
+    senders: &mut [Option<FeedSender>],
     state: &AppState,
     stop: &AtomicBool,
 ) -> CaptureSummary {
@@ -349,7 +369,7 @@ fn capture_loop(
 
 /// Hands audio to a channel's recogniser; a recogniser that has stopped
 /// (it reported why) is fed no more.
-fn feed(sender: &mut Option<SyncSender<Feed>>, item: Feed) {
+fn feed(sender: &mut Option<FeedSender>, item: Feed) {
     if let Some(tx) = sender
         && tx.send(item).is_err()
     {
@@ -365,7 +385,7 @@ fn recognise(
     opts: &LiveOptions,
     channel: u32,
     speaker: Option<(i64, String)>,
-    queue: Receiver<Feed>,
+    queue: FeedReceiver,
 ) -> Result<ChannelSummary> {
     let mut store = Store::open(&state.config().db)?;
     let mut recognizer = StreamingRecognizer::new(engine, opts.streaming.clone())?;
@@ -443,7 +463,7 @@ fn recognise(
         }
     };
 
-    while let Ok(item) = queue.recv() {
+    while let Some(item) = queue.recv() {
         let started = Instant::now();
         let (events, audio_frames) = match item {
             Feed::Audio {
@@ -503,5 +523,24 @@ mod tests {
         // Old arrivals are forgotten.
         arrivals.push(ARRIVALS_KEPT + 3000, t1);
         assert_eq!(arrivals.blocks.len(), 2);
+    }
+
+    #[test]
+    fn a_channel_queue_holds_queue_seconds_of_a_sound_card_s_short_blocks() {
+        // A sound card's blocks are a callback's worth: 10 ms here.
+        let opts = LiveOptions {
+            queue_seconds: 30,
+            ..LiveOptions::default()
+        };
+        let (tx, _rx) = channel_queue(&opts);
+        let block = || Feed::Audio {
+            samples: vec![0.0; 160],
+            end_frame: 0,
+            arrived: Instant::now(),
+        };
+        for i in 0..3000 {
+            assert!(tx.try_send(block()).is_ok(), "full after {} s", i / 100);
+        }
+        assert!(tx.try_send(block()).is_err(), "bounded at 30 s");
     }
 }
