@@ -1,5 +1,7 @@
 //! `tocky`: speech-to-text for the plenary sessions of Vietnam's National Assembly.
 
+#[macro_use]
+mod out;
 mod commands;
 
 use std::path::PathBuf;
@@ -116,6 +118,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // `tocky … | head`: the reader has what it wanted.
+        Err(e) if e.is::<out::StdoutClosed>() => ExitCode::from(out::STDOUT_CLOSED_STATUS),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE

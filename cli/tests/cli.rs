@@ -81,6 +81,24 @@ fn transcribe_prints_timestamped_vietnamese_segments() {
     assert!(lower.contains("công nghiệp phát triển"), "{text}");
 }
 
+/// `tocky transcribe a.wav b.wav | head`: once the reader has gone, the
+/// batch stops quietly with SIGPIPE's status; a worker's panic took the
+/// whole process down with a backtrace.
+#[test]
+fn transcribing_into_a_closed_pipe_stops_quietly() {
+    let clip = fixture("vivos_VIVOSSPK01_R003.wav");
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = Command::new(env!("CARGO_BIN_EXE_tocky"))
+        .args(["transcribe", "--threads", "2", "--beam-size", "1"])
+        .args([&clip, &fixture("vivos_VIVOSDEV01_R002.wav")])
+        .stdout(writer)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(141), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+}
+
 #[test]
 fn transcribe_json_has_word_times() {
     let clip = fixture("vivos_VIVOSDEV01_R003.wav");

@@ -242,3 +242,29 @@ fn sigkill_mid_speech_loses_under_two_seconds_of_audio_and_no_stored_segment() {
         "archive {archived:.2} s after {captured:.2} s of capture: {lost:.2} s lost"
     );
 }
+
+/// A bad `--duration` is refused before the sitting begins: found after,
+/// it left a session `live` for ever in the record.
+#[test]
+fn a_bad_duration_is_refused_before_a_session_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("sitting.wav");
+    sitting(&input, &[None]);
+    let db = dir.path().join("record.db");
+    let o = Command::new(env!("CARGO_BIN_EXE_tocky"))
+        .arg("--db")
+        .arg(&db)
+        .args(["live", "--bind", "127.0.0.1:0", "--duration=-5", "--input"])
+        .arg(&input)
+        .arg("--archive-dir")
+        .arg(dir.path().join("audio"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(stderr.contains("--duration"), "{stderr}");
+    if db.exists() {
+        let sessions = Store::open(&db).unwrap().sessions().unwrap();
+        assert!(sessions.is_empty(), "{sessions:?}");
+    }
+}

@@ -198,3 +198,107 @@ fn search_finds_ingested_text_with_or_without_diacritics() {
     let o = tocky(&db, &["search", "--from", "2026-11-01", "quoc hoi"]);
     assert!(String::from_utf8_lossy(&o.stdout).is_empty());
 }
+
+/// `tocky search … | head`: output whose reader has gone ends quietly with
+/// the status a shell gives a program ended by SIGPIPE, not with a panic.
+#[test]
+fn a_closed_standard_output_ends_the_command_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tocky.db");
+    let doc = document(dir.path(), "phien", 'f', 5);
+    assert!(
+        tocky(&db, &["ingest", doc.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let cache = dir.path().join("cache");
+    let cache = cache.to_str().unwrap();
+    for args in [
+        &["search", "quoc hoi"][..],
+        &["--cache-dir", cache, "model", "list"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let o = Command::new(env!("CARGO_BIN_EXE_tocky"))
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(141), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+/// `tocky restore` is refused while `tocky serve` has the record open (a
+/// live sitting would go on appending to a session the restore removed),
+/// and works once it has stopped; neither a backup nor a restore takes the
+/// record itself for the other file.
+#[test]
+fn restore_is_refused_while_the_record_is_served() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tocky.db");
+    let backup = dir.path().join("copy.db");
+    let one = document(dir.path(), "one", '1', 2);
+    assert!(
+        tocky(&db, &["ingest", one.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert!(
+        tocky(&db, &["backup", backup.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let two = document(dir.path(), "two", '2', 2);
+    assert!(
+        tocky(&db, &["ingest", two.to_str().unwrap()])
+            .status
+            .success()
+    );
+
+    for args in [
+        ["backup", db.to_str().unwrap()],
+        ["restore", db.to_str().unwrap()],
+    ] {
+        let o = tocky(&db, &args);
+        assert!(!o.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("is the record itself"),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    assert_eq!(count(&db, "SELECT count(*) FROM sessions"), 2);
+
+    let mut server = Command::new(env!("CARGO_BIN_EXE_tocky"))
+        .arg("--db")
+        .arg(&db)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("listening on"), "{line}");
+    let o = tocky(&db, &["restore", backup.to_str().unwrap()]);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(!o.status.success());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("stop `tocky serve`"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert_eq!(count(&db, "SELECT count(*) FROM sessions"), 2);
+
+    let o = tocky(&db, &["restore", backup.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(count(&db, "SELECT count(*) FROM sessions"), 1);
+}

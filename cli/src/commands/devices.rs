@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 pub(crate) fn run() -> Result<ExitCode> {
     let devices = tocky_capture::list_devices().context("listing audio input devices")?;
     if devices.is_empty() {
-        println!("no audio input devices found");
+        outln!("no audio input devices found")?;
         return Ok(ExitCode::SUCCESS);
     }
     let width = devices
@@ -17,10 +17,13 @@ pub(crate) fn run() -> Result<ExitCode> {
         .max()
         .unwrap_or(0)
         .max("DEVICE".len());
-    println!(
+    outln!(
         "  {:<width$}  {:>8}  {:>8}  {:<6}  SUPPORTED",
-        "DEVICE", "CHANNELS", "RATE", "FORMAT"
-    );
+        "DEVICE",
+        "CHANNELS",
+        "RATE",
+        "FORMAT"
+    )?;
     for d in &devices {
         let mark = if d.is_default { '*' } else { ' ' };
         let (channels, rate, format) = match &d.default_config {
@@ -36,12 +39,12 @@ pub(crate) fn run() -> Result<ExitCode> {
             (Some(e), true) => format!("(unavailable: {e})"),
             _ => ranges.join("; "),
         };
-        println!(
+        outln!(
             "{mark} {:<width$}  {channels:>8}  {rate:>8}  {format:<6}  {supported}",
             d.name
-        );
+        )?;
     }
-    println!("(* the default input; choose another by name)");
+    outln!("(* the default input; choose another by name)")?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -90,18 +90,18 @@ pub(crate) fn run(args: EvalArgs, cache_dir: &Path) -> Result<ExitCode> {
             })
             .collect();
         let doc = serde_json::json!({"clips": clips, "wer": total.wer(), "cer": total.cer(), "word_errors": total.word_edits, "words": total.ref_words});
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        outln!("{}", serde_json::to_string_pretty(&doc)?)?;
     } else {
         for (name, c, _) in &rows {
-            println!("{name}\t{:.3}\t({}/{})", c.wer(), c.word_edits, c.ref_words);
+            outln!("{name}\t{:.3}\t({}/{})", c.wer(), c.word_edits, c.ref_words)?;
         }
-        println!(
+        outln!(
             "overall WER={:.4} ({}/{}) CER={:.4}",
             total.wer(),
             total.word_edits,
             total.ref_words,
             total.cer()
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -122,11 +122,35 @@ fn audio_beside(reference: &Path) -> Option<PathBuf> {
 fn read_hypothesis(dir: &Path, name: &str) -> Result<String> {
     let json = dir.join(format!("{name}.json"));
     if json.is_file() {
-        let text = std::fs::read_to_string(&json)?;
+        let text = std::fs::read_to_string(&json)
+            .with_context(|| format!("reading {}", json.display()))?;
         let doc = TranscriptDocument::from_json(&text)
             .with_context(|| format!("reading {}", json.display()))?;
         return Ok(doc.transcript.text());
     }
     let txt = dir.join(format!("{name}.txt"));
-    Ok(std::fs::read_to_string(&txt).unwrap_or_default())
+    match std::fs::read_to_string(&txt) {
+        Ok(text) => Ok(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        // One that is there but unreadable is not an empty transcript: it
+        // would be scored as every word deleted.
+        Err(e) => Err(e).with_context(|| format!("reading {}", txt.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_hypothesis_is_an_error_that_names_it_and_a_missing_one_is_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt"), b"xin ch\xe0o").unwrap();
+        std::fs::write(dir.path().join("b.json"), b"{\"schema\": \"\xff\"}").unwrap();
+        let e = read_hypothesis(dir.path(), "a").unwrap_err();
+        assert!(format!("{e:#}").contains("a.txt"), "{e:#}");
+        let e = read_hypothesis(dir.path(), "b").unwrap_err();
+        assert!(format!("{e:#}").contains("b.json"), "{e:#}");
+        assert_eq!(read_hypothesis(dir.path(), "c").unwrap(), "");
+    }
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
@@ -77,8 +78,8 @@ pub(crate) struct LiveArgs {
     #[arg(long, value_name = "DIR")]
     archive_dir: Option<PathBuf>,
     /// Stop after this many seconds (default: until the input ends, or Ctrl-C).
-    #[arg(long, value_name = "SECONDS")]
-    duration: Option<f64>,
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    duration: Option<Duration>,
     /// A server configuration file (see docs/server.md).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -184,8 +185,10 @@ pub(crate) fn run(args: LiveArgs, db: &Path, cache_dir: &Path) -> Result<ExitCod
         .with_context(|| format!("listening on {bind}"))?;
     let addr = listener.local_addr().context("reading the bound address")?;
     // Scripts and tests read these lines to find the port and the session.
-    println!("listening on http://{addr}/");
-    println!(
+    // Nothing here is worth stopping a sitting for: were standard output
+    // closed, the sitting goes on without these lines.
+    let _ = outln!("listening on http://{addr}/");
+    let _ = outln!(
         "live session {}: model {}, archive {}",
         session.id,
         model_path.display(),
@@ -205,17 +208,15 @@ pub(crate) fn run(args: LiveArgs, db: &Path, cache_dir: &Path) -> Result<ExitCod
             stop.store(true, Ordering::Relaxed);
         });
     }
-    if let Some(seconds) = args.duration {
+    if let Some(duration) = args.duration {
         let stop = Arc::clone(&stop);
-        let duration = std::time::Duration::try_from_secs_f64(seconds)
-            .context("--duration must be a positive number of seconds")?;
         runtime.spawn(async move {
             tokio::time::sleep(duration).await;
             stop.store(true, Ordering::Relaxed);
         });
     }
 
-    println!(
+    let _ = outln!(
         "capturing {} channel(s); review at http://{addr}/#/sessions/{}",
         opts.channel_numbers.len(),
         session.id
@@ -224,7 +225,9 @@ pub(crate) fn run(args: LiveArgs, db: &Path, cache_dir: &Path) -> Result<ExitCod
     let _ = server_stop_tx.send(());
     let served = runtime.block_on(server);
     let summary = result.context("running the live session")?;
-    print!("{summary}");
+    if out!("{summary}").is_err() {
+        eprint!("{summary}");
+    }
     served
         .context("the review server stopped")?
         .context("serving")?;
@@ -232,6 +235,15 @@ pub(crate) fn run(args: LiveArgs, db: &Path, cache_dir: &Path) -> Result<ExitCod
         bail!("capture failed: {error}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A number of seconds, checked as the command line is read: found bad
+/// once the sitting has begun, it would leave a session `live` for ever.
+fn parse_seconds(s: &str) -> Result<Duration, String> {
+    s.parse::<f64>()
+        .ok()
+        .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
+        .ok_or_else(|| format!("{s:?} is not a positive number of seconds"))
 }
 
 fn open_source(args: &LiveArgs, channels: &[usize]) -> Result<Box<dyn Source>> {

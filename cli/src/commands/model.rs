@@ -88,7 +88,7 @@ pub(crate) fn run(cmd: ModelCommand, cache_dir: &Path) -> Result<ExitCode> {
         ModelCommand::List => list(cache_dir),
         ModelCommand::Path { name } => {
             let path = tocky_models::resolve_model(&name, cache_dir)?;
-            println!("{}", path.display());
+            outln!("{}", path.display())?;
             Ok(ExitCode::SUCCESS)
         }
         ModelCommand::Info { file } => info(&file),
@@ -109,9 +109,9 @@ fn fetch(args: FetchArgs, cache_dir: &Path) -> Result<ExitCode> {
         .with_context(|| format!("fetching model {}", entry.name))?;
     match outcome {
         FetchOutcome::AlreadyPresent(path) => {
-            println!("{} (already in place, nothing to do)", path.display())
+            outln!("{} (already in place, nothing to do)", path.display())?;
         }
-        FetchOutcome::Installed(path) => println!("{}", path.display()),
+        FetchOutcome::Installed(path) => outln!("{}", path.display())?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -125,7 +125,7 @@ fn list(cache_dir: &Path) -> Result<ExitCode> {
         } else {
             "not installed".into()
         };
-        println!("{:<8} {}\n         {state}", entry.name, entry.description);
+        outln!("{:<8} {}\n         {state}", entry.name, entry.description)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -136,12 +136,12 @@ fn info(file: &Path) -> Result<ExitCode> {
     let info =
         tocky_models::read_info(reader).with_context(|| format!("reading {}", file.display()))?;
     let h = &info.hparams;
-    println!(
+    outln!(
         "file           {} ({} bytes)",
         file.display(),
         info.file_size
-    );
-    println!(
+    )?;
+    outln!(
         "model          Whisper {}{}",
         h.size_name(),
         if h.is_multilingual() {
@@ -149,33 +149,33 @@ fn info(file: &Path) -> Result<ExitCode> {
         } else {
             " (English only)"
         }
-    );
-    println!("n_vocab        {}", h.n_vocab);
-    println!("n_audio_ctx    {}", h.n_audio_ctx);
-    println!("n_audio_state  {}", h.n_audio_state);
-    println!("n_audio_head   {}", h.n_audio_head);
-    println!("n_audio_layer  {}", h.n_audio_layer);
-    println!("n_text_ctx     {}", h.n_text_ctx);
-    println!("n_text_state   {}", h.n_text_state);
-    println!("n_text_head    {}", h.n_text_head);
-    println!("n_text_layer   {}", h.n_text_layer);
-    println!("n_mels         {}", h.n_mels);
-    println!("ftype          {}", h.ftype);
-    println!("mel filters    {} x {}", info.mel_shape.0, info.mel_shape.1);
-    println!(
+    )?;
+    outln!("n_vocab        {}", h.n_vocab)?;
+    outln!("n_audio_ctx    {}", h.n_audio_ctx)?;
+    outln!("n_audio_state  {}", h.n_audio_state)?;
+    outln!("n_audio_head   {}", h.n_audio_head)?;
+    outln!("n_audio_layer  {}", h.n_audio_layer)?;
+    outln!("n_text_ctx     {}", h.n_text_ctx)?;
+    outln!("n_text_state   {}", h.n_text_state)?;
+    outln!("n_text_head    {}", h.n_text_head)?;
+    outln!("n_text_layer   {}", h.n_text_layer)?;
+    outln!("n_mels         {}", h.n_mels)?;
+    outln!("ftype          {}", h.ftype)?;
+    outln!("mel filters    {} x {}", info.mel_shape.0, info.mel_shape.1)?;
+    outln!(
         "tokens         {} (plus whisper.cpp's special tokens)",
         info.n_tokens
-    );
+    )?;
     let mut types: BTreeMap<&str, usize> = BTreeMap::new();
     for t in &info.tensors {
         *types.entry(t.ty.name()).or_default() += 1;
     }
     let types: Vec<String> = types.iter().map(|(k, v)| format!("{v} {k}")).collect();
-    println!(
+    outln!(
         "tensors        {} ({})",
         info.tensors.len(),
         types.join(", ")
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -184,13 +184,13 @@ fn convert(args: ConvertArgs) -> Result<ExitCode> {
     let vocabulary = args.input.join("vocabulary.txt");
     let report = tocky_models::convert_files(&model_bin, &vocabulary, &args.output)
         .with_context(|| format!("converting {}", args.input.display()))?;
-    println!(
+    outln!(
         "{}: Whisper {} ({} tensors, {} bytes)",
         args.output.display(),
         report.hparams.size_name(),
         report.tensors,
         report.bytes
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -199,7 +199,7 @@ fn quantize(args: QuantizeArgs, cache_dir: &Path) -> Result<ExitCode> {
     let report = tocky_models::quantize_file(&input, &args.output, args.ty)
         .with_context(|| format!("quantizing {} to {}", input.display(), args.ty))?;
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
-    println!(
+    outln!(
         "{}: Whisper {} {} ({} of {} tensors quantized, {:.1} MiB from {:.1} MiB)",
         args.output.display(),
         report.hparams.size_name(),
@@ -208,6 +208,6 @@ fn quantize(args: QuantizeArgs, cache_dir: &Path) -> Result<ExitCode> {
         report.tensors,
         mib(report.bytes_out),
         mib(report.bytes_in)
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -47,7 +47,7 @@ pub(crate) fn serve(args: ServeArgs, db: &Path) -> Result<ExitCode> {
             .with_context(|| format!("listening on {bind}"))?;
         let addr = listener.local_addr().context("reading the bound address")?;
         // Scripts and tests read this line to find the port.
-        println!("listening on http://{addr}/");
+        outln!("listening on http://{addr}/")?;
         tocky_server::serve(listener, state, shutdown_signal())
             .await
             .context("serving")?;
@@ -139,7 +139,7 @@ pub(crate) fn user(cmd: UserCommand, db: &Path) -> Result<ExitCode> {
         UserCommand::Add { name, role } => {
             let hash = tocky_server::auth::hash_password(&read_password(&name)?)?;
             store.add_user(&name, &hash, role, &actor)?;
-            println!("user {name} added ({})", role.as_str());
+            outln!("user {name} added ({})", role.as_str())?;
         }
         UserCommand::Passwd { name } => {
             if store.user_credentials(&name)?.is_none() {
@@ -147,19 +147,19 @@ pub(crate) fn user(cmd: UserCommand, db: &Path) -> Result<ExitCode> {
             }
             let hash = tocky_server::auth::hash_password(&read_password(&name)?)?;
             store.set_password_hash(&name, &hash, &actor)?;
-            println!("password of {name} changed");
+            outln!("password of {name} changed")?;
         }
         UserCommand::Role { name, role } => {
             store.set_role(&name, role, &actor)?;
-            println!("{name} is now {}", role.as_str());
+            outln!("{name} is now {}", role.as_str())?;
         }
         UserCommand::Remove { name } => {
             store.remove_user(&name, &actor)?;
-            println!("user {name} removed");
+            outln!("user {name} removed")?;
         }
         UserCommand::List => {
             for u in store.users()? {
-                println!("{}\t{}\t{}", u.name, u.role.as_str(), u.created_at);
+                outln!("{}\t{}\t{}", u.name, u.role.as_str(), u.created_at)?;
             }
         }
     }

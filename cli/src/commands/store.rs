@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use tocky_index::{SearchIndex, SearchQuery};
 use tocky_store::{IngestOutcome, SessionMeta, Store};
@@ -69,16 +69,16 @@ pub(crate) fn ingest(args: IngestArgs, db: &Path) -> Result<ExitCode> {
                 session_id,
                 segments,
             }) => {
-                println!(
+                outln!(
                     "{}: session {session_id}, {segments} segments",
                     file.display()
-                );
+                )?;
             }
             Ok(IngestOutcome::AlreadyPresent { session_id }) => {
-                println!(
+                outln!(
                     "{}: already in the record as session {session_id}",
                     file.display()
-                );
+                )?;
             }
             Err(e) => {
                 failed += 1;
@@ -94,21 +94,72 @@ pub(crate) fn ingest(args: IngestArgs, db: &Path) -> Result<ExitCode> {
 }
 
 pub(crate) fn backup(dest: &Path, db: &Path) -> Result<ExitCode> {
+    // The copy is renamed over `dest`: over the record itself, it would
+    // cut off every process that has the record open, and their later
+    // writes would go to a deleted file.
+    if same_file(dest, db) {
+        bail!(
+            "{} is the record itself; back it up to another file",
+            dest.display()
+        );
+    }
     let store = Store::open(db).with_context(|| format!("opening {}", db.display()))?;
     store
         .backup(dest)
         .with_context(|| format!("backing up to {}", dest.display()))?;
-    println!("{} backed up to {}", db.display(), dest.display());
+    outln!("{} backed up to {}", db.display(), dest.display())?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub(crate) fn restore(source: &Path, db: &Path) -> Result<ExitCode> {
+    if same_file(source, db) {
+        bail!("{} is the record itself, not a backup", source.display());
+    }
     let mut store = Store::open(db).with_context(|| format!("opening {}", db.display()))?;
+    // Held until the restore is done, so that no server starts meanwhile.
+    let _index = claim_index(&store)?;
     store
         .restore(source)
         .with_context(|| format!("restoring from {}", source.display()))?;
-    println!("{} restored from {}", db.display(), source.display());
+    outln!("{} restored from {}", db.display(), source.display())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The record's search index, opened for writing, which `tocky serve` and
+/// `tocky live` hold while they run: a restore under them would change
+/// the record beneath their connections and their index, and a live
+/// sitting would go on appending to a session the restore removed.
+/// Any other failure to open the index is no reason not to restore: the
+/// index is derived, and rebuilt after a restore anyway.
+fn claim_index(store: &Store) -> Result<Option<SearchIndex>> {
+    let dir = tocky_index::default_dir(store.path());
+    match SearchIndex::open(&dir) {
+        Ok(index) => Ok(Some(index)),
+        Err(e) if e.is_locked() => bail!(
+            "{} is in use (its search index {} is locked): stop `tocky serve` or `tocky live` first",
+            store.path().display(),
+            dir.display()
+        ),
+        Err(e) => {
+            tracing::warn!("search index {}: {e}", dir.display());
+            Ok(None)
+        }
+    }
+}
+
+/// Whether two paths name one existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(a), Ok(b)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return a.dev() == b.dev() && a.ino() == b.ino();
+        }
+    }
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 /// The account running the command, for the audit log.
@@ -156,7 +207,7 @@ pub(crate) fn search(args: SearchArgs, db: &Path) -> Result<ExitCode> {
     };
     let hits = index.search(&query)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&hits)?);
+        outln!("{}", serde_json::to_string_pretty(&hits)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     if hits.is_empty() {
@@ -168,12 +219,12 @@ pub(crate) fn search(args: SearchArgs, db: &Path) -> Result<ExitCode> {
             .ok()
             .and_then(|s| s.sitting_date)
             .unwrap_or_else(|| "----------".into());
-        println!(
+        outln!(
             "session {:<4} {date}  {}  {}",
             hit.session_id,
             tocky_core::transcript::format_timestamp(u64::try_from(hit.start_ms).unwrap_or(0)),
             hit.text
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -184,10 +235,10 @@ pub(crate) fn rebuild_index(db: &Path) -> Result<ExitCode> {
     let index = SearchIndex::open(&dir)?;
     let started = std::time::Instant::now();
     let count = index.rebuild(&store)?;
-    println!(
+    outln!(
         "indexed {count} segments into {} in {:.1} s",
         dir.display(),
         started.elapsed().as_secs_f64()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -165,7 +165,8 @@ pub(crate) fn run(args: TranscribeArgs, cache_dir: &Path) -> Result<ExitCode> {
     if args.jobs == 0 {
         bail!("--jobs must be at least 1");
     }
-    let (inputs, mut missing) = collect_inputs(&args.paths, &args.glob)?;
+    let (inputs, mut missing) =
+        collect_inputs(&args.paths, &args.glob, args.output_dir.as_deref())?;
     let (engine, model_path) = args.decoder.load(cache_dir)?;
     let opts = TranscribeOptions {
         decode: args.decoder.decode_options(args.jobs),
@@ -187,10 +188,15 @@ pub(crate) fn run(args: TranscribeArgs, cache_dir: &Path) -> Result<ExitCode> {
     let outcomes: Mutex<Vec<Option<Outcome>>> =
         Mutex::new((0..inputs.len()).map(|_| None).collect());
     let stdout_lock = Mutex::new(());
+    // Set when standard output's reader has gone: no one wants more.
+    let stdout_closed = AtomicBool::new(false);
     std::thread::scope(|scope| {
         for _ in 0..args.jobs.min(inputs.len().max(1)) {
             scope.spawn(|| {
                 loop {
+                    if stdout_closed.load(Ordering::Relaxed) {
+                        break;
+                    }
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(input) = inputs.get(i) else { break };
                     let mut reported = 0u64;
@@ -213,9 +219,19 @@ pub(crate) fn run(args: TranscribeArgs, cache_dir: &Path) -> Result<ExitCode> {
                         Ok((outcome, doc)) => {
                             if let (Some(doc), None) = (doc, &args.output_dir) {
                                 let _guard = stdout_lock.lock();
-                                print_to_stdout(&doc, input, &args.format, inputs.len() > 1);
+                                let many = inputs.len() > 1;
+                                if let Err(e) = print_to_stdout(&doc, input, &args.format, many) {
+                                    if e.is::<crate::out::StdoutClosed>() {
+                                        stdout_closed.store(true, Ordering::Relaxed);
+                                        break;
+                                    }
+                                    Outcome::Failed(format!("{e:#}"))
+                                } else {
+                                    outcome
+                                }
+                            } else {
+                                outcome
                             }
-                            outcome
                         }
                         Err(e) => Outcome::Failed(format!("{e:#}")),
                     };
@@ -233,6 +249,9 @@ pub(crate) fn run(args: TranscribeArgs, cache_dir: &Path) -> Result<ExitCode> {
         }
     });
     bar.finish_and_clear();
+    if stdout_closed.into_inner() {
+        return Err(crate::out::StdoutClosed.into());
+    }
 
     let outcomes = outcomes.into_inner().unwrap_or_default();
     for (path, reason) in &missing {
@@ -256,7 +275,13 @@ pub(crate) fn run(args: TranscribeArgs, cache_dir: &Path) -> Result<ExitCode> {
 /// A path given that could not be used, with the reason.
 type Unusable = (PathBuf, String);
 
-fn collect_inputs(paths: &[PathBuf], glob: &str) -> Result<(Vec<Input>, Vec<Unusable>)> {
+/// In a scanned folder, what an earlier run wrote to `output_dir` is not
+/// an input, however wide `glob` is.
+fn collect_inputs(
+    paths: &[PathBuf],
+    glob: &str,
+    output_dir: Option<&Path>,
+) -> Result<(Vec<Input>, Vec<Unusable>)> {
     let matcher = globset::GlobBuilder::new(glob)
         .case_insensitive(true)
         .literal_separator(false)
@@ -267,6 +292,7 @@ fn collect_inputs(paths: &[PathBuf], glob: &str) -> Result<(Vec<Input>, Vec<Unus
     let mut missing = Vec::new();
     for path in paths {
         if path.is_dir() {
+            let outputs = output_dir.and_then(|d| std::fs::canonicalize(d).ok());
             let mut found: Vec<PathBuf> = walkdir::WalkDir::new(path)
                 .follow_links(true)
                 .into_iter()
@@ -278,6 +304,7 @@ fn collect_inputs(paths: &[PathBuf], glob: &str) -> Result<(Vec<Input>, Vec<Unus
                     }
                 })
                 .filter(|e| e.file_type().is_file() && matcher.is_match(e.file_name()))
+                .filter(|e| outputs.as_deref().is_none_or(|o| !is_output(e.path(), o)))
                 .map(walkdir::DirEntry::into_path)
                 .collect();
             found.sort();
@@ -300,6 +327,15 @@ fn collect_inputs(paths: &[PathBuf], glob: &str) -> Result<(Vec<Input>, Vec<Unus
     }
     disambiguate_stems(&mut inputs);
     Ok((inputs, missing))
+}
+
+/// Whether `file` is one that `tocky transcribe -o outputs` writes: a
+/// transcript, a checkpoint or a partial file, in that folder or below.
+fn is_output(file: &Path, outputs: &Path) -> bool {
+    let written = ["json", "srt", "vtt", "txt", "partial"]
+        .iter()
+        .any(|ext| file.extension().is_some_and(|e| e == *ext));
+    written && std::fs::canonicalize(file).is_ok_and(|f| f.starts_with(outputs))
 }
 
 /// Inputs that would write the same outputs (`a.wav` and `a.flac`, or the
@@ -713,13 +749,19 @@ fn up_to_date(json: &Path, sha256: &str) -> Option<TranscriptDocument> {
     (doc.source.sha256 == sha256).then_some(doc)
 }
 
-fn print_to_stdout(doc: &TranscriptDocument, input: &Input, formats: &[Format], many: bool) {
+fn print_to_stdout(
+    doc: &TranscriptDocument,
+    input: &Input,
+    formats: &[Format],
+    many: bool,
+) -> Result<()> {
     for format in formats {
         if many && *format == Format::Text {
-            println!("# {}", input.path.display());
+            outln!("# {}", input.path.display())?;
         }
-        print!("{}", format.render(doc));
+        out!("{}", format.render(doc))?;
     }
+    Ok(())
 }
 
 /// Prints the summary table to stderr; returns the number of failures.
@@ -796,6 +838,42 @@ mod tests {
             path: PathBuf::from(path),
             stem: PathBuf::from(stem),
         }
+    }
+
+    #[test]
+    fn what_an_earlier_run_wrote_is_not_scanned_as_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = dir.path().join("archive");
+        std::fs::create_dir_all(archive.join("out/day1")).unwrap();
+        std::fs::create_dir_all(archive.join("day1")).unwrap();
+        let files = [
+            "day1/a.wav",
+            "day1/a.json",
+            "out/day1/a.json",
+            "out/day1/a.checkpoint-mix.json",
+            "out/day1/a.srt.partial",
+            "out/b.wav",
+        ];
+        for file in files {
+            std::fs::write(archive.join(file), b"").unwrap();
+        }
+        let found = |out: &Path| -> Vec<String> {
+            let (inputs, missing) =
+                collect_inputs(std::slice::from_ref(&archive), "*", Some(out)).unwrap();
+            assert!(missing.is_empty(), "{missing:?}");
+            inputs
+                .iter()
+                .map(|i| i.path.strip_prefix(&archive).unwrap().display().to_string())
+                .collect()
+        };
+        // Named otherwise than the scanned folder, as a person may; audio
+        // kept there is still an input.
+        let out = dir.path().join("archive/day1/../out");
+        assert_eq!(found(&out), ["day1/a.json", "day1/a.wav", "out/b.wav"]);
+        // Outputs beside the inputs.
+        let beside = found(&archive.join("day1"));
+        assert!(beside.contains(&"day1/a.wav".into()), "{beside:?}");
+        assert!(!beside.contains(&"day1/a.json".into()), "{beside:?}");
     }
 
     #[test]

@@ -33,5 +33,19 @@ pub enum Error {
     InvalidQuery(String),
 }
 
+impl Error {
+    /// Whether another process holds the index open for writing (a running
+    /// `tocky serve` or `tocky live`).
+    pub fn is_locked(&self) -> bool {
+        matches!(
+            self,
+            Self::Tantivy(tantivy::TantivyError::LockFailure(
+                tantivy::directory::error::LockError::LockBusy,
+                _
+            ))
+        )
+    }
+}
+
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
