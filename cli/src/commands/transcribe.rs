@@ -173,10 +173,7 @@ pub(crate) fn run(args: TranscribeArgs, cache_dir: &Path) -> Result<ExitCode> {
         vad: (!args.no_vad).then(VadOptions::default),
         guards: Guards::default(),
     };
-    let model_name = model_path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let model = ModelId::of(&model_path);
 
     // Total audio for the progress bar, from the containers' headers.
     let total_ms: u64 = inputs.iter().filter_map(|i| declared_ms(&i.path)).sum();
@@ -213,7 +210,7 @@ pub(crate) fn run(args: TranscribeArgs, cache_dir: &Path) -> Result<ExitCode> {
                         input,
                         &args,
                         &opts,
-                        &model_name,
+                        &model,
                         &mut on_progress,
                     ) {
                         Ok((outcome, doc)) => {
@@ -414,7 +411,7 @@ fn transcribe_input(
     input: &Input,
     args: &TranscribeArgs,
     opts: &TranscribeOptions,
-    model_name: &str,
+    model: &ModelId,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(Outcome, Option<TranscriptDocument>)> {
     let bytes = std::fs::metadata(&input.path)
@@ -452,7 +449,7 @@ fn transcribe_input(
         Channels::One(c) => vec![Some(c)],
         Channels::Each => (0..info.channels).map(Some).collect(),
     };
-    let settings = settings_key(model_name, opts);
+    let settings = settings_key(&model.key, opts);
     let mut transcript: Option<Transcript> = None;
     let mut resumed_at_ms = None;
     let mut checkpoints = Vec::new();
@@ -543,7 +540,7 @@ fn transcribe_input(
                 .then(|| channels.iter().flatten().map(|c| *c as u32).collect()),
         },
         DecoderInfo {
-            model: model_name.to_owned(),
+            model: model.name.clone(),
             tocky_version: env!("CARGO_PKG_VERSION").into(),
             beam_size: opts.decode.beam_size as u32,
             vad: opts.vad.is_some(),
@@ -666,12 +663,41 @@ fn checkpoint_path(dir: &Path, stem: &Path, channel: Option<usize>) -> PathBuf {
     dir.join(name)
 }
 
+/// The model, as transcripts name it and as checkpoints match it.
+struct ModelId {
+    /// Its file name, recorded in the transcript.
+    name: String,
+    /// Its name, size and modification time: two models that share a file
+    /// name (`ggml-model.bin` in two folders) must not resume each other's
+    /// checkpoints and mix their text in one transcript.
+    key: String,
+}
+
+impl ModelId {
+    fn of(path: &Path) -> Self {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let (bytes, modified) = std::fs::metadata(path).map_or((0, None), |m| {
+            let modified = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| d.as_nanos());
+            (m.len(), modified)
+        });
+        let key = format!("{name} ({bytes} bytes, modified {modified:?})");
+        Self { name, key }
+    }
+}
+
 /// Everything that changes which windows are cut or what they say: a
 /// checkpoint made under other settings is not resumed.
-fn settings_key(model_name: &str, opts: &TranscribeOptions) -> String {
+fn settings_key(model_key: &str, opts: &TranscribeOptions) -> String {
     let d = &opts.decode;
     format!(
-        "model={model_name} language={} beam={} prompt={:?} vad={:?} guards={:?}",
+        "model={model_key} language={} beam={} prompt={:?} vad={:?} guards={:?}",
         d.language, d.beam_size, d.prompt, opts.vad, opts.guards
     )
 }
@@ -838,6 +864,44 @@ mod tests {
             path: PathBuf::from(path),
             stem: PathBuf::from(stem),
         }
+    }
+
+    #[test]
+    fn models_that_share_a_file_name_do_not_share_checkpoints() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        // The same size: two fine-tunes of one architecture are.
+        std::fs::write(a.join("ggml-model.bin"), b"base-model").unwrap();
+        std::fs::write(b.join("ggml-model.bin"), b"phowhisper").unwrap();
+        let at = |secs| std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+        for (dir, secs) in [(&a, 1_700_000_000), (&b, 1_700_000_001)] {
+            std::fs::File::options()
+                .write(true)
+                .open(dir.join("ggml-model.bin"))
+                .unwrap()
+                .set_modified(at(secs))
+                .unwrap();
+        }
+        let (one, two) = (
+            ModelId::of(&a.join("ggml-model.bin")),
+            ModelId::of(&b.join("ggml-model.bin")),
+        );
+        // The transcript names the file either way...
+        assert_eq!(
+            (one.name.as_str(), two.name.as_str()),
+            ("ggml-model.bin", "ggml-model.bin")
+        );
+        // ...but a checkpoint made with one is not resumed with the other.
+        let opts = TranscribeOptions::default();
+        assert_ne!(settings_key(&one.key, &opts), settings_key(&two.key, &opts));
+        // The same file twice is the same model.
+        let again = ModelId::of(&a.join("ggml-model.bin"));
+        assert_eq!(
+            settings_key(&one.key, &opts),
+            settings_key(&again.key, &opts)
+        );
     }
 
     #[test]
