@@ -168,8 +168,11 @@ pub(crate) fn run(args: TranscribeArgs, cache_dir: &Path) -> Result<ExitCode> {
     let (inputs, mut missing) =
         collect_inputs(&args.paths, &args.glob, args.output_dir.as_deref())?;
     let (engine, model_path) = args.decoder.load(cache_dir)?;
+    // Cores are shared among the workers that run, not those asked for:
+    // `--jobs 4` on one file keeps all the cores for it.
+    let workers = args.jobs.min(inputs.len().max(1));
     let opts = TranscribeOptions {
-        decode: args.decoder.decode_options(args.jobs),
+        decode: args.decoder.decode_options(workers),
         vad: (!args.no_vad).then(VadOptions::default),
         guards: Guards::default(),
     };
@@ -188,7 +191,7 @@ pub(crate) fn run(args: TranscribeArgs, cache_dir: &Path) -> Result<ExitCode> {
     // Set when standard output's reader has gone: no one wants more.
     let stdout_closed = AtomicBool::new(false);
     std::thread::scope(|scope| {
-        for _ in 0..args.jobs.min(inputs.len().max(1)) {
+        for _ in 0..workers {
             scope.spawn(|| {
                 loop {
                     if stdout_closed.load(Ordering::Relaxed) {
