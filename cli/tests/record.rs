@@ -302,3 +302,38 @@ fn restore_is_refused_while_the_record_is_served() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(count(&db, "SELECT count(*) FROM sessions"), 1);
 }
+
+/// `tocky user add` for a name that exists says so before asking for a
+/// password, and the account keeps the password it had.
+#[test]
+fn adding_an_account_that_exists_is_refused_before_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tocky.db");
+    let add = |stdin: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tocky"))
+            .arg("--db")
+            .arg(&db)
+            .args(["user", "add", "lan", "--role", "stenographer"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let first = add("a long enough password\n");
+    assert!(first.status.success(), "{first:?}");
+    // No password given this time: the refusal must come first.
+    let second = add("");
+    assert!(!second.status.success());
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(count(&db, "SELECT count(*) FROM users"), 1);
+}

@@ -137,6 +137,12 @@ pub(crate) fn user(cmd: UserCommand, db: &Path) -> Result<ExitCode> {
     let actor = crate::commands::store::whoami();
     match cmd {
         UserCommand::Add { name, role } => {
+            // Before the password is typed twice for nothing.
+            if store.user_credentials(&name)?.is_some() {
+                bail!(
+                    "user {name:?} already exists (`tocky user passwd {name}` changes the password)"
+                );
+            }
             let hash = tocky_server::auth::hash_password(&read_password(&name)?)?;
             store.add_user(&name, &hash, role, &actor)?;
             outln!("user {name} added ({})", role.as_str())?;
