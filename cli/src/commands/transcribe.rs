@@ -290,9 +290,9 @@ fn collect_inputs(
         .compile_matcher();
     let mut inputs = Vec::new();
     let mut missing = Vec::new();
+    let outputs = output_dir.and_then(|d| std::fs::canonicalize(d).ok());
     for path in paths {
         if path.is_dir() {
-            let outputs = output_dir.and_then(|d| std::fs::canonicalize(d).ok());
             let mut found: Vec<PathBuf> = walkdir::WalkDir::new(path)
                 .follow_links(true)
                 .into_iter()

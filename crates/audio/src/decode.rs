@@ -212,7 +212,7 @@ impl AudioReader {
         .map_err(|e| Error::UnsupportedFormat {
             path: path.into(),
             reason: match e {
-                // MP4 keeps its index at the end, so a cut file fails here.
+                // A header or an index that the end of the file cuts off.
                 SymphoniaError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
                     "the file ends inside its container's header or index: it may be cut short"
                         .into()
@@ -227,18 +227,16 @@ impl AudioReader {
             },
         })?;
 
-        let track = format
+        // The default audio track, else the first one with audio parameters.
+        let (track, params) = format
             .default_track(TrackType::Audio)
-            .filter(|t| audio_params(t).is_some())
-            .or_else(|| format.tracks().iter().find(|t| audio_params(t).is_some()))
+            .into_iter()
+            .chain(format.tracks())
+            .find_map(|t| Some((t, audio_params(t)?)))
             .ok_or_else(|| Error::NoAudioTrack {
                 path: path.into(),
                 reason: "no audio track".into(),
             })?;
-        let params = audio_params(track).ok_or_else(|| Error::NoAudioTrack {
-            path: path.into(),
-            reason: "no audio track".into(),
-        })?;
         let no_track = |reason: &str| Error::NoAudioTrack {
             path: path.into(),
             reason: reason.into(),
@@ -569,7 +567,7 @@ fn codecs() -> &'static CodecRegistry {
 
 /// Matroska (and WebM) is read front to back, as a stream: seekable,
 /// symphonia's demuxer first jumps to the index at the end, and a file cut
-/// short then fails to open at all (with a panic inside symphonia). Read in
+/// short then fails to open at all ("missing segment element"). Read in
 /// order, it yields the audio that is there. Decoding never seeks, so
 /// nothing else changes.
 fn read_matroska_in_order(
@@ -650,8 +648,8 @@ thread_local! {
 }
 
 /// Keeps the panics that the decoder contains (and reports as errors) off
-/// standard error: a truncated Matroska file would otherwise print
-/// "thread 'main' panicked" above the clear error that follows it. Other
+/// standard error: one would otherwise print "thread 'main' panicked"
+/// above the clear error that follows it. Other
 /// panics still reach the hook that was installed before. For binaries;
 /// call once at startup (later calls do nothing).
 pub fn quiet_contained_panics() {
@@ -669,8 +667,8 @@ pub fn quiet_contained_panics() {
 /// Runs demuxer or decoder code, turning a panic into an error message.
 ///
 /// symphonia is meant never to panic on bad input, but fuzzing found
-/// malformed Matroska that does (an overflow in its EBML reader). A corrupt
-/// upload must cost one file, never the process.
+/// malformed files that made 0.5 panic (an overflow in its EBML reader,
+/// among others). A corrupt upload must cost one file, never the process.
 fn contain_panic<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
     let outer = CONTAINING.with(|c| c.replace(true));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));

@@ -497,12 +497,31 @@ impl CpalSource {
                     source,
                 })?
         };
+        Self::reading(
+            device,
+            selected.len(),
+            rx,
+            generation,
+            stop,
+            Some(supervisor),
+        )
+    }
+
+    /// A source reading `current`, told of losses and reopenings on `rx`.
+    fn reading(
+        device: String,
+        width: usize,
+        rx: Receiver<Msg>,
+        current: Generation,
+        stop: Arc<AtomicBool>,
+        supervisor: Option<JoinHandle<()>>,
+    ) -> Result<Self> {
         Ok(Self {
             device,
-            width: selected.len(),
+            width,
             rx,
-            assembler: Assembler::new(generation.rate, selected.len())?,
-            current: Some(generation),
+            assembler: Assembler::new(current.rate, width)?,
+            current: Some(current),
             waiting: None,
             lost: None,
             queue: VecDeque::new(),
@@ -510,7 +529,7 @@ impl CpalSource {
             overruns_before: 0,
             reopens: 0,
             stop,
-            supervisor: Some(supervisor),
+            supervisor,
             failed: None,
         })
     }
@@ -830,22 +849,8 @@ mod tests {
 
     /// A source driven by hand: no device, no supervisor.
     fn source_on(rx: Receiver<Msg>, current: Generation) -> CpalSource {
-        CpalSource {
-            device: "test".into(),
-            width: 1,
-            rx,
-            assembler: Assembler::new(current.rate, 1).unwrap(),
-            current: Some(current),
-            waiting: None,
-            lost: None,
-            queue: VecDeque::new(),
-            scratch: Vec::new(),
-            overruns_before: 0,
-            reopens: 0,
-            stop: Arc::new(AtomicBool::new(false)),
-            supervisor: None,
-            failed: None,
-        }
+        let stop = Arc::new(AtomicBool::new(false));
+        CpalSource::reading("test".into(), 1, rx, current, stop, None).unwrap()
     }
 
     /// Every event until none comes within 50 ms.

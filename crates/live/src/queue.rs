@@ -42,6 +42,23 @@ impl Shared {
         // update is a single push or pop), so a poisoned lock is still usable.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// Whether an item of `weight` fits now; one item always does.
+    fn fits(&self, state: &State, weight: u64) -> bool {
+        state.frames == 0 || state.frames + weight <= self.limit
+    }
+
+    /// Queues `item` unless the receiver is gone, and wakes the receiver.
+    fn push(&self, mut state: MutexGuard<'_, State>, item: Feed, weight: u64) -> Result<(), Feed> {
+        if state.receiver_gone {
+            return Err(item);
+        }
+        state.frames += weight;
+        state.items.push_back(item);
+        drop(state);
+        self.changed.notify_all();
+        Ok(())
+    }
 }
 
 /// The capture side.
@@ -72,36 +89,25 @@ impl FeedSender {
     pub(crate) fn send(&self, item: Feed) -> Result<(), Feed> {
         let weight = item.weight();
         let mut state = self.0.lock();
-        while !state.receiver_gone && state.frames > 0 && state.frames + weight > self.0.limit {
+        while !state.receiver_gone && !self.0.fits(&state, weight) {
             state = self
                 .0
                 .changed
                 .wait(state)
                 .unwrap_or_else(PoisonError::into_inner);
         }
-        if state.receiver_gone {
-            return Err(item);
-        }
-        state.frames += weight;
-        state.items.push_back(item);
-        drop(state);
-        self.0.changed.notify_all();
-        Ok(())
+        self.0.push(state, item, weight)
     }
 
     /// Queues `item` if it fits now.
     #[cfg(test)]
     pub(crate) fn try_send(&self, item: Feed) -> Result<(), Feed> {
         let weight = item.weight();
-        let mut state = self.0.lock();
-        if state.receiver_gone || (state.frames > 0 && state.frames + weight > self.0.limit) {
+        let state = self.0.lock();
+        if !self.0.fits(&state, weight) {
             return Err(item);
         }
-        state.frames += weight;
-        state.items.push_back(item);
-        drop(state);
-        self.0.changed.notify_all();
-        Ok(())
+        self.0.push(state, item, weight)
     }
 }
 
