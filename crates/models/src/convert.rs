@@ -18,7 +18,7 @@ use std::path::Path;
 use crate::ct2::{Ct2Model, Ct2Variable};
 use crate::error::{Error, Result};
 use crate::ggml::{GgmlType, GgmlWriter, Hparams};
-use crate::mel::{N_FREQ_BINS, slaney_filters};
+use crate::mel::{N_FREQ_BINS, filters};
 use crate::vocab::decode_vocabulary;
 use tocky_core::atomic::AtomicFile;
 
@@ -103,7 +103,7 @@ pub fn convert<R: Read + Seek, W: Write>(
 
     let mut w = GgmlWriter::new(out, &hparams)?;
     let n_mels = hparams.n_mels as usize;
-    w.mel_filters(n_mels, N_FREQ_BINS, &slaney_filters(n_mels))?;
+    w.mel_filters(n_mels, N_FREQ_BINS, &filters(n_mels))?;
     w.vocabulary(&tokens)?;
 
     let variables: Vec<Ct2Variable> = model.variables().to_vec();

@@ -114,6 +114,23 @@ pub enum Error {
         /// The checksum found.
         actual: String,
     },
+    /// A file tocky made from verified sources does not have its pinned
+    /// checksum: the sources were right, so tocky's own stage is at fault.
+    #[error(
+        "{stage} produced {path} with sha256 {actual}, but {expected} is pinned, although every \
+         source it was made from matched its checksum: this is a bug in tocky's {stage}, not a \
+         download problem; please report it with `tocky --version` and this machine's CPU and OS"
+    )]
+    StageMismatch {
+        /// The stage that made the file ("extraction", "conversion").
+        stage: &'static str,
+        /// The file made.
+        path: PathBuf,
+        /// The pinned checksum.
+        expected: String,
+        /// The checksum found.
+        actual: String,
+    },
     /// Python's pip cannot be run.
     #[error(
         "cannot run `{python} -m pip` ({reason}); install it (Debian: apt-get install python3-pip) or set TOCKY_PYTHON"
@@ -189,6 +206,24 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// Turns a checksum mismatch of a file made from verified sources into
+    /// [`Error::StageMismatch`] for `stage`; other errors pass unchanged.
+    pub(crate) fn made_by(self, stage: &'static str) -> Self {
+        match self {
+            Error::ChecksumMismatch {
+                path,
+                expected,
+                actual,
+            } => Error::StageMismatch {
+                stage,
+                path,
+                expected,
+                actual,
+            },
+            other => other,
+        }
+    }
+
     /// Wraps an I/O error on `path`, singling out a full disk.
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         let path = path.into();

