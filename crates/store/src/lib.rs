@@ -13,6 +13,8 @@
 //! which it last changed, so that an index can catch up with exactly what
 //! it missed (see [`Store::search_rows_since`]).
 
+pub mod clean;
+mod edits;
 pub mod error;
 pub mod live;
 pub mod model;
@@ -27,6 +29,7 @@ use rusqlite_migration::SchemaVersion;
 use tocky_core::document::TranscriptDocument;
 use tocky_core::text::nfc;
 
+pub use edits::MAX_SPEAKER_NAME_BYTES;
 pub use error::{Error, Result};
 pub use live::NewSpeaker;
 pub use model::{
@@ -332,178 +335,6 @@ impl Store {
         Ok(())
     }
 
-    /// Edits a segment, if `expected_version` is still its version;
-    /// otherwise returns [`Error::Conflict`] with the current segment and
-    /// changes nothing. The edit is kept as a revision.
-    pub fn edit_segment(
-        &mut self,
-        id: i64,
-        expected_version: i64,
-        edit: &SegmentEdit,
-        author: &str,
-    ) -> Result<StoredSegment> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let current = get_segment(&tx, id)?;
-        if current.version != expected_version {
-            return Err(Error::Conflict {
-                current: Box::new(current),
-            });
-        }
-        let text = edit
-            .text
-            .as_deref()
-            .map_or_else(|| current.text.clone(), |t| nfc(t.trim()));
-        let speaker = edit.speaker_id.unwrap_or(current.speaker_id);
-        let status = match edit.review_status {
-            Some(status) => status.as_str().to_owned(),
-            None => current.review_status.clone(),
-        };
-        if let Some(speaker) = speaker {
-            let same_session: Option<i64> = tx
-                .query_row(
-                    "SELECT 1 FROM speakers WHERE id = ?1 AND session_id = ?2",
-                    [speaker, current.session_id],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if same_session.is_none() {
-                return Err(Error::Invalid(format!(
-                    "speaker {speaker} is not in session {}",
-                    current.session_id
-                )));
-            }
-        }
-        let version = current.version + 1;
-        let generation = bump_generation(&tx)?;
-        tx.execute(
-            "UPDATE segments SET text = ?1, speaker_id = ?2, review_status = ?3, version = ?4,
-                 updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), generation = ?6
-             WHERE id = ?5",
-            params![text, speaker, status, version, id, generation],
-        )?;
-        tx.execute(
-            "INSERT INTO revisions (segment_id, version, author, text_before, text_after,
-                 speaker_before, speaker_after, status_before, status_after)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                id,
-                version,
-                author,
-                current.text,
-                text,
-                current.speaker_id,
-                speaker,
-                current.review_status,
-                status
-            ],
-        )?;
-        audit(
-            &tx,
-            author,
-            "edit",
-            &format!("segment {id}"),
-            &format!("version {version}"),
-        )?;
-        let updated = get_segment(&tx, id)?;
-        tx.commit()?;
-        Ok(updated)
-    }
-
-    /// A segment's revisions, oldest first.
-    pub fn revisions(&self, segment_id: i64) -> Result<Vec<Revision>> {
-        get_segment(&self.conn, segment_id)?;
-        let mut stmt = self.conn.prepare(
-            "SELECT id, segment_id, version, author, created_at, text_before, text_after,
-                    speaker_before, speaker_after, status_before, status_after
-             FROM revisions WHERE segment_id = ?1 ORDER BY version",
-        )?;
-        let rows = stmt.query_map([segment_id], |r| {
-            Ok(Revision {
-                id: r.get(0)?,
-                segment_id: r.get(1)?,
-                version: r.get(2)?,
-                author: r.get(3)?,
-                created_at: r.get(4)?,
-                text_before: r.get(5)?,
-                text_after: r.get(6)?,
-                speaker_before: r.get(7)?,
-                speaker_after: r.get(8)?,
-                status_before: r.get(9)?,
-                status_after: r.get(10)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// Brings a segment back to the state a revision saved, as a new edit.
-    pub fn restore_revision(
-        &mut self,
-        segment_id: i64,
-        revision_id: i64,
-        expected_version: i64,
-        author: &str,
-    ) -> Result<StoredSegment> {
-        let revision = self
-            .revisions(segment_id)?
-            .into_iter()
-            .find(|r| r.id == revision_id)
-            .ok_or(Error::UnknownRevision {
-                segment: segment_id,
-                revision: revision_id,
-            })?;
-        let status = if revision.status_after == "reviewed" {
-            ReviewStatus::Reviewed
-        } else {
-            ReviewStatus::Draft
-        };
-        let edit = SegmentEdit {
-            text: Some(revision.text_after),
-            speaker_id: Some(revision.speaker_after),
-            review_status: Some(status),
-        };
-        self.edit_segment(segment_id, expected_version, &edit, author)
-    }
-
-    /// Adds a speaker to a session; returns its id.
-    pub fn add_speaker(
-        &mut self,
-        session_id: i64,
-        name: &str,
-        seat: Option<&str>,
-        channel: Option<i64>,
-    ) -> Result<i64> {
-        self.session(session_id)?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let name = nfc(name.trim());
-        if name.is_empty() || name.len() > 200 {
-            return Err(Error::Invalid("a speaker's name has 1 to 200 bytes".into()));
-        }
-        let exists: Option<i64> = tx
-            .query_row(
-                "SELECT 1 FROM speakers WHERE session_id = ?1 AND name = ?2",
-                params![session_id, name],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if exists.is_some() {
-            return Err(Error::Invalid(format!(
-                "session {session_id} has a speaker {name:?} already"
-            )));
-        }
-        tx.execute(
-            "INSERT INTO speakers (session_id, name, seat, channel) VALUES (?1, ?2, ?3, ?4)",
-            params![session_id, name, seat, channel],
-        )?;
-        let id = tx.last_insert_rowid();
-        bump_generation(&tx)?;
-        tx.commit()?;
-        Ok(id)
-    }
-
     /// Records an action in the audit log (logins, user changes …).
     pub fn audit(&mut self, actor: &str, action: &str, subject: &str, detail: &str) -> Result<()> {
         audit(&self.conn, actor, action, subject, detail)
@@ -662,7 +493,7 @@ fn search_sync(conn: &Connection) -> Result<SearchSync> {
     )?)
 }
 
-fn get_segment(conn: &Connection, id: i64) -> Result<StoredSegment> {
+pub(crate) fn get_segment(conn: &Connection, id: i64) -> Result<StoredSegment> {
     conn.query_row(
         &format!("{SEGMENT_COLUMNS} WHERE id = ?1"),
         [id],
@@ -688,9 +519,16 @@ pub(crate) fn audit(
     subject: &str,
     detail: &str,
 ) -> Result<()> {
+    // Actors and subjects can be typed by anyone (a failed login's name):
+    // what could forge or hide text is escaped, and length is bounded.
     conn.execute(
         "INSERT INTO audit_log (actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4)",
-        params![actor, action, subject, detail],
+        params![
+            clean::audit_actor(actor),
+            action,
+            clean::audit_text(subject),
+            clean::audit_text(detail)
+        ],
     )?;
     Ok(())
 }

@@ -56,21 +56,23 @@ impl Store {
         let session_id = tx.last_insert_rowid();
         let mut created = Vec::with_capacity(speakers.len());
         for s in speakers {
-            let name = nfc(s.name.trim());
-            if name.is_empty() || name.len() > 200 {
-                return Err(Error::Invalid("a speaker's name has 1 to 200 bytes".into()));
-            }
+            let name = crate::edits::check_speaker_name(&s.name)?;
+            let seat = s
+                .seat
+                .as_deref()
+                .map(crate::clean::check_seat)
+                .transpose()?;
             if created.iter().any(|c: &Speaker| c.name == name) {
                 return Err(Error::Invalid(format!("speaker {name:?} is listed twice")));
             }
             tx.execute(
                 "INSERT INTO speakers (session_id, name, seat, channel) VALUES (?1, ?2, ?3, ?4)",
-                params![session_id, name, s.seat, s.channel],
+                params![session_id, name, seat, s.channel],
             )?;
             created.push(Speaker {
                 id: tx.last_insert_rowid(),
                 name,
-                seat: s.seat.clone(),
+                seat,
                 channel: s.channel,
             });
         }

@@ -6,6 +6,9 @@
 
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
+use tocky_core::text::nfc;
+
+use crate::clean::is_invisible_or_bidi;
 use crate::model::{Role, User};
 use crate::{Error, Result, Store, audit};
 
@@ -23,17 +26,28 @@ fn user_from_row(r: &Row<'_>) -> rusqlite::Result<User> {
     })
 }
 
-fn check_name(name: &str) -> Result<()> {
+/// A user name as stored and looked up: NFC (so that a name typed with
+/// combining accents is the same name as its precomposed form).
+pub fn normalize_user_name(name: &str) -> String {
+    nfc(name)
+}
+
+/// A new user name, normalised; refused unless it is 1 to
+/// [`MAX_USER_NAME_BYTES`] bytes of letters, digits, '.', '_', '-' or '@',
+/// none of them invisible or a direction control.
+fn check_name(name: &str) -> Result<String> {
+    let name = normalize_user_name(name);
     let ok = !name.is_empty()
         && name.len() <= MAX_USER_NAME_BYTES
-        && name
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+        && name.chars().all(|c| {
+            (c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@')) && !is_invisible_or_bidi(c)
+        });
     if ok {
-        Ok(())
+        Ok(name)
     } else {
         Err(Error::Invalid(format!(
-            "user name {name:?}: use 1 to {MAX_USER_NAME_BYTES} bytes of letters, digits, '.', '_', '-' or '@'"
+            "user name {:?}: use 1 to {MAX_USER_NAME_BYTES} bytes of visible letters, digits, '.', '_', '-' or '@'",
+            crate::clean::audit_actor(&name)
         )))
     }
 }
@@ -59,7 +73,7 @@ impl Store {
         role: Role,
         actor: &str,
     ) -> Result<User> {
-        check_name(name)?;
+        let name = &check_name(name)?;
         check_hash(password_hash)?;
         let tx = self
             .conn
@@ -98,6 +112,7 @@ impl Store {
         password_hash: &str,
         actor: &str,
     ) -> Result<()> {
+        let name = &normalize_user_name(name);
         check_hash(password_hash)?;
         let tx = self
             .conn
@@ -117,6 +132,7 @@ impl Store {
 
     /// Changes an account's role.
     pub fn set_role(&mut self, name: &str, role: Role, actor: &str) -> Result<()> {
+        let name = &normalize_user_name(name);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -140,6 +156,7 @@ impl Store {
 
     /// Removes an account and its logins. Its revisions keep its name.
     pub fn remove_user(&mut self, name: &str, actor: &str) -> Result<()> {
+        let name = &normalize_user_name(name);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -163,11 +180,12 @@ impl Store {
 
     /// An account and its password hash, for checking a login.
     pub fn user_credentials(&self, name: &str) -> Result<Option<(User, String)>> {
+        let name = normalize_user_name(name);
         Ok(self
             .conn
             .query_row(
                 "SELECT name, role, created_at, password_hash FROM users WHERE name = ?1",
-                [name],
+                [&name],
                 |r| Ok((user_from_row(r)?, r.get::<_, String>(3)?)),
             )
             .optional()?)
@@ -268,6 +286,39 @@ mod tests {
                     Err(Error::Invalid(_))
                 ),
                 "{name:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn names_are_nfc_and_refuse_invisible_or_direction_characters() {
+        let (_dir, mut s) = store();
+        // "Lê" typed with a combining circumflex is stored precomposed …
+        let u = s.add_user("Le\u{0302}.van", H, Role::Reader, "t").unwrap();
+        assert_eq!(u.name, "L\u{ea}.van");
+        // … and found, changed and removed whichever way it is typed.
+        assert!(s.user_credentials("L\u{ea}.van").unwrap().is_some());
+        assert!(s.user_credentials("Le\u{0302}.van").unwrap().is_some());
+        assert!(matches!(
+            s.add_user("L\u{ea}.van", H, Role::Reader, "t"),
+            Err(Error::UserExists(_))
+        ));
+        s.set_role("Le\u{0302}.van", Role::Admin, "t").unwrap();
+        for bad in [
+            "admin\u{202E}",
+            "ad\u{200B}min",
+            "\u{2066}lan",
+            "lan\u{FEFF}",
+            "\u{3164}",
+            "lan\u{00AD}",
+            "lan\u{0334}",
+        ] {
+            assert!(
+                matches!(
+                    s.add_user(bad, H, Role::Reader, "t"),
+                    Err(Error::Invalid(_))
+                ),
+                "{bad:?}"
             );
         }
     }

@@ -171,7 +171,10 @@ fn edits_need_the_current_version_and_keep_every_revision() {
     assert_eq!((v4.version, v4.review_status.as_str()), (4, "draft"));
     assert_eq!(store.revisions(seg.id).unwrap().len(), 3);
     let log = store.audit_log(10).unwrap();
-    assert!(log.iter().filter(|e| e.action == "edit").count() >= 3);
+    // The restore is logged as what it is, not as a plain edit.
+    assert_eq!(log[0].action, "restore");
+    assert_eq!(log[0].subject, Some(format!("segment {}", seg.id)));
+    assert_eq!(log.iter().filter(|e| e.action == "edit").count(), 2);
     assert!(matches!(
         store.edit_segment(424_242, 1, &edit, "x"),
         Err(Error::UnknownSegment(424_242))
@@ -456,4 +459,67 @@ fn a_restore_refuses_what_is_not_a_tocky_record() {
     );
     drop(store);
     assert_eq!(open(dir.path()).sessions().unwrap().len(), 1);
+}
+
+#[test]
+fn a_speaker_added_by_a_person_is_audited_in_its_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+    store
+        .ingest(&doc('a', &["xin chào"]), &SessionMeta::default(), "t")
+        .unwrap();
+    let speaker = store
+        .add_speaker_as(1, " Chủ tọa ", Some("1"), "lan")
+        .unwrap();
+    assert_eq!(speaker.name, "Chủ tọa");
+    let log = store.audit_log(1).unwrap();
+    assert_eq!(
+        (
+            log[0].actor.as_str(),
+            log[0].action.as_str(),
+            log[0].subject.as_deref()
+        ),
+        ("lan", "speaker_add", Some("session 1"))
+    );
+    // A refused speaker leaves no entry behind.
+    for (name, seat) in [
+        ("Chủ tọa", None),
+        ("B", Some("x".repeat(65))),
+        ("C", Some("1\u{202E}".to_owned())),
+        ("Đ\nX", None),
+    ] {
+        assert!(
+            store
+                .add_speaker_as(1, name, seat.as_deref(), "lan")
+                .is_err(),
+            "{name:?} {seat:?}"
+        );
+    }
+    assert_eq!(
+        store
+            .audit_log(10)
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == "speaker_add")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn audit_entries_cannot_forge_lines_or_reverse_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+    let typed = "admin\nlogin ok\u{202E}\0";
+    store
+        .audit(typed, "login_failed", &format!("user {typed}"), "")
+        .unwrap();
+    let entry = &store.audit_log(1).unwrap()[0];
+    assert_eq!(entry.actor, "admin\\u{a}login ok\\u{202e}\\u{0}");
+    let subject = entry.subject.clone().unwrap_or_default();
+    assert!(!subject.contains(['\n', '\u{202E}', '\0']), "{subject}");
+    store
+        .audit(&"x".repeat(10_000), "login_failed", "", "")
+        .unwrap();
+    assert!(store.audit_log(1).unwrap()[0].actor.chars().count() <= 97);
 }
