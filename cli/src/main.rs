@@ -4,6 +4,7 @@
 mod out;
 mod commands;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -85,8 +86,11 @@ fn main() -> ExitCode {
     // errors, and their "panicked" message must not reach the terminal.
     tocky_audio::quiet_contained_panics();
     let cli = Cli::parse();
+    // By default only tocky's own warnings reach the user: libraries log
+    // what tocky reports better itself (symphonia's "probe reached EOF"
+    // above tocky's "not an audio file"). `-v` shows everyone's.
     let filter = match cli.verbose {
-        0 => "warn,whisper_rs=off,symphonia=error",
+        0 => "off,tocky=warn",
         1 => "info,whisper_rs=warn",
         _ => "debug",
     };
@@ -96,6 +100,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter)),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 
     let cache_dir = cli
@@ -121,7 +126,7 @@ fn main() -> ExitCode {
         // `tocky … | head`: the reader has what it wanted.
         Err(e) if e.is::<out::StdoutClosed>() => ExitCode::from(out::STDOUT_CLOSED_STATUS),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", out::error_chain(&e));
             ExitCode::FAILURE
         }
     }

@@ -51,9 +51,64 @@ macro_rules! outln {
     };
 }
 
+/// An error and its causes on one line, as `{:#}` prints them, but a cause
+/// that the message above it already ends with is said once: many library
+/// errors both print their source and return it as `source()`, so `{:#}`
+/// would say "not a valid ggml file: bad magic number" twice.
+pub(crate) fn error_chain(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.ends_with(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    enum Inner {
+        #[error("not a valid ggml file: bad magic number")]
+        Magic,
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("m.bin is not a usable model: {source}")]
+    struct Outer {
+        #[source]
+        source: Inner,
+    }
+
+    #[test]
+    fn a_cause_already_in_its_message_is_said_once() {
+        let e = anyhow::Error::new(Outer {
+            source: Inner::Magic,
+        })
+        .context("loading the model");
+        assert_eq!(
+            format!("{e:#}").matches("bad magic number").count(),
+            2,
+            "the doubling this avoids"
+        );
+        assert_eq!(
+            error_chain(&e),
+            "loading the model: m.bin is not a usable model: not a valid ggml file: bad magic number"
+        );
+        // A cause that adds something is kept.
+        let e = anyhow::Error::new(Inner::Magic).context("reading m.bin");
+        assert_eq!(
+            error_chain(&e),
+            "reading m.bin: not a valid ggml file: bad magic number"
+        );
+    }
 
     /// A reader that has gone away.
     struct ClosedPipe;

@@ -125,6 +125,10 @@ pub struct DeviceInfo {
 
 /// The input devices of the default host (ALSA on Linux), default first.
 pub fn list_devices() -> Result<Vec<DeviceInfo>> {
+    crate::quiet::with_library_stderr_captured(list_devices_loudly)
+}
+
+fn list_devices_loudly() -> Result<Vec<DeviceInfo>> {
     let host = cpal::default_host();
     let default_name = host.default_input_device().and_then(|d| d.name().ok());
     let devices = host.input_devices().map_err(|e| Error::Device {

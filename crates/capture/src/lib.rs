@@ -22,6 +22,7 @@ pub mod error;
 mod file;
 mod hallmap;
 mod pcm;
+mod quiet;
 mod ring;
 
 use std::time::Duration;
