@@ -157,6 +157,10 @@ fn main() -> Result<()> {
     // The load logs in once per client; don't let the limiter refuse it.
     config.limits.login_burst_per_ip = 10_000;
     config.limits.ws_max_clients = args.ws_clients + 100;
+    // All of them come from one address and one account.
+    config.limits.ws_max_clients_per_client = args.ws_clients + 100;
+    config.limits.max_connections = args.ws_clients + args.http_clients + 100;
+    config.limits.max_connections_per_address = config.limits.max_connections;
     // The clients share one address and few accounts: measure the server's
     // capacity, not the per-client limiter.
     config.limits.api_requests_per_second = u32::MAX;

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use axum::Extension;
 use axum::body::Body;
 use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
@@ -56,11 +57,33 @@ pub(crate) async fn audio(
             })
         })
         .await?;
-    let response = ServeFile::new(path)
+    let mut request = request;
+    let len = tokio::fs::metadata(&path)
+        .await
+        .map_err(ApiError::internal)?
+        .len();
+    if let Some(whole) = whole_file_suffix(request.headers(), len) {
+        request.headers_mut().insert(header::RANGE, whole);
+    }
+    let mut response = ServeFile::new(path)
         .oneshot(request)
         .await
-        .map_err(ApiError::internal)?;
-    Ok(response.map(Body::new).into_response())
+        .map_err(ApiError::internal)?
+        .map(Body::new)
+        .into_response();
+    // Browsers may keep it (seeking re-reads ranges); shared caches may not.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
+    Ok(response)
+}
+
+/// `bytes=0-` for a suffix range longer than the file (`bytes=-N`, N ≥ its
+/// length), which means the whole file (RFC 9110 §14.1.2); none otherwise.
+fn whole_file_suffix(headers: &HeaderMap, len: u64) -> Option<HeaderValue> {
+    let range = headers.get(header::RANGE)?.to_str().ok()?.trim();
+    let suffix: u64 = range.strip_prefix("bytes=-")?.trim().parse().ok()?;
+    (suffix >= len && suffix > 0 && len > 0).then(|| HeaderValue::from_static("bytes=0-"))
 }
 
 #[cfg(test)]

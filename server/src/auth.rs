@@ -4,31 +4,29 @@
 //! in an HttpOnly, SameSite=Strict cookie; the store keeps only its SHA-256.
 //! Each login has its own CSRF token, which every state-changing request
 //! must echo in `X-CSRF-Token` (the cookie alone proves nothing about who
-//! built the request). Login attempts are rate-limited per user name and
-//! per address.
+//! built the request). Login attempts are limited as `login_limit`
+//! describes, and verified under the cap of `hashing`.
 
-use std::net::{IpAddr, SocketAddr};
-use std::num::NonZeroU32;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHasher, SaltString};
 use axum::Json;
-use axum::extract::{ConnectInfo, OriginalUri, Request, State};
+use axum::extract::{OriginalUri, Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use tocky_store::users::normalize_user_name;
 use tocky_store::{Role, User};
 
 use crate::ApiJson;
-use crate::config::Limits;
+use crate::client::ClientAddr;
 use crate::error::{ApiError, Error};
+use crate::live::Revocation;
 use crate::state::AppState;
 
 /// The login cookie's name.
@@ -40,6 +38,8 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 /// The longest password accepted (argon2 hashes anything, but a megabyte
 /// password is an attack, not a password).
 pub const MAX_PASSWORD_BYTES: usize = 1024;
+/// The longest user name a login may type (longer ones cannot exist).
+const MAX_TYPED_NAME_BYTES: usize = 256;
 
 /// Hashes a password with argon2id (the crate's defaults: OWASP's
 /// m = 19 MiB, t = 2, p = 1) and a random salt, as a PHC string.
@@ -68,7 +68,9 @@ pub fn check_password(password: &str) -> Result<(), ApiError> {
 }
 
 /// Whether `password` matches the PHC `hash`.
+#[cfg(test)]
 fn verify_password(password: &str, hash: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
     PasswordHash::new(hash)
         .map(|parsed| {
             Argon2::default()
@@ -96,7 +98,7 @@ fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
 
-fn unix_now() -> i64 {
+pub(crate) fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -134,6 +136,11 @@ pub struct Viewer {
 }
 
 impl Viewer {
+    /// The SHA-256 of the login's token, when logged in.
+    pub(crate) fn login(&self) -> Option<&str> {
+        self.login.as_deref()
+    }
+
     /// The account, if it has at least `role`: 401 when nobody is logged
     /// in, 403 when the role is too low.
     pub fn require(&self, role: Role) -> Result<&User, ApiError> {
@@ -230,60 +237,6 @@ pub(crate) async fn authenticate(
     next.run(request).await
 }
 
-/// How many user names (or addresses) a login limiter tracks before it
-/// forgets those that are no longer limited.
-const MAX_TRACKED_KEYS: usize = 10_000;
-
-/// Login attempts allowed, per user name and per client address.
-pub(crate) struct LoginLimiter {
-    per_user: DefaultKeyedRateLimiter<String>,
-    per_ip: DefaultKeyedRateLimiter<IpAddr>,
-}
-
-fn quota(burst: u32, refill_secs: u64) -> Quota {
-    let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
-    Quota::with_period(Duration::from_secs(refill_secs.max(1)))
-        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-        .allow_burst(burst)
-}
-
-impl LoginLimiter {
-    pub(crate) fn new(limits: &Limits) -> Self {
-        Self {
-            per_user: RateLimiter::keyed(quota(
-                limits.login_burst_per_user,
-                limits.login_refill_secs_per_user,
-            )),
-            per_ip: RateLimiter::keyed(quota(
-                limits.login_burst_per_ip,
-                limits.login_refill_secs_per_ip,
-            )),
-        }
-    }
-
-    /// Counts an attempt; refuses it with the seconds to wait when over.
-    fn check(&self, user: &str, ip: Option<IpAddr>) -> Result<(), ApiError> {
-        // The keyed limiters keep a state per key: forget the full ones
-        // now and then, so that guessed names, or the many addresses of
-        // one IPv6 network, cannot fill memory.
-        if self.per_user.len() > MAX_TRACKED_KEYS {
-            self.per_user.retain_recent();
-        }
-        if self.per_ip.len() > MAX_TRACKED_KEYS {
-            self.per_ip.retain_recent();
-        }
-        let now = DefaultClock::default().now();
-        let wait = |not_until: governor::NotUntil<_>| {
-            ApiError::TooManyRequests(not_until.wait_time_from(now).as_secs().max(1))
-        };
-        if let Some(ip) = ip {
-            self.per_ip.check_key(&ip).map_err(wait)?;
-        }
-        self.per_user.check_key(&user.to_owned()).map_err(wait)?;
-        Ok(())
-    }
-}
-
 /// `POST /api/login`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct LoginRequest {
@@ -307,18 +260,35 @@ struct PublicUser {
 
 pub(crate) async fn login(
     State(state): State<AppState>,
-    connect: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    client: Option<axum::Extension<ClientAddr>>,
     jar: CookieJar,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<(CookieJar, Json<Me>), ApiError> {
-    if body.username.len() > 256 || body.password.len() > MAX_PASSWORD_BYTES {
+    if body.username.len() > MAX_TYPED_NAME_BYTES || body.password.len() > MAX_PASSWORD_BYTES {
         return Err(ApiError::BadRequest(
             "user name or password too long".into(),
         ));
     }
-    state
-        .login_limiter()
-        .check(&body.username, connect.map(|c| c.0.0.ip()))?;
+    let ip = client.map(|c| c.0.0);
+    let from = ip.map_or_else(
+        || "from an unknown address".to_owned(),
+        |ip| format!("from {ip}"),
+    );
+    let name = normalize_user_name(&body.username);
+    if let Err(refused) = state.login_limiter().check(&name, ip) {
+        if state.login_limiter().log_refusal(&name, ip) {
+            let (name, from) = (name.clone(), from.clone());
+            state
+                .with_store(move |store, _| {
+                    Ok(store.audit(&name, "login_refused", &format!("user {name}"), &from)?)
+                })
+                .await?;
+        }
+        return Err(refused);
+    }
+    // Answered at once when full: waiting would hold the request, and the
+    // memory of a queue of hashes is what the cap is for.
+    let mut slot = state.hash_slot()?;
     let ttl_secs = state.config().limits.login_ttl_hours.max(1) * 3600;
     let token = random_token()?;
     let csrf = random_token()?;
@@ -326,11 +296,13 @@ pub(crate) async fn login(
         let token_sha = sha256_hex(&token);
         let csrf = csrf.clone();
         let metrics = state.metrics().clone();
+        let typed = name.clone();
         state
             .with_store(move |store, _| {
-                let found = store.user_credentials(&body.username)?;
+                let found = store.user_credentials(&typed)?;
                 let hash = found.as_ref().map_or(decoy_hash(), |(_, h)| h.as_str());
-                let ok = verify_password(&body.password, hash);
+                let ok = slot.verify(&body.password, hash);
+                drop(slot);
                 match found {
                     Some((user, _)) if ok => {
                         let now = unix_now();
@@ -345,20 +317,21 @@ pub(crate) async fn login(
                     }
                     _ => {
                         metrics.login_failed();
-                        // The name tried is logged; the password never is.
-                        store.audit(
-                            &body.username,
-                            "login_failed",
-                            &format!("user {}", body.username),
-                            "",
-                        )?;
+                        // The name tried is logged (its control and
+                        // invisible characters escaped by the store); the
+                        // password never is.
+                        store.audit(&typed, "login_failed", &format!("user {typed}"), &from)?;
                         Ok(None)
                     }
                 }
             })
             .await?
-            .ok_or(ApiError::Unauthorized)?
+            .ok_or_else(|| {
+                state.login_limiter().failed(&name, ip);
+                ApiError::Unauthorized
+            })?
     };
+    state.login_limiter().succeeded(&user.name, ip);
     let cookie = Cookie::build((SESSION_COOKIE, token))
         .http_only(true)
         .same_site(SameSite::Strict)
@@ -389,9 +362,11 @@ pub(crate) async fn logout(
     jar: CookieJar,
 ) -> Result<(CookieJar, StatusCode), ApiError> {
     if let (Some(login), Some(user)) = (viewer.login, viewer.user) {
+        let ended = login.clone();
         state
             .with_store(move |store, _| Ok(store.delete_login(&login, &user.name)?))
             .await?;
+        state.revoke(Revocation::Login(ended));
     }
     Ok((
         jar.remove(Cookie::build(SESSION_COOKIE).path("/")),
@@ -401,7 +376,7 @@ pub(crate) async fn logout(
 
 pub(crate) async fn me(axum::Extension(viewer): axum::Extension<Viewer>) -> impl IntoResponse {
     (
-        [(header::CACHE_CONTROL, "no-store")],
+        [(header::CACHE_CONTROL, "private, no-store")],
         Json(Me {
             user: viewer.user.map(|u| PublicUser {
                 name: u.name,
@@ -435,28 +410,6 @@ mod tests {
         assert!(same_token("abcd", "abcd"));
         assert!(!same_token("abcd", "abce"));
         assert!(!same_token("abc", "abcd"));
-    }
-
-    #[test]
-    fn the_limiter_forgets_addresses_no_longer_limited() {
-        let limiter = LoginLimiter::new(&Limits {
-            login_burst_per_ip: 1,
-            login_refill_secs_per_ip: 1,
-            ..Limits::default()
-        });
-        // One attempt from each of many addresses (as from one IPv6 /64).
-        for i in 0..=MAX_TRACKED_KEYS as u32 + 1 {
-            let _ = limiter.check("lan", Some(IpAddr::from(i.to_be_bytes())));
-        }
-        assert!(limiter.per_ip.len() > MAX_TRACKED_KEYS);
-        std::thread::sleep(Duration::from_millis(2200));
-        let _ = limiter.check("lan", Some(IpAddr::from([10, 0, 0, 1])));
-        assert!(limiter.per_ip.len() <= 2, "{}", limiter.per_ip.len());
-        // A limited address is still remembered.
-        assert!(matches!(
-            limiter.check("minh", Some(IpAddr::from([10, 0, 0, 1]))),
-            Err(ApiError::TooManyRequests(_))
-        ));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use crate::client::Cidr;
 use crate::error::Error;
 
 /// The shortest `metrics_token` accepted, in bytes.
@@ -38,6 +39,15 @@ pub struct ServerConfig {
     /// ASCII) or to a logged-in admin; when unset, it is public.
     #[serde(deserialize_with = "secret_string")]
     pub metrics_token: Option<String>,
+    /// Proxies (addresses or CIDR networks, as `10.0.0.0/8`) whose
+    /// `Forwarded` or `X-Forwarded-For` header names the client. From any
+    /// other peer those headers are ignored. Empty by default: the TCP
+    /// peer is the client.
+    pub trusted_proxies: Vec<String>,
+    /// Origins besides the server's own (`https://record.example.vn`) whose
+    /// pages may open the live WebSocket. A handshake with any other
+    /// `Origin` is refused.
+    pub allowed_origins: Vec<String>,
     /// Sizes, rates and timeouts.
     pub limits: Limits,
 }
@@ -55,6 +65,8 @@ impl std::fmt::Debug for ServerConfig {
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "<redacted>"),
             )
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("allowed_origins", &self.allowed_origins)
             .field("limits", &self.limits)
             .finish()
     }
@@ -70,6 +82,8 @@ impl Default for ServerConfig {
             public_read: false,
             secure_cookies: false,
             metrics_token: None,
+            trusted_proxies: Vec::new(),
+            allowed_origins: Vec::new(),
             limits: Limits::default(),
         }
     }
@@ -92,9 +106,15 @@ impl ServerConfig {
     }
 
     /// Refuses values that would type-check but leave the server unsafe:
-    /// for now, a `metrics_token` too short to resist guessing, or one no
-    /// `Authorization` header could carry. The message never quotes it.
+    /// a `metrics_token` too short to resist guessing, or one no
+    /// `Authorization` header could carry (the message never quotes it); a
+    /// `trusted_proxies` entry that is not an address or network; an
+    /// `allowed_origins` entry that is not `scheme://host[:port]`.
     pub fn validate(&self) -> Result<(), Error> {
+        self.proxies()?;
+        for origin in &self.allowed_origins {
+            crate::client::check_origin_setting(origin).map_err(Error::InvalidConfig)?;
+        }
         if let Some(token) = &self.metrics_token {
             if token.len() < MIN_METRICS_TOKEN_BYTES {
                 return Err(Error::InvalidConfig(format!(
@@ -108,6 +128,17 @@ impl ServerConfig {
             }
         }
         Ok(())
+    }
+
+    /// [`Self::trusted_proxies`], parsed.
+    pub fn proxies(&self) -> Result<Vec<Cidr>, Error> {
+        self.trusted_proxies
+            .iter()
+            .map(|p| {
+                p.parse()
+                    .map_err(|e| Error::InvalidConfig(format!("trusted_proxies: {p:?}: {e}")))
+            })
+            .collect()
     }
 
     /// The search index's directory.
@@ -155,7 +186,26 @@ pub struct Limits {
     pub ws_idle_secs: u64,
     /// The most WebSocket clients at once.
     pub ws_max_clients: usize,
-    /// Login attempts allowed at once for one user name …
+    /// The most WebSocket clients at once for one client (an account, else
+    /// an address).
+    pub ws_max_clients_per_client: usize,
+    /// How often a live WebSocket checks that its login still holds (a
+    /// logout, password change, removal or role change made by this server
+    /// closes it at once; this catches those made by `tocky user`, and
+    /// expiry).
+    pub ws_recheck_secs: u64,
+    /// How long a client may take to send a request's headers, and how
+    /// long an idle keep-alive connection stays open, in seconds.
+    pub header_read_timeout_secs: u64,
+    /// A connection that moves no byte either way this long is closed, in
+    /// seconds (a request being sent or an answer being read slowly).
+    pub idle_timeout_secs: u64,
+    /// The most connections open at once; those beyond are closed at once.
+    pub max_connections: usize,
+    /// The most connections open at once from one address (trusted
+    /// proxies are exempt).
+    pub max_connections_per_address: usize,
+    /// Login attempts allowed at once for one user name from one address …
     pub login_burst_per_user: u32,
     /// … and then one more every this many seconds.
     pub login_refill_secs_per_user: u64,
@@ -163,6 +213,19 @@ pub struct Limits {
     pub login_burst_per_ip: u32,
     /// … and then one more every this many seconds.
     pub login_refill_secs_per_ip: u64,
+    /// Failed logins per user name, per window, after which only addresses
+    /// that have logged in to that account before may try it (each address
+    /// adds at most 5 failures).
+    pub login_failures_per_user: u32,
+    /// Failed logins in all, per window, after which only addresses that
+    /// have logged in to an account before may try it (each address adds
+    /// at most 20 failures).
+    pub login_failures_global: u32,
+    /// The window of the two failure budgets, in seconds.
+    pub login_failure_window_secs: u64,
+    /// Password hashes computed at once (argon2id, 19 MiB each); logins
+    /// beyond it are answered 503 with `Retry-After` at once.
+    pub login_max_concurrent_hashes: usize,
     /// How long a login lasts, in hours.
     pub login_ttl_hours: u64,
     /// API requests one client (an account, else an address) may make per
@@ -182,10 +245,20 @@ impl Default for Limits {
             ws_max_message_bytes: 16 << 10,
             ws_idle_secs: 90,
             ws_max_clients: 2000,
+            ws_max_clients_per_client: 16,
+            ws_recheck_secs: 10,
+            header_read_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            max_connections: 4096,
+            max_connections_per_address: 64,
             login_burst_per_user: 5,
             login_refill_secs_per_user: 12,
             login_burst_per_ip: 30,
             login_refill_secs_per_ip: 2,
+            login_failures_per_user: 50,
+            login_failures_global: 1000,
+            login_failure_window_secs: 900,
+            login_max_concurrent_hashes: 4,
             login_ttl_hours: 12,
             // A person at the review UI makes a few a second at most.
             api_requests_per_second: 20,
@@ -198,6 +271,21 @@ impl Limits {
     /// [`Self::request_timeout_secs`] as a duration.
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs.max(1))
+    }
+
+    /// [`Self::header_read_timeout_secs`] as a duration.
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout_secs.max(1))
+    }
+
+    /// [`Self::idle_timeout_secs`] as a duration.
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs.max(1))
+    }
+
+    /// [`Self::ws_recheck_secs`] as a duration.
+    pub fn ws_recheck(&self) -> Duration {
+        Duration::from_secs(self.ws_recheck_secs.max(1))
     }
 
     /// [`Self::ws_idle_secs`] as a duration.

@@ -5,14 +5,19 @@
 //! The API is described in `docs/api.md`. Each concept has its module:
 //! [`auth`] (logins, roles, CSRF), [`records`] (sessions, segments,
 //! search), [`audio`] (Range requests), [`export`], [`live`] (WebSocket),
-//! [`metrics`], [`users`] and the embedded [`ui`].
+//! [`metrics`], [`users`] and the embedded [`ui`]; [`client`] finds the
+//! client's address (behind trusted proxies) and checks `Origin`.
 
 pub mod audio;
 pub mod auth;
+pub mod client;
 pub mod config;
+mod conn;
 pub mod error;
 pub mod export;
+mod hashing;
 pub mod live;
+mod login_limit;
 pub mod metrics;
 mod rate;
 pub mod records;
@@ -105,6 +110,12 @@ pub fn app(state: AppState) -> Router {
         .route("/search", get(records::search))
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed)
+        // The record, accounts and CSRF tokens: kept by no cache (audio
+        // says `private` itself).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        ))
         // Layers run outside in: authenticate names the client, then its rate is checked.
         .layer(middleware::from_fn_with_state(state.clone(), rate::limit))
         .layer(middleware::from_fn_with_state(
@@ -138,6 +149,10 @@ pub fn app(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            client::identify,
+        ))
         .with_state(state)
 }
 
@@ -155,16 +170,26 @@ pub async fn serve(
              to require a bearer token or an admin login"
         );
     }
-    let closing = state.clone();
-    axum::serve(
+    let limits = state.config().limits.clone();
+    let connections = conn::Connections::new(&limits, state.trusted_proxies());
+    let closing = state.shutdown_signal();
+    let stopping = state.clone();
+    // Requests in flight finish within the request timeout; WebSockets
+    // close when told to.
+    let grace = limits.request_timeout() + std::time::Duration::from_secs(5);
+    conn::accept_loop(
         listener,
-        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        app(state),
+        limits,
+        connections,
+        closing,
+        async move {
+            shutdown.await;
+            tracing::info!("shutting down: closing live connections");
+            stopping.begin_shutdown();
+        },
+        grace,
     )
-    .with_graceful_shutdown(async move {
-        shutdown.await;
-        tracing::info!("shutting down: closing live connections");
-        closing.begin_shutdown();
-    })
-    .await
-    .map_err(Error::Serve)
+    .await;
+    Ok(())
 }

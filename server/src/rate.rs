@@ -1,22 +1,24 @@
 //! Requests allowed per client. Every API request counts against its
-//! client: the logged-in account, or else the address. A script that
+//! client: the logged-in account, or else the address (IPv6 by its /64;
+//! behind a trusted proxy, the address it forwarded). A script that
 //! searches in a loop (with public reading on, anyone may) or a stuck page
 //! then gets `429 Too Many Requests` with `Retry-After`, not the server's
 //! whole capacity. Logins have their own, stricter limiter (`auth`).
 
-use std::net::SocketAddr;
 use std::num::NonZeroU32;
 
 use axum::Extension;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::auth::Viewer;
+use crate::client::ClientAddr;
 use crate::config::Limits;
 use crate::error::ApiError;
+use crate::login_limit::limit_key;
 use crate::state::AppState;
 
 /// How many clients the limiter tracks before it forgets those that are
@@ -53,7 +55,7 @@ impl ClientLimiter {
 /// The middleware: runs after `auth::authenticate`, which names the viewer.
 pub(crate) async fn limit(
     State(state): State<AppState>,
-    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    client: Option<Extension<ClientAddr>>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -63,7 +65,7 @@ pub(crate) async fn limit(
         .and_then(|v| v.user.as_ref())
         .map(|u| format!("user {}", u.name));
     let client = account
-        .or_else(|| connect.map(|c| format!("address {}", c.0.0.ip())))
+        .or_else(|| client.map(|c| format!("address {}", limit_key(c.0.0))))
         .unwrap_or_else(|| "unknown".to_owned());
     match state.client_limiter().check(client) {
         Ok(()) => next.run(request).await,

@@ -83,19 +83,7 @@ pub(crate) async fn add_speaker(
     let user = viewer.require(Role::Stenographer)?.name.clone();
     let speaker = state
         .with_store(move |store, _| {
-            let id = store.add_speaker(session_id, &body.name, body.seat.as_deref(), None)?;
-            store.audit(
-                &user,
-                "speaker_add",
-                &format!("session {session_id}"),
-                &body.name,
-            )?;
-            let speaker = store
-                .speakers(session_id)?
-                .into_iter()
-                .find(|s| s.id == id)
-                .ok_or_else(|| ApiError::internal("a new speaker vanished"))?;
-            Ok(speaker)
+            Ok(store.add_speaker_as(session_id, &body.name, body.seat.as_deref(), &user)?)
         })
         .await?;
     state.publish(LiveEvent::new(
@@ -180,8 +168,27 @@ pub(crate) async fn revisions(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<Revision>>, ApiError> {
     viewer.require_read()?;
+    let anonymous = viewer.user.is_none();
     let list = state
-        .with_store(move |store, _| Ok(store.revisions(id)?))
+        .with_store(move |store, _| {
+            let mut list = store.revisions(id)?;
+            if anonymous {
+                // Readers without a login (public_read) see who edited by
+                // role, not by name.
+                let roles: std::collections::HashMap<String, Role> = store
+                    .users()?
+                    .into_iter()
+                    .map(|u| (u.name, u.role))
+                    .collect();
+                for r in &mut list {
+                    r.author = roles
+                        .get(&r.author)
+                        .map_or("editor", |role| role.as_str())
+                        .to_owned();
+                }
+            }
+            Ok(list)
+        })
         .await?;
     Ok(Json(list))
 }
@@ -211,6 +218,9 @@ pub(crate) async fn restore(
     saved(&state, &segment);
     Ok(Json(segment))
 }
+
+/// The longest search text, in bytes.
+const MAX_QUERY_BYTES: usize = 1024;
 
 /// `GET /api/search` parameters.
 #[derive(Debug, Deserialize)]
@@ -264,6 +274,11 @@ pub(crate) async fn search(
     viewer.require_read()?;
     if params.q.trim().is_empty() {
         return Err(ApiError::BadRequest("type something to search for".into()));
+    }
+    if params.q.len() > MAX_QUERY_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "a search has at most {MAX_QUERY_BYTES} bytes"
+        )));
     }
     let max = state.config().limits.max_search_results;
     let query = SearchQuery {

@@ -7,10 +7,12 @@ use tocky_index::SearchIndex;
 use tocky_store::Store;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, watch};
 
-use crate::auth::LoginLimiter;
+use crate::client::Cidr;
 use crate::config::ServerConfig;
 use crate::error::{ApiError, Error};
-use crate::live::LiveEvent;
+use crate::hashing::{HashPool, HashSlot};
+use crate::live::{LiveEvent, LiveSeats, Revocation};
+use crate::login_limit::LoginLimiter;
 use crate::metrics::Metrics;
 use crate::rate::ClientLimiter;
 
@@ -35,7 +37,13 @@ struct Inner {
     /// One permit per live client allowed: taken before the WebSocket
     /// upgrade, so that handshakes in flight count too.
     live_clients: Arc<Semaphore>,
+    /// Live clients per client (account or address).
+    live_seats: LiveSeats,
+    /// Logins that ended or accounts that changed, for live sockets.
+    revocations: broadcast::Sender<Revocation>,
     shutdown: watch::Sender<bool>,
+    trusted_proxies: Vec<Cidr>,
+    hashes: HashPool,
     metrics: Metrics,
     login_limiter: LoginLimiter,
     client_limiter: ClientLimiter,
@@ -60,6 +68,10 @@ impl AppState {
             config.limits.ws_max_clients.min(Semaphore::MAX_PERMITS),
         ));
         let (shutdown, _) = watch::channel(false);
+        let (revocations, _) = broadcast::channel(LIVE_BUFFER);
+        let trusted_proxies = config.proxies()?;
+        let hashes = HashPool::new(config.limits.login_max_concurrent_hashes);
+        let live_seats = LiveSeats::new(config.limits.ws_max_clients_per_client);
         let login_limiter = LoginLimiter::new(&config.limits);
         let client_limiter = ClientLimiter::new(&config.limits);
         Ok(Self {
@@ -69,7 +81,11 @@ impl AppState {
                 index,
                 live,
                 live_clients,
+                live_seats,
+                revocations,
                 shutdown,
+                trusted_proxies,
+                hashes,
                 metrics: Metrics::new(),
                 login_limiter,
                 client_limiter,
@@ -98,6 +114,35 @@ impl AppState {
 
     pub(crate) fn client_limiter(&self) -> &ClientLimiter {
         &self.inner.client_limiter
+    }
+
+    /// The proxies whose forwarded addresses are believed.
+    pub(crate) fn trusted_proxies(&self) -> &[Cidr] {
+        &self.inner.trusted_proxies
+    }
+
+    /// A place to compute a password hash, or none when
+    /// `limits.login_max_concurrent_hashes` are being computed.
+    pub(crate) fn hash_slot(&self) -> Result<HashSlot, ApiError> {
+        self.inner.hashes.try_slot().ok_or_else(|| ApiError::Busy {
+            reason: "too many logins at once".into(),
+            retry_after: 1,
+        })
+    }
+
+    pub(crate) fn live_seats(&self) -> &LiveSeats {
+        &self.inner.live_seats
+    }
+
+    /// Tells live sockets that a login ended or an account changed, so
+    /// that those it concerns check their login again.
+    pub(crate) fn revoke(&self, revocation: Revocation) {
+        // No receivers is not an error: nobody is watching.
+        let _ = self.inner.revocations.send(revocation);
+    }
+
+    pub(crate) fn revocations(&self) -> broadcast::Receiver<Revocation> {
+        self.inner.revocations.subscribe()
     }
 
     /// Sends an event to the live clients watching its session.

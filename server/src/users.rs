@@ -5,10 +5,12 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
+use tocky_store::users::normalize_user_name;
 use tocky_store::{Role, User};
 
 use crate::auth::{Viewer, check_password, hash_password};
 use crate::error::ApiError;
+use crate::live::Revocation;
 use crate::state::AppState;
 use crate::{ApiJson, ApiPath};
 
@@ -29,13 +31,19 @@ pub(crate) struct NewUser {
     role: Role,
 }
 
-/// Hashes on the blocking pool: argon2 takes tens of milliseconds of CPU.
-async fn hash(password: String) -> Result<String, ApiError> {
+/// Hashes on the blocking pool (argon2 takes tens of milliseconds of CPU),
+/// under the cap on hashes computed at once.
+async fn hash(state: &AppState, password: String) -> Result<String, ApiError> {
     check_password(&password)?;
-    tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)
+    let slot = state.hash_slot()?;
+    tokio::task::spawn_blocking(move || {
+        let hash = hash_password(&password);
+        drop(slot);
+        hash
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)
 }
 
 pub(crate) async fn add(
@@ -44,7 +52,7 @@ pub(crate) async fn add(
     ApiJson(body): ApiJson<NewUser>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
     let admin = viewer.require(Role::Admin)?.name.clone();
-    let hash = hash(body.password).await?;
+    let hash = hash(&state, body.password).await?;
     let user = state
         .with_store(move |store, _| Ok(store.add_user(&body.username, &hash, body.role, &admin)?))
         .await?;
@@ -68,6 +76,7 @@ pub(crate) async fn change(
     ApiJson(body): ApiJson<UserChange>,
 ) -> Result<StatusCode, ApiError> {
     let admin = viewer.require(Role::Admin)?.name.clone();
+    let name = normalize_user_name(&name);
     // As with removing: an admin who demoted themselves could leave nobody
     // able to manage accounts.
     if admin == name && body.role.is_some_and(|role| role < Role::Admin) {
@@ -76,10 +85,11 @@ pub(crate) async fn change(
         ));
     }
     let hash = match body.password {
-        Some(p) => Some(hash(p).await?),
+        Some(p) => Some(hash(&state, p).await?),
         None => None,
     };
-    state
+    let changed = name.clone();
+    let result = state
         .with_store(move |store, _| {
             if let Some(hash) = hash {
                 store.set_password_hash(&name, &hash, &admin)?;
@@ -89,7 +99,10 @@ pub(crate) async fn change(
             }
             Ok(())
         })
-        .await?;
+        .await;
+    // Even after a partial failure: what was changed is committed.
+    state.revoke(Revocation::User(changed));
+    result?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -99,13 +112,16 @@ pub(crate) async fn remove(
     ApiPath(name): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let admin = viewer.require(Role::Admin)?.name.clone();
+    let name = normalize_user_name(&name);
     if admin == name {
         return Err(ApiError::BadRequest(
             "an admin cannot remove their own account".into(),
         ));
     }
+    let removed = name.clone();
     state
         .with_store(move |store, _| Ok(store.remove_user(&name, &admin)?))
         .await?;
+    state.revoke(Revocation::User(removed));
     Ok(StatusCode::NO_CONTENT)
 }

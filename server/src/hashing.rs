@@ -1,0 +1,125 @@
+//! Password verification under a cap: at most
+//! `limits.login_max_concurrent_hashes` argon2 computations at once, each in
+//! a memory buffer that is kept and reused.
+//!
+//! argon2id needs 19 MiB per verification. Left to the blocking pool, a
+//! burst of logins ran hundreds at once, and the allocator kept much of
+//! that memory afterwards. Here a login that finds every slot taken is
+//! answered at once with 503 and `Retry-After`; memory stays at the number
+//! of slots times the buffer.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use argon2::password_hash::PasswordHash;
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// The argon2 computations allowed at once, and their buffers.
+pub(crate) struct HashPool {
+    permits: Arc<Semaphore>,
+    buffers: Arc<Mutex<Vec<Vec<Block>>>>,
+}
+
+/// One place under the cap, with its buffer; both go back when dropped.
+pub(crate) struct HashSlot {
+    blocks: Vec<Block>,
+    buffers: Arc<Mutex<Vec<Vec<Block>>>>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Drop for HashSlot {
+    fn drop(&mut self) {
+        let blocks = std::mem::take(&mut self.blocks);
+        self.buffers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(blocks);
+    }
+}
+
+impl HashPool {
+    /// A pool of `slots` places (at least one).
+    pub(crate) fn new(slots: usize) -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(slots.clamp(1, Semaphore::MAX_PERMITS))),
+            buffers: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    /// A free place, or none when all are taken (without waiting).
+    pub(crate) fn try_slot(&self) -> Option<HashSlot> {
+        let permit = Arc::clone(&self.permits).try_acquire_owned().ok()?;
+        let blocks = self
+            .buffers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop()
+            .unwrap_or_default();
+        Some(HashSlot {
+            blocks,
+            buffers: Arc::clone(&self.buffers),
+            _permit: permit,
+        })
+    }
+}
+
+impl HashSlot {
+    /// Whether `password` matches the PHC string `hash` (argon2id, or the
+    /// older argon2i/argon2d), computed in this slot's buffer. The result
+    /// is compared in full, in constant time.
+    pub(crate) fn verify(&mut self, password: &str, hash: &str) -> bool {
+        self.try_verify(password, hash).unwrap_or(false)
+    }
+
+    fn try_verify(&mut self, password: &str, hash: &str) -> Option<bool> {
+        let parsed = PasswordHash::new(hash).ok()?;
+        let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
+        let version = parsed
+            .version
+            .map_or(Some(Version::V0x13), |v| Version::try_from(v).ok())?;
+        let params = Params::try_from(&parsed).ok()?;
+        let expected = parsed.hash?;
+        let mut salt = [0u8; 64];
+        let salt = parsed.salt?.decode_b64(&mut salt).ok()?;
+        let needed = params.block_count();
+        if self.blocks.len() < needed {
+            self.blocks.resize(needed, Block::default());
+        }
+        let mut out = vec![0u8; expected.len()];
+        Argon2::new(algorithm, version, params)
+            .hash_password_into_with_memory(password.as_bytes(), salt, &mut out, &mut self.blocks)
+            .ok()?;
+        let diff = out
+            .iter()
+            .zip(expected.as_bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        Some(std::hint::black_box(diff) == 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::auth::hash_password;
+
+    #[test]
+    fn slots_verify_as_argon2_does_and_are_capped() {
+        let hash = hash_password("mật khẩu dài").unwrap();
+        let pool = HashPool::new(2);
+        let mut a = pool.try_slot().unwrap();
+        assert!(a.verify("mật khẩu dài", &hash));
+        assert!(!a.verify("mat khau dai", &hash));
+        assert!(!a.verify("x", "not a hash"));
+        let b = pool.try_slot().unwrap();
+        assert!(pool.try_slot().is_none(), "the cap holds");
+        drop(b);
+        let mut c = pool.try_slot().unwrap();
+        // A buffer comes back with its slot and is reused.
+        drop(a);
+        let mut d = pool.try_slot().unwrap();
+        assert!(d.blocks.len() >= 19 * 1024 || c.blocks.len() >= 19 * 1024);
+        assert!(c.verify("mật khẩu dài", &hash) && d.verify("mật khẩu dài", &hash));
+    }
+}
