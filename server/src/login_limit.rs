@@ -32,9 +32,12 @@ const FAILURES_PER_ADDRESS_PER_USER: u32 = 5;
 const FAILURES_PER_ADDRESS_GLOBAL: u32 = 20;
 /// How many addresses are remembered per account as having logged in.
 const KNOWN_ADDRESSES_PER_USER: usize = 16;
-/// A refused attempt is written to the audit log at most this often per
-/// address and name.
+/// Refused attempts are written to the audit log once per address and
+/// name in this long …
 const REFUSAL_LOG_INTERVAL: Duration = Duration::from_secs(60);
+/// … and for at most this many names per address (guessing a new name
+/// each time must not fill the log either).
+const REFUSALS_LOGGED_PER_ADDRESS: usize = 5;
 
 /// The address as the limiters count it: IPv4 (IPv4-mapped IPv6 included)
 /// whole, IPv6 by its /64.
@@ -79,8 +82,9 @@ struct Failures {
     per_user: HashMap<String, Budget>,
     /// Addresses each account has logged in from (kept across windows).
     known: HashMap<String, Vec<IpAddr>>,
-    /// When a refusal was last written to the audit log.
-    refusals_logged: HashMap<(IpAddr, String), Instant>,
+    /// Per address: since when refusals are counted, and the names
+    /// whose refusal was written to the audit log since.
+    refusals_logged: HashMap<IpAddr, (Instant, Vec<String>)>,
 }
 
 /// Login attempts allowed; see the module's description.
@@ -198,23 +202,29 @@ impl LoginLimiter {
     }
 
     /// Whether a refused attempt from `ip` for `user` should be written to
-    /// the audit log now (at most one a minute per address and name, so
-    /// that a flood of attempts cannot flood the log).
+    /// the audit log now: once a minute per address and name, for at most
+    /// five names per address a minute, so that a flood of attempts cannot
+    /// flood the log.
     pub(crate) fn log_refusal(&self, user: &str, ip: Option<IpAddr>) -> bool {
         let address = ip.map_or(IpAddr::from([0, 0, 0, 0]), limit_key);
         let mut f = self.failures();
         if f.refusals_logged.len() >= MAX_TRACKED_KEYS {
             f.refusals_logged
-                .retain(|_, at| at.elapsed() < REFUSAL_LOG_INTERVAL);
+                .retain(|_, (since, _)| since.elapsed() < REFUSAL_LOG_INTERVAL);
         }
-        let key = (address, user.to_owned());
-        match f.refusals_logged.get(&key) {
-            Some(at) if at.elapsed() < REFUSAL_LOG_INTERVAL => false,
-            _ => {
-                f.refusals_logged.insert(key, Instant::now());
-                true
-            }
+        let (since, names) = f
+            .refusals_logged
+            .entry(address)
+            .or_insert_with(|| (Instant::now(), Vec::new()));
+        if since.elapsed() >= REFUSAL_LOG_INTERVAL {
+            *since = Instant::now();
+            names.clear();
         }
+        if names.len() >= REFUSALS_LOGGED_PER_ADDRESS || names.iter().any(|n| n == user) {
+            return false;
+        }
+        names.push(user.to_owned());
+        true
     }
 
     #[cfg(test)]
@@ -294,11 +304,16 @@ mod tests {
     }
 
     #[test]
-    fn refusals_are_logged_once_a_minute_per_address_and_name() {
+    fn refusals_are_logged_once_a_minute_per_address_and_name_and_few_names() {
         let limiter = LoginLimiter::new(&Limits::default());
         assert!(limiter.log_refusal("admin", ip(1)));
         assert!(!limiter.log_refusal("admin", ip(1)));
         assert!(limiter.log_refusal("admin", ip(2)));
         assert!(limiter.log_refusal("lan", ip(1)));
+        // A new name each time: five a minute per address, no more.
+        let logged = (0..100)
+            .filter(|i| limiter.log_refusal(&format!("guess{i}"), ip(3)))
+            .count();
+        assert_eq!(logged, REFUSALS_LOGGED_PER_ADDRESS);
     }
 }
