@@ -258,7 +258,9 @@ impl Default for Limits {
             login_failures_per_user: 50,
             login_failures_global: 1000,
             login_failure_window_secs: 900,
-            login_max_concurrent_hashes: 4,
+            // Two: hashing never takes more than two cores, and a login
+            // still takes tens of milliseconds.
+            login_max_concurrent_hashes: 2,
             login_ttl_hours: 12,
             // A person at the review UI makes a few a second at most.
             api_requests_per_second: 20,
