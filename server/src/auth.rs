@@ -288,7 +288,8 @@ pub(crate) async fn login(
     }
     // Answered at once when full: waiting would hold the request, and the
     // memory of a queue of hashes is what the cap is for.
-    let mut slot = state.hash_slot()?;
+    let known = state.login_limiter().is_known(&name, ip);
+    let mut slot = state.hash_slot(known)?;
     let ttl_secs = state.config().limits.login_ttl_hours.max(1) * 3600;
     let token = random_token()?;
     let csrf = random_token()?;

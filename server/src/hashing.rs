@@ -6,7 +6,9 @@
 //! burst of logins ran hundreds at once, and the allocator kept much of
 //! that memory afterwards. Here a login that finds every slot taken is
 //! answered at once with 503 and `Retry-After`; memory stays at the number
-//! of slots times the buffer.
+//! of slots times the buffer. One more slot is kept for logins from an
+//! address that has logged in to that account before, so that a flood of
+//! guesses from many addresses cannot keep the owner out either.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -17,6 +19,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// The argon2 computations allowed at once, and their buffers.
 pub(crate) struct HashPool {
     permits: Arc<Semaphore>,
+    /// The slot only known addresses may take.
+    reserved: Arc<Semaphore>,
     buffers: Arc<Mutex<Vec<Vec<Block>>>>,
 }
 
@@ -38,17 +42,28 @@ impl Drop for HashSlot {
 }
 
 impl HashPool {
-    /// A pool of `slots` places (at least one).
+    /// A pool of `slots` places (at least one), and the reserved one.
     pub(crate) fn new(slots: usize) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(slots.clamp(1, Semaphore::MAX_PERMITS))),
+            reserved: Arc::new(Semaphore::new(1)),
             buffers: Arc::new(Mutex::new(Vec::new())),
         }
     }
 
-    /// A free place, or none when all are taken (without waiting).
-    pub(crate) fn try_slot(&self) -> Option<HashSlot> {
-        let permit = Arc::clone(&self.permits).try_acquire_owned().ok()?;
+    /// A free place, or none when all are taken (without waiting). A
+    /// `known` client may take the reserved place when the others are full.
+    pub(crate) fn try_slot(&self, known: bool) -> Option<HashSlot> {
+        let permit = Arc::clone(&self.permits)
+            .try_acquire_owned()
+            .or_else(|e| {
+                if known {
+                    Arc::clone(&self.reserved).try_acquire_owned()
+                } else {
+                    Err(e)
+                }
+            })
+            .ok()?;
         let blocks = self
             .buffers
             .lock()
@@ -108,17 +123,21 @@ mod tests {
     fn slots_verify_as_argon2_does_and_are_capped() {
         let hash = hash_password("mật khẩu dài").unwrap();
         let pool = HashPool::new(2);
-        let mut a = pool.try_slot().unwrap();
+        let mut a = pool.try_slot(false).unwrap();
         assert!(a.verify("mật khẩu dài", &hash));
         assert!(!a.verify("mat khau dai", &hash));
         assert!(!a.verify("x", "not a hash"));
-        let b = pool.try_slot().unwrap();
-        assert!(pool.try_slot().is_none(), "the cap holds");
+        let b = pool.try_slot(false).unwrap();
+        assert!(pool.try_slot(false).is_none(), "the cap holds");
+        // A known client gets the reserved place, once.
+        let known = pool.try_slot(true).unwrap();
+        assert!(pool.try_slot(true).is_none());
+        drop(known);
         drop(b);
-        let mut c = pool.try_slot().unwrap();
+        let mut c = pool.try_slot(false).unwrap();
         // A buffer comes back with its slot and is reused.
         drop(a);
-        let mut d = pool.try_slot().unwrap();
+        let mut d = pool.try_slot(false).unwrap();
         assert!(d.blocks.len() >= 19 * 1024 || c.blocks.len() >= 19 * 1024);
         assert!(c.verify("mật khẩu dài", &hash) && d.verify("mật khẩu dài", &hash));
     }

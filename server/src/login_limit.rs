@@ -183,6 +183,18 @@ impl LoginLimiter {
         }
     }
 
+    /// Whether `user` has logged in from `ip` (its /64 for IPv6) since the
+    /// server started.
+    pub(crate) fn is_known(&self, user: &str, ip: Option<IpAddr>) -> bool {
+        let Some(address) = ip.map(limit_key) else {
+            return false;
+        };
+        self.failures()
+            .known
+            .get(user)
+            .is_some_and(|a| a.contains(&address))
+    }
+
     /// Remembers that `user` logged in from `ip`.
     pub(crate) fn succeeded(&self, user: &str, ip: Option<IpAddr>) {
         let Some(address) = ip.map(limit_key) else {

@@ -122,12 +122,16 @@ impl AppState {
     }
 
     /// A place to compute a password hash, or none when
-    /// `limits.login_max_concurrent_hashes` are being computed.
-    pub(crate) fn hash_slot(&self) -> Result<HashSlot, ApiError> {
-        self.inner.hashes.try_slot().ok_or_else(|| ApiError::Busy {
-            reason: "too many logins at once".into(),
-            retry_after: 1,
-        })
+    /// `limits.login_max_concurrent_hashes` are being computed (and, for a
+    /// `known` client, the reserved place too).
+    pub(crate) fn hash_slot(&self, known: bool) -> Result<HashSlot, ApiError> {
+        self.inner
+            .hashes
+            .try_slot(known)
+            .ok_or_else(|| ApiError::Busy {
+                reason: "too many logins at once".into(),
+                retry_after: 1,
+            })
     }
 
     pub(crate) fn live_seats(&self) -> &LiveSeats {

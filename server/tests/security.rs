@@ -135,6 +135,36 @@ async fn password_hashes_are_capped_and_the_rest_answered_at_once() {
     f.login("lan").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_flood_of_guesses_leaves_a_place_for_the_owners_address() {
+    let f = fixture_with(|c| c.limits.login_max_concurrent_hashes = 1);
+    let (status, _) = f
+        .json(from("203.0.113.5", login_as("admin", PASSWORD)))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // Guesses from many addresses fill the place; the owner, from an
+    // address the account logged in from, comes last and still gets in.
+    let mut requests: Vec<Request<Body>> = (0..8)
+        .map(|i| {
+            from(
+                &format!("198.51.100.{i}"),
+                login_as(&format!("guess{i}"), "guess"),
+            )
+        })
+        .collect();
+    requests.push(from("203.0.113.5", login_as("admin", PASSWORD)));
+    let answers = futures_util::future::join_all(requests.into_iter().map(|r| {
+        let app = f.app();
+        async move { app.oneshot(r).await.unwrap().status() }
+    }))
+    .await;
+    assert!(
+        answers[..8].contains(&StatusCode::SERVICE_UNAVAILABLE),
+        "{answers:?}"
+    );
+    assert_eq!(answers[8], StatusCode::OK, "{answers:?}");
+}
+
 #[tokio::test]
 async fn the_audit_log_records_refusals_and_escapes_typed_names() {
     let f = fixture_with(|c| {
