@@ -15,6 +15,7 @@ pub mod guard;
 pub mod hallucination;
 pub mod pipeline;
 pub mod streaming;
+mod place;
 mod words;
 
 pub use device::DeviceChoice;

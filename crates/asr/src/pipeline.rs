@@ -20,7 +20,8 @@ use crate::engine::{DecodeOptions, DecodedSegment, DecoderState, Engine};
 use crate::error::Result;
 use crate::guard::{compression_ratio, find_loop, has_loop};
 use crate::hallucination::{is_hallucination, is_sound_annotation};
-use crate::words::{group_word_tokens, group_words};
+use crate::place::to_source;
+use crate::words::group_word_tokens;
 
 /// Thresholds that decide when a decode has failed or a segment is not speech.
 #[derive(Debug, Clone)]
@@ -97,8 +98,8 @@ pub struct TranscribeStats {
 /// that ends by `decoded_until_ms` is decoded, and `segments` holds what
 /// they said. Saved while a long file is transcribed, it lets a rerun over
 /// the same audio with the same options resume there instead of from the
-/// start ([`ReaderHooks::resume`]): the windows are the same, so the
-/// result is too.
+/// start ([`ReaderHooks::resume`]): the windows are the same, and each is
+/// decoded from a fresh decoder state, so the result is too.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Checkpoint {
     /// Recording time (ms) up to which every window is decoded.
@@ -128,7 +129,6 @@ pub struct ReaderHooks<'a> {
 struct Run<'a> {
     engine: &'a Engine,
     opts: &'a TranscribeOptions,
-    state: DecoderState,
     done: Checkpoint,
     stats: TranscribeStats,
 }
@@ -262,16 +262,23 @@ impl<'a> Run<'a> {
         Ok(Self {
             engine,
             opts,
-            state: engine.new_state()?,
             done: Checkpoint::default(),
             stats: TranscribeStats::default(),
         })
     }
 
     fn window(&mut self, window: &Window) -> Result<()> {
+        // Each window gets a decoder state of its own, so that what it
+        // says depends on its audio alone and a resumed run says what an
+        // uninterrupted one does: whisper.cpp's state carries the random
+        // generator of its first decoder from one call to the next (it
+        // samples whenever a decode falls back to a temperature above 0),
+        // and nothing outside the state can reset it. (A state costs a few
+        // milliseconds to make; a window, seconds to decode.)
+        let mut state = self.engine.new_state()?;
         let segments = decode_guarded(
             self.engine,
-            &mut self.state,
+            &mut state,
             self.opts,
             window,
             &mut self.stats,
@@ -350,6 +357,7 @@ pub(crate) fn decode_guarded(
     let Some((decoded, still_failing)) = chosen else {
         return Ok(Vec::new());
     };
+    let pad_ms = opts.vad.as_ref().map_or(0, |v| v.speech_pad_ms);
     let mut segments = Vec::new();
     let syllables: usize = decoded.iter().map(|s| folded_words(&s.text).len()).sum();
     for mut seg in decoded {
@@ -367,7 +375,7 @@ pub(crate) fn decode_guarded(
         if still_failing && cut_loop(&mut seg) {
             stats.loops_cut += 1;
         }
-        segments.extend(to_source(seg, window));
+        segments.extend(to_source(seg, window, pad_ms));
     }
     Ok(segments)
 }
@@ -399,74 +407,10 @@ fn cut_loop(seg: &mut DecodedSegment) -> bool {
     true
 }
 
-/// Maps a decoded segment's window times to the recording's.
-///
-/// A window joins speech regions that may lie minutes apart, so a segment
-/// is split where its words cross from one region to the next, and each
-/// word is kept inside its own region: no word ever lands in the silence,
-/// applause or murmur that the VAD left out.
-fn to_source(seg: DecodedSegment, window: &Window) -> Vec<Segment> {
-    let window_end_ms = duration_ms(window.samples.len() as u64);
-    let probability =
-        seg.tokens.iter().map(|t| t.probability).sum::<f32>() / seg.tokens.len().max(1) as f32;
-    let words = group_words(&seg.tokens);
-    if words.is_empty() {
-        let start_ms = window.source_ms(seg.start_ms.min(window_end_ms));
-        let end_ms = window
-            .source_ms(seg.end_ms.min(window_end_ms))
-            .max(start_ms);
-        return vec![Segment {
-            start_ms,
-            end_ms,
-            text: seg.text,
-            probability,
-            avg_logprob: seg.avg_logprob,
-            no_speech_prob: seg.no_speech_prob,
-            ..Segment::default()
-        }];
-    }
-    let mut runs: Vec<(usize, Vec<tocky_core::Word>)> = Vec::new();
-    for mut w in words {
-        let mid = (w.start_ms + w.end_ms.max(w.start_ms)) / 2;
-        let piece = window.piece_at(mid.min(window_end_ms));
-        let (lo, hi) = window.piece_bounds_ms(piece);
-        let start = w.start_ms.clamp(lo, hi);
-        let end = w.end_ms.clamp(start, hi);
-        w.start_ms = window.source_ms(start);
-        w.end_ms = window.source_ms(end).max(w.start_ms);
-        match runs.last_mut() {
-            Some((p, run)) if *p == piece => run.push(w),
-            _ => runs.push((piece, vec![w])),
-        }
-    }
-    let single = runs.len() == 1;
-    runs.into_iter()
-        .map(|(_, words)| Segment {
-            start_ms: words.first().map_or(0, |w| w.start_ms),
-            end_ms: words.last().map_or(0, |w| w.end_ms),
-            // One run keeps whisper's own text; split runs are rebuilt from their words.
-            text: if single {
-                seg.text.clone()
-            } else {
-                words
-                    .iter()
-                    .map(|w| w.text.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            },
-            words,
-            channel: None,
-            probability,
-            avg_logprob: seg.avg_logprob,
-            no_speech_prob: seg.no_speech_prob,
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::words::TimedToken;
+    use crate::words::{TimedToken, group_words};
 
     fn token(text: &str, start_ms: u64, end_ms: u64) -> TimedToken {
         TimedToken {
