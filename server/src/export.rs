@@ -33,28 +33,6 @@ fn xml_text(text: &str) -> String {
         .collect()
 }
 
-/// `text` as a subtitle or plain-text line may carry it: control
-/// characters (NUL, C0, C1, DEL) and line and paragraph separators become
-/// spaces, so that the text stays on its line (a typed line break cannot
-/// start a cue or a paragraph of its own), and every `-->` is broken up,
-/// so that no text reads as a cue's timing line.
-fn cue_text(text: &str) -> String {
-    let mut out: String = text
-        .chars()
-        .map(|c| {
-            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{85}') {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect();
-    while out.contains("-->") {
-        out = out.replace("-->", "-- >");
-    }
-    out
-}
-
 /// Everything an export needs.
 #[derive(Debug, Serialize)]
 struct SessionRecord {
@@ -72,9 +50,9 @@ impl SessionRecord {
             .collect()
     }
 
-    /// The segments as a transcript, each text led by its speaker's name,
-    /// on one line, with nothing that subtitle formats read as syntax
-    /// ([`cue_text`]).
+    /// The segments as a transcript, each text led by its speaker's name;
+    /// the renderers keep it on one line, with nothing that subtitle
+    /// formats read as syntax ([`render::cue_line`]).
     fn transcript(&self) -> Transcript {
         let names = self.speaker_names();
         Transcript {
@@ -86,10 +64,10 @@ impl SessionRecord {
                 .map(|s| Segment {
                     start_ms: u64::try_from(s.start_ms).unwrap_or(0),
                     end_ms: u64::try_from(s.end_ms).unwrap_or(0),
-                    text: cue_text(&match s.speaker_id.and_then(|id| names.get(&id)) {
+                    text: match s.speaker_id.and_then(|id| names.get(&id)) {
                         Some(name) => format!("{name}: {}", s.text),
                         None => s.text.clone(),
-                    }),
+                    },
                     channel: s.channel.and_then(|c| u32::try_from(c).ok()),
                     ..Segment::default()
                 })
@@ -201,25 +179,4 @@ pub(crate) async fn export(
         body,
     )
         .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cue_syntax_and_control_characters_are_neutralised() {
-        assert_eq!(
-            cue_text("a\n99\n00:00:00,000 --> 09:59:59,000\nX"),
-            "a 99 00:00:00,000 -- > 09:59:59,000 X"
-        );
-        assert_eq!(
-            cue_text("a\0b\u{1b}[31mc\u{7f}\u{85}d\u{2028}e\r\nf"),
-            "a b [31mc  d e  f"
-        );
-        assert_eq!(cue_text("--->"), "--- >");
-        assert_eq!(cue_text("---->>"), "---- >>");
-        assert!(!cue_text("-->-->").contains("-->"));
-        assert_eq!(cue_text("Kính thưa Quốc hội"), "Kính thưa Quốc hội");
-    }
 }

@@ -14,17 +14,34 @@ fn clock(ms: u64, sep: char) -> String {
     format!("{h:02}:{m:02}:{:02}{sep}{:03}", rest / 1000, rest % 1000)
 }
 
-/// SubRip: numbered cues, `HH:MM:SS,mmm --> HH:MM:SS,mmm`, blank-line separated.
+/// `text` as a subtitle cue or a plain-text line may carry it: control
+/// characters (NUL, C0, C1, DEL) and line and paragraph separators become
+/// spaces, so that the text stays on its one line (a line break could end
+/// a cue and start a forged one), and every `-->` is broken up, so that no
+/// text reads as a cue's timing line. Trimmed.
+pub fn cue_line(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    while out.contains("-->") {
+        out = out.replace("-->", "-- >");
+    }
+    out.trim().to_owned()
+}
+
+/// SubRip: numbered cues, `HH:MM:SS,mmm --> HH:MM:SS,mmm`, blank-line
+/// separated; each cue's text on one line ([`cue_line`]).
 pub fn srt(t: &Transcript) -> String {
     let mut out = String::new();
     for (i, s) in t.segments.iter().enumerate() {
-        // A blank line would end the cue early: keep each cue's text on its lines.
-        let text = s
-            .text
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let text = cue_line(&s.text);
         let _ = write!(
             out,
             "{}\n{} --> {}\n{}\n\n",
@@ -37,16 +54,12 @@ pub fn srt(t: &Transcript) -> String {
     out
 }
 
-/// WebVTT, with cue text escaped as the format requires (`&`, `<`, `>`).
+/// WebVTT, each cue's text on one line ([`cue_line`]) and escaped as the
+/// format requires (`&`, `<`, `>`).
 pub fn vtt(t: &Transcript) -> String {
     let mut out = String::from("WEBVTT\n\n");
     for s in &t.segments {
-        let text: String = s
-            .text
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .collect::<Vec<_>>()
-            .join("\n")
+        let text: String = cue_line(&s.text)
             .replace('&', "&amp;")
             .replace('<', "&lt;")
             .replace('>', "&gt;");
@@ -61,11 +74,11 @@ pub fn vtt(t: &Transcript) -> String {
     out
 }
 
-/// Plain text, one segment a line.
+/// Plain text, one segment a line ([`cue_line`]).
 pub fn txt(t: &Transcript) -> String {
     let mut out = String::new();
     for s in &t.segments {
-        out.push_str(s.text.trim());
+        out.push_str(&cue_line(&s.text));
         out.push('\n');
     }
     out
@@ -115,12 +128,43 @@ mod tests {
             v.starts_with("WEBVTT\n\n00:00:00.000 --> 00:00:02.500\nKính thưa Quốc hội.\n\n"),
             "{v}"
         );
-        assert!(v.contains("Điều 5 &lt;b&gt; &amp; \"--&gt;\""), "{v}");
+        assert!(v.contains("Điều 5 &lt;b&gt; &amp; \"-- &gt;\""), "{v}");
         assert_eq!(
             v.matches(" --> ").count(),
             2,
             "cue text must not contain an arrow: {v}"
         );
+    }
+
+    #[test]
+    fn cue_syntax_and_control_characters_are_neutralised() {
+        assert_eq!(
+            cue_line("a\n99\n00:00:00,000 --> 09:59:59,000\nX"),
+            "a 99 00:00:00,000 -- > 09:59:59,000 X"
+        );
+        assert_eq!(
+            cue_line("a\0b\u{1b}[31mc\u{7f}\u{85}d\u{2028}e\r\nf"),
+            "a b [31mc  d e  f"
+        );
+        assert_eq!(cue_line("--->"), "--- >");
+        assert_eq!(cue_line("---->>"), "---- >>");
+        assert!(!cue_line("-->-->").contains("-->"));
+        assert_eq!(cue_line(" Kính thưa Quốc hội "), "Kính thưa Quốc hội");
+        // A segment whose text forges a cue stays one cue in every format.
+        let forged = Transcript {
+            segments: vec![Segment {
+                end_ms: 1_000,
+                text: "a\n\n99\n00:00:00,000 --> 09:59:59,000\nX\0".into(),
+                ..Segment::default()
+            }],
+            ..Transcript::default()
+        };
+        assert_eq!(srt(&forged).matches(" --> ").count(), 1);
+        assert_eq!(vtt(&forged).matches(" --> ").count(), 1);
+        assert_eq!(txt(&forged).lines().count(), 1);
+        for rendered in [srt(&forged), vtt(&forged), txt(&forged)] {
+            assert!(!rendered.contains('\0'), "{rendered:?}");
+        }
     }
 
     #[test]
