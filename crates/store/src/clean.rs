@@ -91,6 +91,27 @@ pub(crate) fn check_seat(seat: &str) -> Result<String> {
     Ok(seat)
 }
 
+/// A free-text field as stored: NFC, trimmed, at most `max_bytes`, without
+/// control, invisible or bidirectional characters (which could hide or
+/// reverse what is shown beside it). `what` names the field in the error.
+pub(crate) fn check_label(what: &str, text: &str, max_bytes: usize) -> Result<String> {
+    let text = nfc(text.trim());
+    if text.len() > max_bytes {
+        return Err(Error::Invalid(format!(
+            "{what} has at most {max_bytes} bytes"
+        )));
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() || is_invisible_or_bidi(c))
+    {
+        return Err(Error::Invalid(format!(
+            "{what} may not hold control, invisible or direction characters"
+        )));
+    }
+    Ok(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +133,18 @@ mod tests {
         assert!(check_seat(&"1".repeat(MAX_SEAT_BYTES + 1)).is_err());
         assert!(check_seat("12\u{202E}").is_err());
         assert!(check_seat("1\n2").is_err());
+    }
+
+    #[test]
+    fn labels_are_nfc_trimmed_bounded_and_visible() {
+        // "Hà Nội" typed with combining marks is stored precomposed.
+        let decomposed = " Ha\u{300} No\u{323}\u{302}i ";
+        assert_eq!(
+            check_label("x", decomposed, 20).unwrap_or_default(),
+            "Hà Nội"
+        );
+        assert!(check_label("x", "abc", 2).is_err());
+        assert!(check_label("x", "a\u{202E}b", 20).is_err());
+        assert!(check_label("x", "a\tb", 20).is_err());
     }
 }

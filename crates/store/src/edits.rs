@@ -228,6 +228,7 @@ impl Store {
             name,
             seat,
             channel,
+            person_id: None,
         })
     }
 }

@@ -48,6 +48,23 @@ pub enum Error {
     /// An account with this name exists already.
     #[error("user {0:?} exists already")]
     UserExists(String),
+    /// No speaker with this id.
+    #[error("no speaker {0}")]
+    UnknownSpeaker(i64),
+    /// No person with this id or key in the registry.
+    #[error("no person {0:?}")]
+    UnknownPerson(String),
+    /// One entry of a list of people was refused; nothing of the list was
+    /// written.
+    #[error("person {index} ({key:?}): {reason}")]
+    InvalidPerson {
+        /// Its place in the list, from 0.
+        index: usize,
+        /// Its stable id as given.
+        key: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// An edit was made against an old version: someone saved in between.
     #[error("segment {} was changed by someone else (now version {}); reload and merge", current.id, current.version)]
     Conflict {

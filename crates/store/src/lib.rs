@@ -18,6 +18,7 @@ mod edits;
 pub mod error;
 pub mod live;
 pub mod model;
+pub mod people;
 mod schema;
 pub mod users;
 
@@ -36,6 +37,7 @@ pub use model::{
     AuditEntry, IngestOutcome, ReviewStatus, Revision, Role, SearchRow, SearchSync, SegmentEdit,
     Session, SessionMeta, SessionSummary, Speaker, StoredSegment, User,
 };
+pub use people::{ImportSummary, NewPerson, Person, PersonRole, RoleSpan};
 
 /// How long a writer waits for another's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -230,7 +232,8 @@ impl Store {
     pub fn speakers(&self, session_id: i64) -> Result<Vec<Speaker>> {
         self.session(session_id)?;
         let mut stmt = self.conn.prepare(
-            "SELECT id, name, seat, channel FROM speakers WHERE session_id = ?1 ORDER BY name",
+            "SELECT id, name, seat, channel, person_id FROM speakers WHERE session_id = ?1
+             ORDER BY name",
         )?;
         let rows = stmt.query_map([session_id], |r| {
             Ok(Speaker {
@@ -238,6 +241,7 @@ impl Store {
                 name: r.get(1)?,
                 seat: r.get(2)?,
                 channel: r.get(3)?,
+                person_id: r.get(4)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

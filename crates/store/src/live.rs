@@ -74,6 +74,7 @@ impl Store {
                 name,
                 seat,
                 channel: s.channel,
+                person_id: None,
             });
         }
         bump_generation(&tx)?;

@@ -196,6 +196,9 @@ pub struct Speaker {
     pub seat: Option<String>,
     /// The microphone channel, if known.
     pub channel: Option<i64>,
+    /// The person in the registry this speaker is, once linked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<i64>,
 }
 
 /// What an account may do. Each role may do all that the roles before it may.

@@ -120,6 +120,39 @@ ALTER TABLE generation ADD COLUMN rebuild_from INTEGER NOT NULL DEFAULT 0;
 UPDATE generation SET value = value + 1, rebuild_from = value + 1 WHERE id = 1;
 "#,
         ),
+        // The people who speak in the Assembly, kept across sittings, and
+        // a session's speakers pointing at them. Existing speakers keep
+        // every column; their person is unknown (NULL) until linked.
+        M::up(
+            r#"
+CREATE TABLE persons (
+    id          INTEGER PRIMARY KEY,
+    -- The Assembly's own stable id (e.g. "dbqh-0123"): what a re-import matches on.
+    key         TEXT NOT NULL UNIQUE,
+    name        TEXT NOT NULL,
+    delegation  TEXT,
+    seat        TEXT,
+    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    updated_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+
+-- What a person is, and when: offices change between and within terms.
+CREATE TABLE person_roles (
+    id          INTEGER PRIMARY KEY,
+    person_id   INTEGER NOT NULL REFERENCES persons(id) ON DELETE CASCADE,
+    role        TEXT NOT NULL CHECK (role IN ('delegate', 'chair', 'vice_chair',
+                    'secretary_general', 'minister', 'invited')),
+    title       TEXT,
+    valid_from  TEXT,
+    valid_to    TEXT,
+    CHECK (valid_from IS NULL OR valid_to IS NULL OR valid_from <= valid_to)
+);
+CREATE INDEX person_roles_by_person ON person_roles (person_id);
+
+ALTER TABLE speakers ADD COLUMN person_id INTEGER REFERENCES persons(id) ON DELETE SET NULL;
+CREATE INDEX speakers_by_person ON speakers (person_id);
+"#,
+        ),
     ])
 }
 
@@ -147,5 +180,70 @@ mod tests {
             .unwrap();
         // An index at 41 may have missed changes: it must rebuild, not catch up.
         assert_eq!((value, rebuild_from), (42, 42));
+    }
+
+    /// A record made before the people registry opens with every session,
+    /// speaker and segment it had, the segments still pointing at their
+    /// speakers, and no speaker linked to a person.
+    #[test]
+    fn upgrading_to_the_people_registry_keeps_every_speaker() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v3.db");
+        {
+            let mut conn = rusqlite::Connection::open(&path).unwrap();
+            super::migrations().to_version(&mut conn, 3).unwrap();
+            conn.execute_batch(
+                "INSERT INTO sessions (id, title) VALUES (1, 'Phiên họp sáng'), (2, 'Phiên chiều');
+                 INSERT INTO speakers (id, session_id, name, seat, channel) VALUES
+                     (10, 1, 'Nguyễn Văn A', '12', 3),
+                     (11, 1, 'Trần Thị B', NULL, NULL),
+                     (12, 2, 'Nguyễn Văn A', 'A-7', 1);
+                 INSERT INTO segments (session_id, seq, start_ms, end_ms, speaker_id, text) VALUES
+                     (1, 0, 0, 1000, 10, 'xin chào'),
+                     (1, 1, 1000, 2000, 11, 'cảm ơn'),
+                     (2, 0, 0, 1000, 12, 'đồng ý');",
+            )
+            .unwrap();
+        }
+        let store = crate::Store::open(&path).unwrap();
+        let mut speakers = store.speakers(1).unwrap();
+        speakers.extend(store.speakers(2).unwrap());
+        let seen: Vec<_> = speakers
+            .iter()
+            .map(|s| {
+                (
+                    s.id,
+                    s.name.as_str(),
+                    s.seat.as_deref(),
+                    s.channel,
+                    s.person_id,
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (10, "Nguyễn Văn A", Some("12"), Some(3), None),
+                (11, "Trần Thị B", None, None, None),
+                (12, "Nguyễn Văn A", Some("A-7"), Some(1), None),
+            ]
+        );
+        let speaker_of = |session| -> Vec<Option<i64>> {
+            store
+                .segments(session)
+                .unwrap()
+                .iter()
+                .map(|s| s.speaker_id)
+                .collect()
+        };
+        assert_eq!(speaker_of(1), [Some(10), Some(11)]);
+        assert_eq!(speaker_of(2), [Some(12)]);
+        let broken: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(broken, 0);
     }
 }
