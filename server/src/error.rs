@@ -150,10 +150,14 @@ impl From<tocky_store::Error> for ApiError {
             E::UnknownSession(_)
             | E::UnknownSegment(_)
             | E::UnknownRevision { .. }
-            | E::UnknownUser(_) => Self::NotFound(e.to_string()),
+            | E::UnknownUser(_)
+            | E::UnknownSpeaker(_)
+            | E::UnknownPerson(_) => Self::NotFound(e.to_string()),
             E::Conflict { current } => Self::Conflict { current },
             E::UserExists(_) => Self::Clash(e.to_string()),
-            E::Invalid(_) | E::Document(_) => Self::BadRequest(e.to_string()),
+            E::Invalid(_) | E::Document(_) | E::InvalidPerson { .. } => {
+                Self::BadRequest(e.to_string())
+            }
             E::Sqlite(_) | E::Migration(_) | E::Io { .. } => Self::internal(e),
         }
     }
