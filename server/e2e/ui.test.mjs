@@ -398,6 +398,29 @@ test('9. an edit made elsewhere appears live, and a draft survives a reload', { 
   assertNoPageErrors(b);
 });
 
+test('9b. a page whose login ends while it watches live goes to the login page', { timeout: 60_000 }, async () => {
+  // A login of its own: the cached one stays for the other tests.
+  const p = await newPage(env);
+  pages.push(p);
+  await login(p, env, 'steno2');
+  await openSession(p, env);
+  await p.waitForSelector('#live-status.live-on');
+  // Logged out elsewhere (the same login, as from another tab): the server
+  // closes the socket (4401) and the page must not go on as if logged in.
+  const status = await p.evaluate(async () => {
+    const me = await (await fetch('/api/me', { credentials: 'same-origin' })).json();
+    const res = await fetch('/api/logout', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'X-CSRF-Token': me.csrf_token || '' },
+    });
+    return res.status;
+  });
+  assert.ok(status < 300, `logout answered ${status}`);
+  await p.waitForFunction(() => location.hash.startsWith('#/login'), null, { timeout: 15_000 });
+  await p.waitForSelector('#login-username');
+});
+
 test('10. a session of 2,000 segments loads quickly and follows playback', { timeout: 120_000 }, async (t) => {
   const p = await page('steno1');
   const began = Date.now();

@@ -6,7 +6,7 @@
 // the row that changed is touched. Events are delegated to the list, and the
 // segment under the playhead is found by binary search over start times.
 
-import { auth, get, patch, post, canEdit, errorMessage, ApiError } from './api.js';
+import { auth, get, patch, post, canEdit, errorMessage, ApiError, loadMe } from './api.js';
 import { el, fmtClock, fmtDate, fmtDateTime, fmtDuration, normText, toast, isTypingTarget } from './util.js';
 import { actionFor, toggleHelp, helpOpen, closeHelp } from './keys.js';
 import { loadDraft, saveDraft, removeDraft, draftIds, setDraftOwner } from './drafts.js';
@@ -945,10 +945,18 @@ class SessionView {
       // The server dropped events this page was too slow for: fetch them.
       else if (msg.type === 'resync') this.resync();
     };
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
       if (this.ws === ws) this.ws = null;
       this.liveLabel.textContent = '○ Mất kết nối, đang thử lại…';
       this.liveLabel.className = 'live-status live-off';
+      if (ev.code === 4401) {
+        // The login that opened the socket ended or changed (docs/api.md).
+        // Asking again who we are and for the segments sends an ended
+        // login to the login page (a 401), and a changed role reconnects
+        // with what it may now see.
+        this.backoff = 1000;
+        loadMe().catch(() => {}).finally(() => this.resync());
+      }
       this.scheduleReconnect();
     };
   }
