@@ -515,7 +515,9 @@ fn a_gpu_asked_of_a_cpu_build_is_a_clear_error_and_auto_runs_on_the_cpu() {
     assert!(stdout(&o).contains("-->"), "{}", stdout(&o));
 }
 
-/// Nine fixture clips, 1 s apart: a ~50 s sitting, two VAD windows or more.
+/// Nine fixture clips with pauses as in a sitting (under a second to a
+/// few seconds), and twice 31 s of quiet, longer than one window may span:
+/// about 110 s in three VAD windows.
 fn write_sitting(path: &Path) {
     let mut clips: Vec<PathBuf> = std::fs::read_dir(fixture(""))
         .unwrap()
@@ -530,8 +532,9 @@ fn write_sitting(path: &Path) {
         sample_format: hound::SampleFormat::Int,
     };
     let mut out = hound::WavWriter::create(path, spec).unwrap();
-    for clip in clips.iter().take(9) {
-        for _ in 0..16_000 {
+    let pauses_ms = [1000, 2500, 31_000, 700, 1800, 31_000];
+    for (i, clip) in clips.iter().take(9).enumerate() {
+        for _ in 0..16 * pauses_ms[i % pauses_ms.len()] {
             out.write_sample(0i16).unwrap();
         }
         let mut reader = hound::WavReader::open(clip).unwrap();
@@ -582,7 +585,8 @@ fn a_killed_transcription_resumes_at_its_checkpoint_with_the_same_result() {
         .collect()
     };
 
-    // Killed (as by a crash) once its first checkpoint is on disk.
+    // Killed with SIGKILL (as by a crash) once its first checkpoint is on
+    // disk: after the first window, with two to go.
     let mut child = Command::new(env!("CARGO_BIN_EXE_tocky"))
         .args(args(&killed))
         .stdout(std::process::Stdio::null())
@@ -628,4 +632,14 @@ fn a_killed_transcription_resumes_at_its_checkpoint_with_the_same_result() {
         "the checkpoint at {resumed_at} ms should split the sitting"
     );
     assert_eq!(resumed, uninterrupted);
+    // The very same text, times, words and scores.
+    assert_eq!(
+        std::fs::read_to_string(killed.join("sitting.txt")).unwrap(),
+        std::fs::read_to_string(whole.join("sitting.txt")).unwrap()
+    );
+    let doc = |dir: &Path| -> serde_json::Value {
+        let json = std::fs::read_to_string(dir.join("sitting.json")).unwrap();
+        serde_json::from_str::<serde_json::Value>(&json).unwrap()["segments"].clone()
+    };
+    assert_eq!(doc(&killed), doc(&whole));
 }

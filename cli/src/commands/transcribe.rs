@@ -19,15 +19,17 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde::{Deserialize, Serialize};
 use tocky_asr::{Checkpoint, Engine, Guards, ReaderHooks, TranscribeOptions};
 
 use super::DecoderArgs;
+use checkpoint::{CheckpointFile, Saved, checkpoint_path, settings_key};
 use tocky_audio::vad::VadOptions;
 use tocky_audio::{AudioReader, ChannelSelection, DecodeOptions as AudioOptions};
 use tocky_core::document::{DecoderInfo, SourceInfo, TranscriptDocument};
 use tocky_core::render;
-use tocky_core::transcript::{Segment, Transcript, format_clock, format_timestamp};
+use tocky_core::transcript::{Transcript, format_clock, format_timestamp};
+
+mod checkpoint;
 
 /// How often, at most, a file's checkpoint is rewritten: a crash loses at
 /// most this much decoding (plus the window in flight).
@@ -656,16 +658,6 @@ fn output_path(dir: &Path, stem: &Path, format: Format) -> PathBuf {
     dir.join(name)
 }
 
-/// Where the checkpoint of one input's channel selection lives.
-fn checkpoint_path(dir: &Path, stem: &Path, channel: Option<usize>) -> PathBuf {
-    let mut name = stem.as_os_str().to_owned();
-    match channel {
-        None => name.push(".checkpoint-mix.json"),
-        Some(c) => name.push(format!(".checkpoint-ch{c}.json")),
-    }
-    dir.join(name)
-}
-
 /// The model, as transcripts name it and as checkpoints match it.
 struct ModelId {
     /// Its file name, recorded in the transcript.
@@ -692,82 +684,6 @@ impl ModelId {
         });
         let key = format!("{name} ({bytes} bytes, modified {modified:?})");
         Self { name, key }
-    }
-}
-
-/// Everything that changes which windows are cut or what they say: a
-/// checkpoint made under other settings is not resumed.
-fn settings_key(model_key: &str, opts: &TranscribeOptions) -> String {
-    let d = &opts.decode;
-    format!(
-        "model={model_key} language={} beam={} prompt={:?} vad={:?} guards={:?}",
-        d.language, d.beam_size, d.prompt, opts.vad, opts.guards
-    )
-}
-
-/// The checkpoint file's format (version 1).
-#[derive(Debug, Serialize, Deserialize)]
-struct SavedCheckpoint {
-    version: u32,
-    source_sha256: String,
-    settings: String,
-    decoded_until_ms: u64,
-    /// Set when the channel is finished (only with several channels).
-    finished_duration_ms: Option<u64>,
-    language: Option<String>,
-    segments: Vec<Segment>,
-}
-
-const CHECKPOINT_VERSION: u32 = 1;
-
-/// A checkpoint that belongs to this file and these settings.
-struct Saved {
-    checkpoint: Checkpoint,
-    finished_duration_ms: Option<u64>,
-}
-
-/// One input channel's checkpoint file, and what makes it valid.
-struct CheckpointFile {
-    path: PathBuf,
-    source_sha256: String,
-    settings: String,
-}
-
-impl CheckpointFile {
-    /// The saved checkpoint, when there is one for this very file and these
-    /// settings; anything else (none, unreadable, another file or version)
-    /// means starting from the beginning.
-    fn load(&self) -> Option<Saved> {
-        let text = std::fs::read_to_string(&self.path).ok()?;
-        let saved: SavedCheckpoint = serde_json::from_str(&text).ok()?;
-        let valid = saved.version == CHECKPOINT_VERSION
-            && saved.source_sha256 == self.source_sha256
-            && saved.settings == self.settings;
-        valid.then_some(Saved {
-            checkpoint: Checkpoint {
-                decoded_until_ms: saved.decoded_until_ms,
-                language: saved.language,
-                segments: saved.segments,
-            },
-            finished_duration_ms: saved.finished_duration_ms,
-        })
-    }
-
-    fn save(&self, checkpoint: &Checkpoint, finished_duration_ms: Option<u64>) -> Result<()> {
-        let saved = SavedCheckpoint {
-            version: CHECKPOINT_VERSION,
-            source_sha256: self.source_sha256.clone(),
-            settings: self.settings.clone(),
-            decoded_until_ms: checkpoint.decoded_until_ms,
-            finished_duration_ms,
-            language: checkpoint.language.clone(),
-            segments: checkpoint.segments.clone(),
-        };
-        if let Some(parent) = self.path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        tocky_core::atomic::write(&self.path, &serde_json::to_vec(&saved)?)
-            .with_context(|| format!("writing {}", self.path.display()))
     }
 }
 
