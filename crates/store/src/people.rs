@@ -248,6 +248,13 @@ fn check_person(person: &NewPerson) -> Result<NewPerson, String> {
     })
 }
 
+/// `person` as the registry would store it (NFC, trimmed, blank fields as
+/// none), or [`Error::Invalid`] saying why it would be refused: lets an
+/// importer name the line at fault before it merges lines into people.
+pub fn check(person: &NewPerson) -> Result<NewPerson> {
+    check_person(person).map_err(Error::Invalid)
+}
+
 const PERSON_COLUMNS: &str =
     "SELECT id, key, name, delegation, seat, created_at, updated_at FROM persons";
 
