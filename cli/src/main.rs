@@ -68,6 +68,9 @@ enum Command {
     User(commands::serve::UserCommand),
     /// Run a live sitting: capture, transcribe as people speak, and serve the review UI.
     Live(Box<commands::live::LiveArgs>),
+    /// Manage the registry of people who speak in the Assembly.
+    #[command(subcommand)]
+    People(commands::people::PeopleCommand),
     /// List the audio input devices, with their channels and sample rates.
     Devices,
     /// Fetch, convert and inspect Whisper models.
@@ -115,6 +118,7 @@ fn main() -> ExitCode {
         Command::Index(IndexCommand::Rebuild) => commands::store::rebuild_index(&db),
         Command::Serve(args) => commands::serve::serve(args, &db),
         Command::User(cmd) => commands::serve::user(cmd, &db),
+        Command::People(cmd) => commands::people::run(cmd, &db),
         Command::Transcribe(args) => commands::transcribe::run(args, &cache_dir),
         Command::Eval(args) => commands::eval::run(args, &cache_dir),
         Command::Model(cmd) => commands::model::run(cmd, &cache_dir),

@@ -4,6 +4,7 @@ pub(crate) mod devices;
 pub(crate) mod eval;
 pub(crate) mod live;
 pub(crate) mod model;
+pub(crate) mod people;
 pub(crate) mod serve;
 pub(crate) mod store;
 pub(crate) mod transcribe;
