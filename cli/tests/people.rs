@@ -158,10 +158,7 @@ fn a_bad_csv_line_is_named_and_nothing_is_imported() {
         "dates.csv",
         "id,name,role,from\ndbqh-0900,Mới,delegate,2021-02-30\n",
     );
-    assert!(
-        bad_date.contains("line 2") && bad_date.contains("valid from"),
-        "{bad_date}"
-    );
+    assert!(bad_date.contains("line 2: valid from: "), "{bad_date}");
 
     let no_name = refused("names.csv", "id,name\ndbqh-0900,Mới\ndbqh-0901,\n");
     assert!(

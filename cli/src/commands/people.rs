@@ -235,8 +235,7 @@ fn parse_csv(text: &str) -> Result<Entries> {
         let person = row().with_context(|| format!("line {line}"))?;
         match by_key.get(person.key.trim()) {
             None => {
-                let person =
-                    tocky_store::people::check(&person).with_context(|| format!("line {line}"))?;
+                let person = check(&person).with_context(|| format!("line {line}"))?;
                 by_key.insert(person.key.clone(), entries.people.len());
                 entries.people.push(person);
                 entries.origins.push(format!("line {line}"));
@@ -250,8 +249,7 @@ fn parse_csv(text: &str) -> Result<Entries> {
                     seat: nonblank_or(&person.seat, &first.seat),
                     ..person
                 };
-                let more =
-                    tocky_store::people::check(&more).with_context(|| format!("line {line}"))?;
+                let more = check(&more).with_context(|| format!("line {line}"))?;
                 if (&more.name, &more.delegation, &more.seat)
                     != (&first.name, &first.delegation, &first.seat)
                 {
@@ -266,6 +264,15 @@ fn parse_csv(text: &str) -> Result<Entries> {
         }
     }
     Ok(entries)
+}
+
+/// The person as the store would keep it; a refusal is said as the store
+/// words it, without its "invalid input" prefix, after the line it names.
+fn check(person: &NewPerson) -> Result<NewPerson> {
+    tocky_store::people::check(person).map_err(|e| match e {
+        tocky_store::Error::Invalid(reason) => anyhow::Error::msg(reason),
+        other => other.into(),
+    })
 }
 
 fn nonblank(value: &str) -> Option<&str> {
@@ -346,7 +353,7 @@ fn parse_toml(text: &str) -> Result<Entries> {
             })
             .collect::<Result<Vec<_>>>()
             .with_context(|| origin.clone())?;
-        let person = tocky_store::people::check(&NewPerson {
+        let person = check(&NewPerson {
             key: person.id,
             name: person.name,
             delegation: person.delegation,
@@ -381,6 +388,25 @@ mod tests {
         assert_eq!(entries.origins, ["line 2"]);
         let roles: Vec<_> = entries.people[0].roles.iter().map(|r| r.role).collect();
         assert_eq!(roles, [PersonRole::Delegate, PersonRole::Chair]);
+    }
+
+    #[test]
+    fn csv_headers_take_any_case_and_order_and_fields_may_be_quoted() {
+        let entries = parse_csv("Name,SEAT,Id\n\"Nguyễn Văn A, con\",\"12\",dbqh-7\n").unwrap();
+        let person = &entries.people[0];
+        assert_eq!(person.key, "dbqh-7");
+        assert_eq!(person.name, "Nguyễn Văn A, con");
+        assert_eq!(person.seat.as_deref(), Some("12"));
+        assert!(person.roles.is_empty());
+    }
+
+    #[test]
+    fn a_title_or_dates_without_a_role_are_refused() {
+        let error = parse_csv("id,name,role,from\nx-1,A,,2021-01-01\n")
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default();
+        assert_eq!(error, "line 2: a title or dates need a role");
     }
 
     #[test]
