@@ -14,8 +14,8 @@ pub mod error;
 pub mod guard;
 pub mod hallucination;
 pub mod pipeline;
-pub mod streaming;
 mod place;
+pub mod streaming;
 mod words;
 
 pub use device::DeviceChoice;
