@@ -152,7 +152,8 @@ impl Engine {
     }
 
     /// Decodes one window (at most 30 s) at `temperature`: 0 uses beam search
-    /// (or greedy when the beam is 1), above 0 samples `best_of` candidates.
+    /// (or greedy when the beam is 1), above 0 samples `best_of` candidates
+    /// (at least one).
     /// whisper.cpp's own fallback (entropy and log-probability thresholds)
     /// stays on underneath. Times are relative to the window.
     pub(crate) fn decode_window(
@@ -161,12 +162,15 @@ impl Engine {
         samples: &[f32],
         opts: &DecodeOptions,
         temperature: f32,
+        best_of: usize,
     ) -> Result<(Vec<DecodedSegment>, String)> {
         if samples.is_empty() {
             return Err(Error::NoAudio);
         }
         let strategy = if temperature > 0.0 {
-            SamplingStrategy::Greedy { best_of: 5 }
+            SamplingStrategy::Greedy {
+                best_of: best_of.clamp(1, 8) as i32,
+            }
         } else if opts.beam_size > 1 {
             SamplingStrategy::BeamSearch {
                 beam_size: opts.beam_size as i32,

@@ -28,6 +28,9 @@ use crate::words::group_word_tokens;
 pub struct Guards {
     /// Temperatures tried in turn when a decode fails its checks.
     pub temperatures: Vec<f32>,
+    /// Candidates sampled at each temperature above 0; the most probable
+    /// one is kept.
+    pub best_of: usize,
     /// Text compressing better than this (zlib) is a loop.
     pub compression_ratio_threshold: f32,
     /// A segment is silence when its no-speech probability exceeds this …
@@ -48,6 +51,7 @@ impl Default for Guards {
     fn default() -> Self {
         Self {
             temperatures: vec![0.0, 0.4, 0.8],
+            best_of: 5,
             compression_ratio_threshold: 2.4,
             no_speech_threshold: 0.6,
             logprob_threshold: -1.0,
@@ -326,7 +330,8 @@ pub(crate) fn decode_guarded(
     };
     let mut chosen = None;
     for (attempt, &t) in temperatures.iter().enumerate() {
-        let (decoded, language) = engine.decode_window(state, &window.samples, &opts.decode, t)?;
+        let (decoded, language) =
+            engine.decode_window(state, &window.samples, &opts.decode, t, guards.best_of)?;
         let text: String = decoded
             .iter()
             .map(|s| s.text.as_str())

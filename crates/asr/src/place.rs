@@ -172,6 +172,7 @@ pub(crate) fn place_words(
         let piece = pieces.last().map_or(piece, |&p: &usize| piece.max(p));
         pieces.push(piece);
     }
+    join_opening_words(&mut pieces);
 
     let mut runs: Vec<(usize, Vec<Word>)> = Vec::new();
     let mut moved: Vec<Vec<bool>> = Vec::new();
@@ -201,6 +202,30 @@ pub(crate) fn place_words(
         retime(run, moved, spans[*piece]);
     }
     runs
+}
+
+/// The most words a segment's opening may hold and still be taken for
+/// mistimed when the rest of the segment is said after a join.
+const MAX_OPENING_WORDS: usize = 2;
+
+/// Moves a segment's first word or two into the region of the words that
+/// follow them, when those are more. whisper.cpp times a segment's first
+/// words from where the previous segment ended, so words timed at the
+/// end of the previous region, even over audible sound (often the last
+/// syllable of the previous sentence, which whisper timed too early), say
+/// little about where they were said; that a speaker said one or two
+/// words, paused long enough for the VAD to end the region, and then
+/// went on with the rest of the sentence is the rarer case.
+fn join_opening_words(pieces: &mut [usize]) {
+    let Some(&first) = pieces.first() else { return };
+    let opening = pieces.iter().take_while(|&&p| p == first).count();
+    let Some(&next) = pieces.get(opening) else {
+        return;
+    };
+    let following = pieces[opening..].iter().take_while(|&&p| p == next).count();
+    if opening <= MAX_OPENING_WORDS && following > opening {
+        pieces[..opening].fill(next);
+    }
 }
 
 /// The piece whose speech the word's time lies in (the most of it), if any.

@@ -378,9 +378,13 @@ impl<'e> StreamingRecognizer<'e> {
         // One pass at temperature 0: a partial is replaced soon anyway.
         let audio = audio.to_vec();
         let started = std::time::Instant::now();
-        let (decoded, _) = self
-            .engine
-            .decode_window(&mut self.state, &audio, &decode, 0.0)?;
+        let (decoded, _) = self.engine.decode_window(
+            &mut self.state,
+            &audio,
+            &decode,
+            0.0,
+            self.opts.transcribe.guards.best_of,
+        )?;
         tracing::debug!(
             "partial of {} ms decoded in {} ms",
             samples_to_ms(audio.len() as u64),

@@ -127,6 +127,33 @@ fn opening_words_timed_in_the_quiet_after_the_previous_speaker_join_their_senten
 }
 
 #[test]
+fn opening_words_timed_over_the_end_of_the_previous_speech_join_their_sentence() {
+    // whisper.cpp timed the previous sentence's last syllable early and
+    // gave its sound to "Cũng lên", the first words of the next segment.
+    let w = window(3000, 3000);
+    let words = vec![
+        word("Cũng", 2400, 2600),
+        word("lên", 2600, 2750),
+        word("tiếng", 3600, 3900),
+        word("ủng", 3900, 4100),
+        word("hộ", 4100, 4300),
+    ];
+    let runs = place_words(words.clone(), &w, 200);
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0].0, 1);
+    assert_eq!(runs[0].1[0].start_ms, 3500);
+    assert!(runs[0].1[1].end_ms <= 3600, "{runs:?}");
+
+    // Three words before the pause and two after: a sentence said across
+    // it, split there.
+    let mut three = vec![word("có", 2200, 2400)];
+    three.extend_from_slice(&words[..4]);
+    let runs = place_words(three, &w, 200);
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert_eq!(texts(&runs[0].1), ["có", "Cũng", "lên"]);
+}
+
+#[test]
 fn a_sentence_said_across_a_pause_is_split_at_the_pause() {
     let w = window(3000, 3000);
     let words = vec![
