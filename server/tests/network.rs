@@ -13,7 +13,6 @@ use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// Whether the server closes `stream` within `within` (reading gives EOF
 /// or an error; bytes it answers first are skipped).
@@ -208,12 +207,7 @@ async fn a_live_socket_closes_when_its_login_ends_or_changes() {
 /// A handshake for session 1 with `cookie` and, if given, an `Origin`:
 /// the socket, or the status it was refused with.
 async fn handshake(addr: &str, cookie: &str, origin: Option<&str>) -> Result<Socket, StatusCode> {
-    let mut request = format!("ws://{addr}/api/sessions/1/live")
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert(header::COOKIE, cookie.parse().unwrap());
+    let mut request = live_request(addr, cookie, 1);
     if let Some(origin) = origin {
         request
             .headers_mut()

@@ -269,11 +269,12 @@ pub async fn listen(
     (format!("127.0.0.1:{}", addr.port()), stop, server)
 }
 
-pub async fn connect_ws(
+/// The live handshake request for `session`, logged in with `cookie`.
+pub fn live_request(
     addr: &str,
     cookie: &str,
     session: i64,
-) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let mut request = format!("ws://{addr}/api/sessions/{session}/live")
         .into_client_request()
@@ -281,7 +282,18 @@ pub async fn connect_ws(
     request
         .headers_mut()
         .insert(header::COOKIE, cookie.parse().unwrap());
-    tokio_tungstenite::connect_async(request).await.unwrap().0
+    request
+}
+
+pub async fn connect_ws(
+    addr: &str,
+    cookie: &str,
+    session: i64,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    tokio_tungstenite::connect_async(live_request(addr, cookie, session))
+        .await
+        .unwrap()
+        .0
 }
 
 /// A WebSocket handshake to session 1's live route: the socket, or the
