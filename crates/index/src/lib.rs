@@ -195,7 +195,7 @@ impl SearchIndex {
             let mut count = 0;
             let mut failure = None;
             let sync = store.search_rows_since(None, None, None, |row| {
-                if failure.is_none() {
+                if failure.is_none() && row.in_record {
                     match writer.add_document(self.document(&row)) {
                         Ok(_) => count += 1,
                         Err(e) => failure = Some(e),
@@ -245,7 +245,10 @@ impl SearchIndex {
                             self.fields.segment_id,
                             id(row.segment_id),
                         ));
-                        writer.add_document(self.document(row))?;
+                        // Not speech, or merged away: only dropped.
+                        if row.in_record {
+                            writer.add_document(self.document(row))?;
+                        }
                     }
                     commit(writer, sync.generation)?;
                     Ok(rows.len())

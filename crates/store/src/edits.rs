@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use tocky_core::text::nfc;
 
 use crate::clean::check_seat;
-use crate::model::{ReviewStatus, Revision, SegmentEdit, Speaker, StoredSegment};
+use crate::model::{ReviewStatus, Revision, SegmentEdit, SegmentState, Speaker, StoredSegment};
 use crate::{Error, Result, Store, audit, bump_generation, get_segment};
 
 /// The longest speaker name, in bytes.
@@ -53,6 +53,11 @@ impl Store {
                 current: Box::new(current),
             });
         }
+        if current.state == SegmentState::Merged {
+            return Err(Error::Invalid(format!(
+                "segment {id} was merged into the segment before it"
+            )));
+        }
         let text = edit
             .text
             .as_deref()
@@ -79,11 +84,22 @@ impl Store {
         }
         let version = current.version + 1;
         let generation = bump_generation(&tx)?;
+        // New text leaves the words behind until they are aligned again.
+        let words_aligned = current.words_aligned && text == current.text;
         tx.execute(
             "UPDATE segments SET text = ?1, speaker_id = ?2, review_status = ?3, version = ?4,
-                 updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), generation = ?6
+                 updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), generation = ?6,
+                 words_aligned = ?7
              WHERE id = ?5",
-            params![text, speaker, status, version, id, generation],
+            params![
+                text,
+                speaker,
+                status,
+                version,
+                id,
+                generation,
+                words_aligned
+            ],
         )?;
         tx.execute(
             "INSERT INTO revisions (segment_id, version, author, text_before, text_after,
@@ -254,7 +270,7 @@ fn revisions(conn: &Connection, segment_id: i64) -> Result<Vec<Revision>> {
     get_segment(conn, segment_id)?;
     let mut stmt = conn.prepare(
         "SELECT id, segment_id, version, author, created_at, text_before, text_after,
-                speaker_before, speaker_after, status_before, status_after
+                speaker_before, speaker_after, status_before, status_after, operation_id
          FROM revisions WHERE segment_id = ?1 ORDER BY version",
     )?;
     let rows = stmt.query_map([segment_id], |r| {
@@ -270,6 +286,7 @@ fn revisions(conn: &Connection, segment_id: i64) -> Result<Vec<Revision>> {
             speaker_after: r.get(8)?,
             status_before: r.get(9)?,
             status_after: r.get(10)?,
+            operation_id: r.get(11)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

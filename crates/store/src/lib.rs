@@ -19,6 +19,7 @@ pub mod error;
 pub mod live;
 pub mod model;
 pub mod people;
+mod retime;
 mod schema;
 pub mod users;
 
@@ -35,7 +36,7 @@ pub use error::{Error, Result};
 pub use live::NewSpeaker;
 pub use model::{
     AuditEntry, IngestOutcome, ReviewStatus, Revision, Role, SearchRow, SearchSync, SegmentEdit,
-    Session, SessionMeta, SessionSummary, Speaker, StoredSegment, User,
+    SegmentState, Session, SessionMeta, SessionSummary, Speaker, StoredSegment, User,
 };
 pub use people::{ImportSummary, NewPerson, Person, PersonRole, RoleSpan};
 
@@ -263,7 +264,7 @@ impl Store {
     pub fn segments(&self, session_id: i64) -> Result<Vec<StoredSegment>> {
         self.session(session_id)?;
         let mut stmt = self.conn.prepare(&format!(
-            "{SEGMENT_COLUMNS} WHERE session_id = ?1 ORDER BY start_ms, seq"
+            "{SEGMENT_COLUMNS} WHERE session_id = ?1 AND state != 'merged' ORDER BY start_ms, seq"
         ))?;
         let rows = stmt.query_map([session_id], segment_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -298,7 +299,8 @@ impl Store {
         let sync = search_sync(&tx)?;
         {
             const COLUMNS: &str =
-                "SELECT g.id, g.session_id, g.speaker_id, g.start_ms, s.sitting_date, g.text
+                "SELECT g.id, g.session_id, g.speaker_id, g.start_ms, s.sitting_date, g.text,
+                        g.state = 'speech'
                  FROM segments g JOIN sessions s ON s.id = g.session_id";
             // Written so that a catch-up looks up its rows by index (no
             // `IS NULL` or `ORDER BY` to turn it into a scan of the table).
@@ -320,6 +322,7 @@ impl Store {
                     start_ms: r.get(3)?,
                     sitting_date: r.get(4)?,
                     text: r.get(5)?,
+                    in_record: r.get(6)?,
                 });
             }
         }
@@ -448,7 +451,7 @@ const SESSION_COLUMNS: &str =
 
 pub(crate) const SEGMENT_COLUMNS: &str =
     "SELECT id, session_id, seq, start_ms, end_ms, channel, speaker_id,
-    text, words, version, review_status, updated_at FROM segments";
+    text, words, version, review_status, updated_at, state, words_aligned FROM segments";
 
 fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Session> {
     Ok(Session {
@@ -481,6 +484,9 @@ pub(crate) fn segment_from_row(r: &Row<'_>) -> rusqlite::Result<StoredSegment> {
         version: r.get(9)?,
         review_status: r.get(10)?,
         updated_at: r.get(11)?,
+        // The schema's CHECK allows only the three names.
+        state: SegmentState::parse(&r.get::<_, String>(12)?).unwrap_or(SegmentState::Speech),
+        words_aligned: r.get(13)?,
     })
 }
 

@@ -58,7 +58,8 @@ pub struct StoredSegment {
     pub speaker_id: Option<i64>,
     /// The text, NFC.
     pub text: String,
-    /// Words with times and probabilities (as transcribed; edits keep them).
+    /// Words with times and probabilities: as transcribed, or as last
+    /// re-aligned to the text (see `words_aligned`).
     pub words: Vec<Word>,
     /// Incremented by every edit; an edit must name the version it changes.
     pub version: i64,
@@ -66,6 +67,46 @@ pub struct StoredSegment {
     pub review_status: String,
     /// When it last changed.
     pub updated_at: String,
+    /// Whether it is in the record.
+    pub state: SegmentState,
+    /// Whether `words` are the words of the current text, timed within the
+    /// current bounds (false after an edit, until re-alignment).
+    pub words_aligned: bool,
+}
+
+/// Whether a segment is in the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SegmentState {
+    /// Speech: in the record and in search.
+    Speech,
+    /// Not speech (noise, an aside): hidden from the record and search,
+    /// listed so that it can be restored.
+    NotSpeech,
+    /// Joined into the segment before it by a merge; kept only so that the
+    /// merge can be undone, and listed nowhere.
+    Merged,
+}
+
+impl SegmentState {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Speech => "speech",
+            Self::NotSpeech => "not_speech",
+            Self::Merged => "merged",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "speech" => Some(Self::Speech),
+            "not_speech" => Some(Self::NotSpeech),
+            "merged" => Some(Self::Merged),
+            _ => None,
+        }
+    }
 }
 
 /// A change to a segment. Fields left `None` stay as they are.
@@ -124,6 +165,9 @@ pub struct Revision {
     pub status_before: String,
     /// Review status after.
     pub status_after: String,
+    /// The operation (split, merge, …) that made this revision, if it was
+    /// not a plain edit: restoring it means undoing that operation.
+    pub operation_id: Option<i64>,
 }
 
 /// What an ingest did.
@@ -171,6 +215,8 @@ pub struct SearchRow {
     pub sitting_date: Option<String>,
     /// The text.
     pub text: String,
+    /// Whether search should find it (a speech segment), or only drop it.
+    pub in_record: bool,
 }
 
 /// A session with how far its review has got.

@@ -153,6 +153,65 @@ ALTER TABLE speakers ADD COLUMN person_id INTEGER REFERENCES persons(id) ON DELE
 CREATE INDEX speakers_by_person ON speakers (person_id);
 "#,
         ),
+        // The sitting's record: segment operations (split, merge, insert,
+        // not speech, bounds) kept whole for undo, whether a segment's words
+        // follow its text, agenda items and scene notes.
+        M::up(
+            r#"
+-- 'speech' is in the record and search; 'not_speech' is hidden from both
+-- but listed, to be restored; 'merged' was joined into the segment before
+-- it and is kept only so that the merge can be undone.
+ALTER TABLE segments ADD COLUMN state TEXT NOT NULL DEFAULT 'speech'
+    CHECK (state IN ('speech', 'not_speech', 'merged'));
+-- 1 when `words` are the words of the current text, timed against the
+-- current bounds; 0 after an edit, until re-alignment catches up.
+ALTER TABLE segments ADD COLUMN words_aligned INTEGER NOT NULL DEFAULT 1
+    CHECK (words_aligned IN (0, 1));
+
+-- An operation over several rows, with the rows as they were before and
+-- after (JSON), which is what undoing it needs. Per-segment revisions
+-- made by an operation point at it.
+CREATE TABLE operations (
+    id          INTEGER PRIMARY KEY,
+    session_id  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    kind        TEXT NOT NULL,
+    author      TEXT NOT NULL,
+    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    before      TEXT NOT NULL,
+    after       TEXT NOT NULL,
+    -- The operation that undid this one, if any.
+    undone_by   INTEGER REFERENCES operations(id)
+);
+CREATE INDEX operations_by_session ON operations (session_id);
+ALTER TABLE revisions ADD COLUMN operation_id INTEGER REFERENCES operations(id);
+
+-- The sitting's agenda, in order. An item starts at a segment and runs to
+-- the next item's start; an item not started yet has no start.
+CREATE TABLE agenda_items (
+    id                INTEGER PRIMARY KEY,
+    session_id        INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    position          INTEGER NOT NULL,
+    title             TEXT NOT NULL,
+    reference         TEXT,
+    start_segment_id  INTEGER REFERENCES segments(id) ON DELETE SET NULL,
+    version           INTEGER NOT NULL DEFAULT 1,
+    UNIQUE (session_id, position)
+);
+CREATE UNIQUE INDEX agenda_items_by_start ON agenda_items (start_segment_id)
+    WHERE start_segment_id IS NOT NULL;
+
+-- What the record prints between speeches: applause, the gavel, a vote.
+CREATE TABLE scene_notes (
+    id          INTEGER PRIMARY KEY,
+    session_id  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    at_ms       INTEGER NOT NULL CHECK (at_ms >= 0),
+    kind        TEXT NOT NULL CHECK (kind IN ('applause', 'gavel', 'vote', 'other')),
+    text        TEXT NOT NULL,
+    version     INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX scene_notes_by_time ON scene_notes (session_id, at_ms);
+"#,
+        ),
     ])
 }
 
