@@ -13,11 +13,13 @@
 //! which it last changed, so that an index can catch up with exactly what
 //! it missed (see [`Store::search_rows_since`]).
 
+pub mod agenda;
 pub mod clean;
 mod edits;
 pub mod error;
 pub mod live;
 pub mod model;
+pub mod notes;
 pub mod people;
 mod retime;
 mod schema;
@@ -31,6 +33,7 @@ use rusqlite_migration::SchemaVersion;
 use tocky_core::document::TranscriptDocument;
 use tocky_core::text::nfc;
 
+pub use agenda::AgendaItem;
 pub use edits::MAX_SPEAKER_NAME_BYTES;
 pub use error::{Error, Result};
 pub use live::NewSpeaker;
@@ -38,6 +41,7 @@ pub use model::{
     AuditEntry, IngestOutcome, ReviewStatus, Revision, Role, SearchRow, SearchSync, SegmentEdit,
     SegmentState, Session, SessionMeta, SessionSummary, Speaker, StoredSegment, User,
 };
+pub use notes::{SceneKind, SceneNote};
 pub use people::{ImportSummary, NewPerson, Person, PersonRole, RoleSpan};
 
 /// How long a writer waits for another's transaction before giving up.
