@@ -151,9 +151,10 @@ impl From<tocky_store::Error> for ApiError {
             | E::UnknownSegment(_)
             | E::UnknownRevision { .. }
             | E::UnknownUser(_)
-            | E::UnknownSpeaker(_) => Self::NotFound(e.to_string()),
+            | E::UnknownSpeaker(_)
+            | E::UnknownOperation(_) => Self::NotFound(e.to_string()),
             E::Conflict { current } => Self::Conflict { current },
-            E::UserExists(_) => Self::Clash(e.to_string()),
+            E::UserExists(_) | E::UndoRefused { .. } => Self::Clash(e.to_string()),
             // A person named in a request body is bad input, not a missing page.
             E::Invalid(_) | E::Document(_) | E::UnknownPerson(_) | E::InvalidPerson { .. } => {
                 Self::BadRequest(e.to_string())

@@ -53,9 +53,9 @@ impl Store {
                 current: Box::new(current),
             });
         }
-        if current.state == SegmentState::Merged {
+        if current.state == SegmentState::Removed {
             return Err(Error::Invalid(format!(
-                "segment {id} was merged into the segment before it"
+                "segment {id} is no longer in the record (merged, or its operation undone)"
             )));
         }
         let text = edit
@@ -68,19 +68,7 @@ impl Store {
             None => current.review_status.clone(),
         };
         if let Some(speaker) = speaker {
-            let same_session: Option<i64> = tx
-                .query_row(
-                    "SELECT 1 FROM speakers WHERE id = ?1 AND session_id = ?2",
-                    [speaker, current.session_id],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if same_session.is_none() {
-                return Err(Error::Invalid(format!(
-                    "speaker {speaker} is not in session {}",
-                    current.session_id
-                )));
-            }
+            check_speaker(&tx, speaker, current.session_id)?;
         }
         let version = current.version + 1;
         let generation = bump_generation(&tx)?;
@@ -251,6 +239,23 @@ impl Store {
 
 /// A speaker's name as stored: NFC, trimmed, 1 to
 /// [`MAX_SPEAKER_NAME_BYTES`] bytes, without control characters.
+/// Refuses a speaker that is not one of the session's.
+pub(crate) fn check_speaker(conn: &Connection, speaker: i64, session_id: i64) -> Result<()> {
+    let same_session: Option<i64> = conn
+        .query_row(
+            "SELECT 1 FROM speakers WHERE id = ?1 AND session_id = ?2",
+            [speaker, session_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match same_session {
+        Some(_) => Ok(()),
+        None => Err(Error::Invalid(format!(
+            "speaker {speaker} is not in session {session_id}"
+        ))),
+    }
+}
+
 pub(crate) fn check_speaker_name(name: &str) -> Result<String> {
     let name = nfc(name.trim());
     if name.is_empty() || name.len() > MAX_SPEAKER_NAME_BYTES {

@@ -65,6 +65,17 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// No operation with this id.
+    #[error("no operation {0}")]
+    UnknownOperation(i64),
+    /// An operation cannot be undone as things are now.
+    #[error("operation {operation} cannot be undone: {reason}")]
+    UndoRefused {
+        /// The operation.
+        operation: i64,
+        /// Why, naming the row.
+        reason: String,
+    },
     /// An edit was made against an old version: someone saved in between.
     #[error("segment {} was changed by someone else (now version {}); reload and merge", current.id, current.version)]
     Conflict {

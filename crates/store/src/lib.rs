@@ -20,9 +20,11 @@ pub mod error;
 pub mod live;
 pub mod model;
 pub mod notes;
+pub mod ops;
 pub mod people;
 mod retime;
 mod schema;
+mod segment_ops;
 pub mod users;
 
 use std::path::{Path, PathBuf};
@@ -42,6 +44,7 @@ pub use model::{
     SegmentState, Session, SessionMeta, SessionSummary, Speaker, StoredSegment, User,
 };
 pub use notes::{SceneKind, SceneNote};
+pub use segment_ops::{NewSegment, OperationOutcome, SplitAt};
 pub use people::{ImportSummary, NewPerson, Person, PersonRole, RoleSpan};
 
 /// How long a writer waits for another's transaction before giving up.
@@ -268,7 +271,7 @@ impl Store {
     pub fn segments(&self, session_id: i64) -> Result<Vec<StoredSegment>> {
         self.session(session_id)?;
         let mut stmt = self.conn.prepare(&format!(
-            "{SEGMENT_COLUMNS} WHERE session_id = ?1 AND state != 'merged' ORDER BY start_ms, seq"
+            "{SEGMENT_COLUMNS} WHERE session_id = ?1 AND state != 'removed' ORDER BY start_ms, seq"
         ))?;
         let rows = stmt.query_map([session_id], segment_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -83,9 +83,10 @@ pub enum SegmentState {
     /// Not speech (noise, an aside): hidden from the record and search,
     /// listed so that it can be restored.
     NotSpeech,
-    /// Joined into the segment before it by a merge; kept only so that the
-    /// merge can be undone, and listed nowhere.
-    Merged,
+    /// Out of the record by an operation (merged into the segment before
+    /// it, or made by an operation since undone); kept only so that the
+    /// operation can be undone or redone, and listed nowhere.
+    Removed,
 }
 
 impl SegmentState {
@@ -94,7 +95,7 @@ impl SegmentState {
         match self {
             Self::Speech => "speech",
             Self::NotSpeech => "not_speech",
-            Self::Merged => "merged",
+            Self::Removed => "removed",
         }
     }
 
@@ -103,7 +104,7 @@ impl SegmentState {
         match s {
             "speech" => Some(Self::Speech),
             "not_speech" => Some(Self::NotSpeech),
-            "merged" => Some(Self::Merged),
+            "removed" => Some(Self::Removed),
             _ => None,
         }
     }

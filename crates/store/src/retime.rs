@@ -18,7 +18,7 @@ impl Store {
             .map_err(|e| Error::Invalid(format!("words of segment {id}: {e}")))?;
         let changed = self.conn.execute(
             "UPDATE segments SET words = ?1, words_aligned = 1
-             WHERE id = ?2 AND version = ?3 AND state != 'merged'",
+             WHERE id = ?2 AND version = ?3 AND state != 'removed'",
             params![json, id, version],
         )?;
         if changed == 0 {
@@ -32,7 +32,7 @@ impl Store {
     /// change first: of one session, or of every session.
     pub fn unaligned_segments(&self, session_id: Option<i64>) -> Result<Vec<StoredSegment>> {
         let mut stmt = self.conn.prepare(&format!(
-            "{SEGMENT_COLUMNS} WHERE words_aligned = 0 AND state != 'merged'
+            "{SEGMENT_COLUMNS} WHERE words_aligned = 0 AND state != 'removed'
                  AND (?1 IS NULL OR session_id = ?1)
              ORDER BY updated_at, id"
         ))?;

@@ -159,10 +159,11 @@ CREATE INDEX speakers_by_person ON speakers (person_id);
         M::up(
             r#"
 -- 'speech' is in the record and search; 'not_speech' is hidden from both
--- but listed, to be restored; 'merged' was joined into the segment before
--- it and is kept only so that the merge can be undone.
+-- but listed, to be restored; 'removed' is out of the record by an
+-- operation (merged into the segment before it, or made by an operation
+-- since undone) and kept only so that the operation can be undone or redone.
 ALTER TABLE segments ADD COLUMN state TEXT NOT NULL DEFAULT 'speech'
-    CHECK (state IN ('speech', 'not_speech', 'merged'));
+    CHECK (state IN ('speech', 'not_speech', 'removed'));
 -- 1 when `words` are the words of the current text, timed against the
 -- current bounds; 0 after an edit, until re-alignment catches up.
 ALTER TABLE segments ADD COLUMN words_aligned INTEGER NOT NULL DEFAULT 1

@@ -3,57 +3,10 @@
 // Test helpers panic on failure by design; clippy.toml only exempts #[test] fns.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
+mod common;
 
-use tocky_core::document::{DecoderInfo, SourceInfo, TranscriptDocument};
-use tocky_core::{Segment, Transcript, Word};
+use common::{doc, open};
 use tocky_store::{Error, IngestOutcome, ReviewStatus, SegmentEdit, SessionMeta, Store};
-
-fn doc(sha_byte: char, texts: &[&str]) -> TranscriptDocument {
-    let segments = texts
-        .iter()
-        .enumerate()
-        .map(|(i, t)| Segment {
-            start_ms: i as u64 * 5_000,
-            end_ms: i as u64 * 5_000 + 4_000,
-            text: (*t).to_owned(),
-            words: vec![Word {
-                text: "x".into(),
-                start_ms: i as u64 * 5_000,
-                end_ms: i as u64 * 5_000 + 300,
-                probability: 0.5,
-            }],
-            ..Segment::default()
-        })
-        .collect();
-    TranscriptDocument::new(
-        SourceInfo {
-            file: format!("phien-{sha_byte}.flac"),
-            sha256: sha_byte.to_string().repeat(64),
-            bytes: 1,
-            codec: "flac".into(),
-            sample_rate: 16_000,
-            channels: 1,
-            transcribed_channels: None,
-        },
-        DecoderInfo {
-            model: "ggml-base.bin".into(),
-            tocky_version: "0.1.0".into(),
-            beam_size: 5,
-            vad: true,
-            prompt: None,
-        },
-        Transcript {
-            language: "vi".into(),
-            duration_ms: texts.len() as u64 * 5_000,
-            segments,
-        },
-    )
-}
-
-fn open(dir: &Path) -> Store {
-    Store::open(&dir.join("tocky.db")).unwrap()
-}
 
 #[test]
 fn ingest_stores_nfc_and_is_idempotent() {
