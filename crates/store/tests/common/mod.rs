@@ -1,6 +1,6 @@
 //! What the store's tests share: transcripts to ingest and stores to open.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
 
