@@ -19,6 +19,7 @@ mod hashing;
 pub mod live;
 mod login_limit;
 pub mod metrics;
+pub mod ops;
 mod rate;
 pub mod records;
 pub mod state;
@@ -96,7 +97,10 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/sessions", get(records::sessions))
         .route("/sessions/{id}", get(records::session))
-        .route("/sessions/{id}/segments", get(records::segments))
+        .route(
+            "/sessions/{id}/segments",
+            get(records::segments).post(ops::insert),
+        )
         .route("/sessions/{id}/speakers", post(records::add_speaker))
         .route("/sessions/{id}/audio", get(audio::audio))
         .route("/sessions/{id}/export/{format}", get(export::export))
@@ -107,6 +111,12 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/segments/{id}/revisions", get(records::revisions))
         .route("/segments/{id}/restore", post(records::restore))
+        .route("/segments/{id}/split", post(ops::split))
+        .route("/segments/{id}/merge", post(ops::merge))
+        .route("/segments/{id}/state", post(ops::set_state))
+        .route("/segments/{id}/bounds", post(ops::bounds))
+        .route("/sessions/{id}/operations", get(ops::operations))
+        .route("/operations/{id}/undo", post(ops::undo))
         .route("/search", get(records::search))
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed)

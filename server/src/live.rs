@@ -48,6 +48,16 @@ pub enum LiveMessage<'a> {
         /// The segment as stored now.
         segment: &'a StoredSegment,
     },
+    /// An operation (split, merge, insert, state, bounds, undo) wrote
+    /// these segments; those whose state is `removed` left the session.
+    Operation {
+        /// The operation, for undo.
+        operation_id: i64,
+        /// What it was.
+        kind: &'a str,
+        /// The segments as stored now.
+        segments: &'a [StoredSegment],
+    },
     /// A speaker was added to the session.
     Speaker {
         /// The new speaker.

@@ -156,6 +156,9 @@ fn reindex(store: &Store, index: &SearchIndex, id: i64) {
 /// Tells the metrics and the live clients about a saved segment.
 fn saved(state: &AppState, segment: &StoredSegment) {
     state.metrics().edit_saved();
+    if !segment.words_aligned {
+        state.retime_wanted().notify_one();
+    }
     state.publish(LiveEvent::new(
         segment.session_id,
         &LiveMessage::Segment { segment },
@@ -208,14 +211,42 @@ pub(crate) async fn restore(
     ApiJson(body): ApiJson<RestoreRequest>,
 ) -> Result<Json<StoredSegment>, ApiError> {
     let user = viewer.require(Role::Stenographer)?.name.clone();
-    let segment = state
+    let (segment, operation) = state
         .with_store(move |store, index| {
-            let segment = store.restore_revision(id, body.revision_id, body.version, &user)?;
+            let revision = store
+                .revisions(id)?
+                .into_iter()
+                .find(|r| r.id == body.revision_id)
+                .ok_or(tocky_store::Error::UnknownRevision {
+                    segment: id,
+                    revision: body.revision_id,
+                })?;
+            // A revision made by an operation (a split, a merge …) is
+            // restored by undoing that operation as a whole.
+            let operation = match revision.operation_id {
+                Some(op) => {
+                    let current = store.segment(id)?;
+                    if current.version != body.version {
+                        return Err(tocky_store::Error::Conflict {
+                            current: Box::new(current),
+                        }
+                        .into());
+                    }
+                    Some(store.undo_operation(op, &user)?)
+                }
+                None => {
+                    store.restore_revision(id, body.revision_id, body.version, &user)?;
+                    None
+                }
+            };
             reindex(store, index, id);
-            Ok(segment)
+            Ok((store.segment(id)?, operation))
         })
         .await?;
-    saved(&state, &segment);
+    match &operation {
+        Some(outcome) => crate::ops::published(&state, "undo", outcome),
+        None => saved(&state, &segment),
+    }
     Ok(Json(segment))
 }
 

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tocky_index::SearchIndex;
 use tocky_store::Store;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, broadcast, watch};
 
 use crate::client::Cidr;
 use crate::config::ServerConfig;
@@ -47,6 +47,9 @@ struct Inner {
     metrics: Metrics,
     login_limiter: LoginLimiter,
     client_limiter: ClientLimiter,
+    /// Woken when a saved segment's words no longer follow its text or
+    /// bounds, for whoever re-times them (`tocky serve` with a model).
+    retime_wanted: Arc<Notify>,
 }
 
 impl AppState {
@@ -89,6 +92,7 @@ impl AppState {
                 metrics: Metrics::new(),
                 login_limiter,
                 client_limiter,
+                retime_wanted: Arc::new(Notify::new()),
             }),
         })
     }
@@ -101,6 +105,13 @@ impl AppState {
     /// The search index.
     pub fn index(&self) -> &SearchIndex {
         &self.inner.index
+    }
+
+    /// What a re-timer waits on: notified after every save that leaves a
+    /// segment's words behind its text or bounds. A notification sent
+    /// while nobody waits is kept (one), so none is lost between checks.
+    pub fn retime_wanted(&self) -> Arc<Notify> {
+        Arc::clone(&self.inner.retime_wanted)
     }
 
     /// The metrics.
