@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
+use crate::agenda::AgendaItem;
 use crate::model::StoredSegment;
+use crate::notes::SceneNote;
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +77,24 @@ pub enum Error {
         operation: i64,
         /// Why, naming the row.
         reason: String,
+    },
+    /// No agenda item with this id.
+    #[error("no agenda item {0}")]
+    UnknownAgendaItem(i64),
+    /// No scene note with this id.
+    #[error("no scene note {0}")]
+    UnknownNote(i64),
+    /// A change of an agenda item was made against an old version.
+    #[error("agenda item {} was changed by someone else (now version {}); reload and try again", current.id, current.version)]
+    AgendaConflict {
+        /// The item as it is now.
+        current: Box<AgendaItem>,
+    },
+    /// A change of a scene note was made against an old version.
+    #[error("scene note {} was changed by someone else (now version {}); reload and try again", current.id, current.version)]
+    NoteConflict {
+        /// The note as it is now.
+        current: Box<SceneNote>,
     },
     /// An edit was made against an old version: someone saved in between.
     #[error("segment {} was changed by someone else (now version {}); reload and merge", current.id, current.version)]

@@ -22,7 +22,9 @@ pub mod model;
 pub mod notes;
 pub mod ops;
 pub mod people;
+pub mod record;
 mod retime;
+mod rows;
 mod schema;
 mod segment_ops;
 pub mod users;
@@ -35,7 +37,7 @@ use rusqlite_migration::SchemaVersion;
 use tocky_core::document::TranscriptDocument;
 use tocky_core::text::nfc;
 
-pub use agenda::AgendaItem;
+pub use agenda::{AgendaChange, AgendaEntry, AgendaItem, ItemStart, StartChange};
 pub use edits::MAX_SPEAKER_NAME_BYTES;
 pub use error::{Error, Result};
 pub use live::NewSpeaker;
@@ -43,9 +45,10 @@ pub use model::{
     AuditEntry, IngestOutcome, ReviewStatus, Revision, Role, SearchRow, SearchSync, SegmentEdit,
     SegmentState, Session, SessionMeta, SessionSummary, Speaker, StoredSegment, User,
 };
-pub use notes::{SceneKind, SceneNote};
-pub use segment_ops::{NewSegment, OperationOutcome, SplitAt};
+pub use notes::{NoteChange, NoteEdit, SceneKind, SceneNote};
 pub use people::{ImportSummary, NewPerson, Person, PersonRole, RoleSpan};
+pub use record::{Record, RecordEntry, RecordItem, Speech};
+pub use segment_ops::{NewSegment, OperationOutcome, SplitAt};
 
 /// How long a writer waits for another's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);

@@ -7,7 +7,10 @@
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
+use crate::agenda::AgendaItem;
 use crate::model::{SegmentState, StoredSegment};
+use crate::notes::SceneNote;
+use crate::rows;
 use crate::{Error, OperationOutcome, Result, Store, audit, bump_generation, get_segment};
 
 /// The rows an operation changed, as they were before it or after it. A
@@ -17,6 +20,12 @@ pub struct Snapshot {
     /// Segments, whole.
     #[serde(default)]
     pub segments: Vec<StoredSegment>,
+    /// Agenda items, whole.
+    #[serde(default)]
+    pub agenda: Vec<AgendaItem>,
+    /// Scene notes, whole.
+    #[serde(default)]
+    pub notes: Vec<SceneNote>,
 }
 
 /// One recorded operation.
@@ -79,6 +88,7 @@ impl Store {
             }
             current.segments.push(now);
         }
+        let rows_now = rows::current(&tx, &op)?;
         let mut restored = Snapshot::default();
         let generation = bump_generation(&tx)?;
         for now in &current.segments {
@@ -97,6 +107,9 @@ impl Store {
             write_segment(&tx, &row, generation)?;
             restored.segments.push(get_segment(&tx, row.id)?);
         }
+        let rows_back = rows::write_back(&tx, &op, &rows_now)?;
+        (current.agenda, current.notes) = (rows_now.agenda, rows_now.notes);
+        (restored.agenda, restored.notes) = (rows_back.agenda, rows_back.notes);
         let undo = record_operation(&tx, op.session_id, "undo", author, &current, &restored)?;
         tx.execute(
             "UPDATE operations SET undone_by = ?1 WHERE id = ?2",
@@ -170,12 +183,20 @@ pub(crate) fn record_operation(
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
+    let mut detail = format!("operation {id}");
+    if !ids.is_empty() {
+        detail.push_str(&format!("; segments {}", ids.join(", ")));
+    }
+    let rows = rows::describe(before, after);
+    if !rows.is_empty() {
+        detail.push_str(&format!("; {rows}"));
+    }
     audit(
         conn,
         author,
         kind,
         &format!("session {session_id}"),
-        &format!("operation {id}; segments {}", ids.join(", ")),
+        &detail,
     )?;
     Ok(id)
 }

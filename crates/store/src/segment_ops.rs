@@ -336,9 +336,13 @@ fn finish(
         write_segment(&tx, row, generation)?;
         written.push(get_segment(&tx, row.id)?);
     }
-    let before = Snapshot { segments: before };
+    let before = Snapshot {
+        segments: before,
+        ..Snapshot::default()
+    };
     let after = Snapshot {
         segments: written.clone(),
+        ..Snapshot::default()
     };
     let operation_id = record_operation(&tx, session_id, kind, author, &before, &after)?;
     tx.commit()?;
