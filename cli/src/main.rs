@@ -71,6 +71,9 @@ enum Command {
     /// Manage the registry of people who speak in the Assembly.
     #[command(subcommand)]
     People(commands::people::PeopleCommand),
+    /// Set and show a sitting's agenda (from a TOML file).
+    #[command(subcommand)]
+    Agenda(commands::agenda::AgendaCommand),
     /// List the audio input devices, with their channels and sample rates.
     Devices,
     /// Fetch, convert and inspect Whisper models.
@@ -119,6 +122,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::serve(args, &db),
         Command::User(cmd) => commands::serve::user(cmd, &db),
         Command::People(cmd) => commands::people::run(cmd, &db),
+        Command::Agenda(cmd) => commands::agenda::run(cmd, &db),
         Command::Transcribe(args) => commands::transcribe::run(args, &cache_dir),
         Command::Eval(args) => commands::eval::run(args, &cache_dir),
         Command::Model(cmd) => commands::model::run(cmd, &cache_dir),

@@ -1,5 +1,6 @@
 //! One module per subcommand, and the options they share.
 
+pub(crate) mod agenda;
 pub(crate) mod devices;
 pub(crate) mod eval;
 pub(crate) mod live;
