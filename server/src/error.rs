@@ -59,6 +59,16 @@ pub enum ApiError {
         /// The segment as stored now.
         current: Box<StoredSegment>,
     },
+    /// A change of an agenda item or a scene note against a stale
+    /// version; carries the row as it is now (as [`Self::Conflict`] does
+    /// the segment).
+    #[error("{message}")]
+    Stale {
+        /// What happened, for people.
+        message: String,
+        /// The row as stored now.
+        current: serde_json::Value,
+    },
     /// A clash that is not an edit (an account that exists …).
     #[error("{0}")]
     Clash(String),
@@ -98,7 +108,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Conflict { .. } | Self::Clash(_) => StatusCode::CONFLICT,
+            Self::Conflict { .. } | Self::Stale { .. } | Self::Clash(_) => StatusCode::CONFLICT,
             Self::TooManyRequests(_) | Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -117,6 +127,11 @@ impl IntoResponse for ApiError {
                 (status, Json(json!({ "error": message }))).into_response()
             }
             Self::Conflict { current } => (
+                status,
+                Json(json!({ "error": message, "current": current })),
+            )
+                .into_response(),
+            Self::Stale { current, .. } => (
                 status,
                 Json(json!({ "error": message, "current": current })),
             )
@@ -152,8 +167,18 @@ impl From<tocky_store::Error> for ApiError {
             | E::UnknownRevision { .. }
             | E::UnknownUser(_)
             | E::UnknownSpeaker(_)
-            | E::UnknownOperation(_) => Self::NotFound(e.to_string()),
+            | E::UnknownOperation(_)
+            | E::UnknownAgendaItem(_)
+            | E::UnknownNote(_) => Self::NotFound(e.to_string()),
             E::Conflict { current } => Self::Conflict { current },
+            E::AgendaConflict { ref current } => Self::Stale {
+                message: e.to_string(),
+                current: json!(current),
+            },
+            E::NoteConflict { ref current } => Self::Stale {
+                message: e.to_string(),
+                current: json!(current),
+            },
             E::UserExists(_) | E::UndoRefused { .. } => Self::Clash(e.to_string()),
             // A person named in a request body is bad input, not a missing page.
             E::Invalid(_) | E::Document(_) | E::UnknownPerson(_) | E::InvalidPerson { .. } => {

@@ -8,6 +8,7 @@
 //! [`metrics`], [`users`] and the embedded [`ui`]; [`client`] finds the
 //! client's address (behind trusted proxies) and checks `Origin`.
 
+pub mod agenda;
 pub mod audio;
 pub mod auth;
 pub mod client;
@@ -117,6 +118,24 @@ pub fn app(state: AppState) -> Router {
         .route("/segments/{id}/bounds", post(ops::bounds))
         .route("/sessions/{id}/operations", get(ops::operations))
         .route("/operations/{id}/undo", post(ops::undo))
+        .route("/sessions/{id}/record", get(agenda::record))
+        .route(
+            "/sessions/{id}/agenda",
+            get(agenda::agenda).put(agenda::put_agenda),
+        )
+        .route("/sessions/{id}/agenda/start", post(agenda::start))
+        .route(
+            "/agenda/{id}/start",
+            axum::routing::delete(agenda::clear_start),
+        )
+        .route(
+            "/sessions/{id}/notes",
+            get(agenda::notes).post(agenda::add_note),
+        )
+        .route(
+            "/notes/{id}",
+            axum::routing::patch(agenda::edit_note).delete(agenda::delete_note),
+        )
         .route("/search", get(records::search))
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed)
