@@ -2,6 +2,7 @@
 //! as modules (`bench-gpu` bundles them into one binary to carry there).
 
 pub mod clips;
+pub mod http;
 pub mod live;
 pub mod synthetic;
 pub mod throughput;

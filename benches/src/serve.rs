@@ -14,9 +14,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Parser;
 use futures_util::StreamExt;
+use tocky_bench::http::{Client, report};
 use tocky_bench::synthetic::{Rng, WORDS, session_doc};
 use tocky_core::text::fold;
 use tocky_server::{AppState, ServerConfig};
@@ -47,86 +48,6 @@ struct Args {
 }
 
 const PASSWORD: &str = "bench password";
-
-/// Milliseconds at a percentile of sorted samples.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn report(name: &str, samples: &mut [f64], seconds: f64) {
-    samples.sort_by(f64::total_cmp);
-    println!(
-        "{name:<28} {:>7} req {:>8.1}/s  p50 {:>7.2} ms  p95 {:>7.2} ms  p99 {:>7.2} ms  max {:>7.2} ms",
-        samples.len(),
-        samples.len() as f64 / seconds,
-        percentile(samples, 0.5),
-        percentile(samples, 0.95),
-        percentile(samples, 0.99),
-        samples.last().copied().unwrap_or(f64::NAN),
-    );
-}
-
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    cookie: String,
-    csrf: String,
-}
-
-impl Client {
-    async fn login(base: &str, user: &str) -> Result<Self> {
-        let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(64)
-            .build()?;
-        let response = http
-            .post(format!("{base}/api/login"))
-            .header("content-type", "application/json")
-            .body(serde_json::json!({"username": user, "password": PASSWORD}).to_string())
-            .send()
-            .await?;
-        if !response.status().is_success() {
-            bail!("login {user}: {}", response.status());
-        }
-        let cookie = response
-            .headers()
-            .get("set-cookie")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .context("no cookie")?
-            .to_owned();
-        let me: serde_json::Value = serde_json::from_slice(&response.bytes().await?)?;
-        let csrf = me["csrf_token"]
-            .as_str()
-            .context("no csrf token")?
-            .to_owned();
-        Ok(Self {
-            http,
-            base: base.to_owned(),
-            cookie,
-            csrf,
-        })
-    }
-
-    /// Runs one GET; returns its latency in ms.
-    async fn timed_get(&self, path: &str) -> Result<f64> {
-        let started = Instant::now();
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .send()
-            .await?;
-        let status = response.status();
-        response.bytes().await?;
-        if !status.is_success() {
-            bail!("GET {path}: {status}");
-        }
-        Ok(started.elapsed().as_secs_f64() * 1000.0)
-    }
-}
 
 fn main() -> Result<()> {
     let args = Args::parse();
@@ -215,8 +136,8 @@ async fn run_load(
     http_clients: usize,
     first_segment: i64,
 ) -> Result<()> {
-    let reader = Arc::new(Client::login(base, "reader").await?);
-    let editor = Client::login(base, "steno").await?;
+    let reader = Arc::new(Client::login(base, "reader", PASSWORD).await?);
+    let editor = Client::login(base, "steno", PASSWORD).await?;
     let ws_url = base.replacen("http", "ws", 1);
 
     // The watchers: each records when each edit arrives.
