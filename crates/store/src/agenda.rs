@@ -186,7 +186,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         check_session(&tx, session_id)?;
         let current = agenda_of(&tx, session_id)?;
-        let at = segment_key(&tx, session_id, segment_id)?;
+        let at = segment_key(&tx, session_id, segment_id, false)?;
         if let Some(there) = current
             .iter()
             .find(|i| i.start_segment_id == Some(segment_id))
@@ -203,7 +203,7 @@ impl Store {
         let mut keys = Vec::with_capacity(current.len());
         for item in &current {
             keys.push(match item.start_segment_id {
-                Some(s) => Some(segment_key(&tx, session_id, s)?),
+                Some(s) => Some(segment_key(&tx, session_id, s, true)?),
                 None => None,
             });
         }
@@ -363,11 +363,17 @@ fn not_in_session(id: i64, session_id: i64) -> Error {
     Error::Invalid(format!("agenda item {id} is not in session {session_id}"))
 }
 
-/// Where a segment that an item may start at lies in its session's time
+/// Where a segment that an item starts at lies in its session's time
 /// order (`(start_ms, seq)`, as segments are listed). Refused, as bad
-/// input, for an unknown segment, one of another session, or one that is
-/// out of the record by an operation (a merged half).
-pub(crate) fn segment_key(conn: &Connection, session_id: i64, id: i64) -> Result<(i64, i64)> {
+/// input, for an unknown segment or one of another session; and, unless
+/// the item `held` this start already, for one that an operation took out
+/// of the record (a merged half), where no new start may be put.
+pub(crate) fn segment_key(
+    conn: &Connection,
+    session_id: i64,
+    id: i64,
+    held: bool,
+) -> Result<(i64, i64)> {
     let row: Option<(i64, i64, i64, String)> = conn
         .query_row(
             "SELECT session_id, start_ms, seq, state FROM segments WHERE id = ?1",
@@ -383,10 +389,12 @@ pub(crate) fn segment_key(conn: &Connection, session_id: i64, id: i64) -> Result
             "segment {id} is in session {session}, not {session_id}"
         )));
     }
-    if !matches!(
-        SegmentState::parse(&state),
-        Some(SegmentState::Speech | SegmentState::NotSpeech)
-    ) {
+    if !held
+        && !matches!(
+            SegmentState::parse(&state),
+            Some(SegmentState::Speech | SegmentState::NotSpeech)
+        )
+    {
         return Err(Error::Invalid(format!(
             "segment {id} is no longer in the record"
         )));

@@ -208,7 +208,8 @@ fn check_order(conn: &Connection, session_id: i64) -> Result<()> {
         let Some(segment) = item.start_segment_id else {
             continue;
         };
-        let key = segment_key(conn, session_id, segment)?;
+        // Starts put back are starts the items held.
+        let key = segment_key(conn, session_id, segment, true)?;
         if let Some((before, title)) = &last
             && key <= *before
         {

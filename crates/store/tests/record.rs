@@ -549,3 +549,43 @@ fn agenda_and_note_operations_are_undone_and_redone() {
     let log = store.audit_log(1).unwrap();
     assert_eq!(log[0].action, "undo");
 }
+
+#[test]
+fn an_item_whose_first_segment_was_merged_away_keeps_its_start() {
+    let (_dir, mut store, session, seg) = open(4);
+    let list = [
+        entry("A", StartChange::At(seg[0])),
+        entry("B", StartChange::At(seg[2])),
+    ];
+    store.set_agenda(session, &list, "lan").unwrap();
+    store.merge_with_next(seg[1], 1, seg[2], 1, "lan").unwrap();
+    // The agenda stays editable: B keeps its start, and a re-import passes.
+    let bare = [entry("A", StartChange::Keep), entry("B", StartChange::Keep)];
+    let again = store.set_agenda(session, &bare, "lan").unwrap();
+    assert_eq!(again.operation_id, None);
+    assert_eq!(again.items[1].start_segment_id, Some(seg[2]));
+    // In the record, B still starts at that segment's time.
+    let record = store.record(session).unwrap();
+    assert_eq!(record.items[1].item.as_ref().unwrap().title, "B");
+    let RecordEntry::Speech(s) = &record.items[1].entries[0] else {
+        panic!()
+    };
+    assert_eq!(s.segment_ids, [seg[3]]);
+    // But no new start goes to a segment out of the record.
+    let b = &again.items[1];
+    store.clear_agenda_start(b.id, b.version, "lan").unwrap();
+    let e = invalid(
+        store
+            .start_agenda_item(
+                session,
+                seg[2],
+                &ItemStart::New {
+                    title: "C".into(),
+                    reference: None,
+                },
+                "lan",
+            )
+            .unwrap_err(),
+    );
+    assert!(e.contains("no longer in the record"), "{e}");
+}

@@ -109,7 +109,12 @@ pub(super) fn apply(
     let mut starts = std::collections::HashMap::new();
     for item in &planned {
         let Some(segment) = item.start else { continue };
-        let key = segment_key(conn, session_id, segment)?;
+        // A start an item keeps is not checked again: its segment may have
+        // left the record since (merged), and the agenda must stay editable.
+        let held = current
+            .iter()
+            .any(|c| Some(c.id) == item.id && c.start_segment_id == Some(segment));
+        let key = segment_key(conn, session_id, segment, held)?;
         if let Some(other) = starts.insert(segment, item.title.as_str()) {
             return Err(Error::Invalid(format!(
                 "items {other:?} and {:?} both start at segment {segment}",
