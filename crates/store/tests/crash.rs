@@ -158,3 +158,104 @@ fn killing_an_editor_loses_no_committed_edit() {
         }
     }
 }
+
+const OPERATOR_ENV: &str = "TOCKY_CRASH_TEST_OPERATOR_DB";
+
+/// The operator child: splits each segment after its first word and merges
+/// the halves back, forever, printing each committed operation, until
+/// killed. Not a test of its own.
+#[test]
+#[ignore = "run by killing_an_operator_leaves_every_operation_whole as its child process"]
+fn operator_child() {
+    let db = std::env::var_os(OPERATOR_ENV).expect("run by the crash test");
+    let mut store = Store::open(Path::new(&db)).unwrap();
+    let session = store.sessions().unwrap()[0].id;
+    loop {
+        for k in 0..5 {
+            let seg = store.segments(session).unwrap()[k].clone();
+            if seg.text.split_whitespace().count() < 2 {
+                continue; // the half of a split a kill interrupted the merge of
+            }
+            let split = store
+                .split_segment(seg.id, seg.version, tocky_store::SplitAt::Word(1), "child")
+                .unwrap();
+            println!("op {}", split.operation_id);
+            let (left, right) = (&split.segments[0], &split.segments[1]);
+            let merged = store
+                .merge_with_next(left.id, left.version, right.id, right.version, "child")
+                .unwrap();
+            println!("op {}", merged.operation_id);
+        }
+    }
+}
+
+#[test]
+fn killing_an_operator_leaves_every_operation_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tocky.db");
+    let mut store = Store::open(&db).unwrap();
+    let IngestOutcome::Created { session_id, .. } = store
+        .ingest(&document(), &SessionMeta::default(), "t")
+        .unwrap()
+    else {
+        panic!()
+    };
+    drop(store);
+    let whole_text = "đoạn 0 đoạn 1 đoạn 2 đoạn 3 đoạn 4";
+
+    for (attempt, run_ms) in [150u64, 400, 700].iter().enumerate() {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "operator_child",
+                "--exact",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(OPERATOR_ENV, &db)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(*run_ms));
+        child.kill().unwrap(); // SIGKILL
+        let output = child.wait_with_output().unwrap();
+        let acknowledged: Vec<i64> = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|l| l.strip_prefix("op ")?.parse().ok())
+            .collect();
+        assert!(
+            !acknowledged.is_empty(),
+            "attempt {attempt}: the operator committed nothing in {run_ms} ms"
+        );
+
+        let store = Store::open(&db).unwrap();
+        // Every acknowledged operation is there, with every row it wrote
+        // at least at the version it left (none half-written).
+        for id in &acknowledged {
+            let op = store.operation(*id).unwrap();
+            for row in &op.after.segments {
+                assert!(store.segment(row.id).unwrap().version >= row.version);
+            }
+        }
+        // Splits and merges keep the words: the session reads the same.
+        let segments = store.segments(session_id).unwrap();
+        let text: Vec<&str> = segments.iter().map(|s| s.text.as_str()).collect();
+        assert_eq!(text.join(" "), whole_text, "attempt {attempt}");
+        // Segments tile the time they had, and histories chain.
+        for pair in segments.windows(2) {
+            assert!(pair[0].end_ms <= pair[1].start_ms, "{pair:?}");
+        }
+        for seg in &segments {
+            let revisions = store.revisions(seg.id).unwrap();
+            if let Some(last) = revisions.last() {
+                assert_eq!(last.version, seg.version);
+                assert_eq!(last.text_after, seg.text);
+            }
+            for pair in revisions.windows(2) {
+                assert_eq!(pair[0].version + 1, pair[1].version);
+                assert_eq!(pair[0].text_after, pair[1].text_before);
+            }
+        }
+    }
+}
