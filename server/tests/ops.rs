@@ -296,3 +296,46 @@ async fn insert_not_speech_and_bounds_reach_search_and_live_clients() {
     let _ = stop.send(());
     server.await.unwrap();
 }
+
+#[tokio::test]
+async fn saves_that_leave_words_behind_wake_the_re_timer_and_others_do_not() {
+    let f = fixture();
+    let lan = f.login("lan").await;
+    let wanted = f.state.retime_wanted();
+    let woken = || async {
+        tokio::time::timeout(std::time::Duration::from_millis(300), wanted.notified())
+            .await
+            .is_ok()
+    };
+    // A review status alone leaves the words as they were.
+    let (status, _) = f
+        .json(lan.send_json(
+            "PATCH",
+            "/api/segments/1",
+            &json!({"version": 1, "review_status": "reviewed"}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!woken().await);
+    // New text does not.
+    let (status, saved) = f
+        .json(lan.send_json(
+            "PATCH",
+            "/api/segments/1",
+            &json!({"version": 2, "text": "Kính thưa toàn thể Quốc hội"}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(saved["words_aligned"], false);
+    assert!(woken().await);
+    // Nor do new bounds.
+    let (status, _) = f
+        .json(lan.send_json(
+            "POST",
+            "/api/segments/2/bounds",
+            &json!({"version": 1, "start_ms": 5_100, "end_ms": 9_000}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(woken().await);
+}
