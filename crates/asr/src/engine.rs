@@ -124,6 +124,11 @@ impl Engine {
         }
     }
 
+    /// The whisper.cpp context, for the low-level calls of forced alignment.
+    pub(crate) fn context(&self) -> &WhisperContext {
+        &self.context
+    }
+
     /// A decoder state: scratch memory for one stream of windows. Create one
     /// per thread or channel and reuse it across that stream's windows.
     pub fn new_state(&self) -> Result<DecoderState> {

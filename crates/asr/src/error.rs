@@ -40,6 +40,16 @@ pub enum Error {
     /// There is no audio to decode.
     #[error("no audio samples to transcribe")]
     NoAudio,
+    /// A segment too short to give each of its words a time.
+    #[error("segment {start_ms}..{end_ms} ms is too short for its {words} words")]
+    AlignSpan {
+        /// The segment's start (ms).
+        start_ms: u64,
+        /// The segment's end (ms).
+        end_ms: u64,
+        /// How many words its text has.
+        words: usize,
+    },
     /// The audio could not be read.
     #[error(transparent)]
     Audio(#[from] tocky_audio::Error),

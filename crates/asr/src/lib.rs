@@ -8,6 +8,7 @@
 //! detection into windows, decodes each with fallbacks against loops, and
 //! filters silence and known hallucinations.
 
+pub mod align;
 pub mod device;
 pub mod engine;
 pub mod error;
@@ -18,6 +19,7 @@ mod place;
 pub mod streaming;
 mod words;
 
+pub use align::{AlignOptions, AlignRequest, realign};
 pub use device::DeviceChoice;
 pub use engine::{DecodeOptions, DecoderState, Engine, EngineOptions, ModelDescription};
 pub use error::{Error, Result};

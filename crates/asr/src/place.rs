@@ -250,16 +250,16 @@ fn said_in(w: &Word, spans: &[Span]) -> Option<usize> {
 
 /// The window's loudness in 10 ms frames, to tell a word timed where
 /// someone speaks from one timed in the quiet after they stopped.
-struct Loudness {
+pub(crate) struct Loudness {
     /// Root-mean-square level of each frame.
-    frames: Vec<f32>,
+    pub(crate) frames: Vec<f32>,
 }
 
 /// Loudness frames (ms).
-const FRAME_MS: u64 = 10;
+pub(crate) const FRAME_MS: u64 = 10;
 
 impl Loudness {
-    fn of(samples: &[f32]) -> Self {
+    pub(crate) fn of(samples: &[f32]) -> Self {
         let n = (tocky_audio::SAMPLE_RATE as u64 * FRAME_MS / 1000) as usize;
         let frames = samples
             .chunks(n)
@@ -380,7 +380,7 @@ fn retime(run: &mut [Word], moved: &[bool], span: Span) {
 }
 
 /// Spreads `words` over `from..to` in proportion to their letters.
-fn lay_out(words: &mut [Word], from: u64, to: u64) {
+pub(crate) fn lay_out(words: &mut [Word], from: u64, to: u64) {
     let weights: Vec<u64> = words.iter().map(weight).collect();
     let total: u64 = weights.iter().sum::<u64>().max(1);
     let mut acc = 0;

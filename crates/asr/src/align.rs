@@ -1,0 +1,447 @@
+//! Words re-timed after a correction.
+//!
+//! When a stenographer corrects a segment's text, its words need times
+//! again. The old and new word sequences are compared (a longest common
+//! subsequence of their Vietnamese-normalised forms, so `hoà` and `hòa` are
+//! the same word): words found in both keep their old times exactly and
+//! become anchors. Each run of new or changed words is timed only inside
+//! the gap between its anchors:
+//!
+//! 1. the gap is trimmed to its audible frames (loudness against the
+//!    segment's own quiet and loud levels);
+//! 2. the boundaries between the run's words come from teacher-forced
+//!    decoding of the whole corrected text ([`model`]): the most likely
+//!    timestamp token at each word boundary;
+//! 3. each boundary is moved into the nearest pause close to it, where
+//!    there is one;
+//! 4. without the model's times (a segment over 30 s, silence), the run is
+//!    laid out by letters, as `place` lays out words it had to move.
+//!
+//! A run of one word needs no boundary inside it, so a correction that
+//! changes no two adjacent words does not run the model at all, and its
+//! words' probability is NaN (`null`); the model's is the mean of the
+//! forced tokens' probabilities.
+//!
+//! Every word ends up inside the segment, in order, without overlaps and
+//! with a non-zero length.
+
+mod model;
+
+use tocky_core::Word;
+use tocky_core::text::{nfc, scoring_words};
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::place::{FRAME_MS, Loudness, lay_out};
+
+/// The least room (ms) a new word needs between its anchors; with less,
+/// the neighbouring kept words give up their times and are timed again
+/// with it (a word inserted between two words said without a pause).
+const MIN_ROOM_MS: u64 = 40;
+
+/// How far (ms) a boundary may move to reach a pause.
+const SNAP_MS: u64 = 150;
+
+/// The longest audio (ms) the decoder can take at once.
+const MAX_MODEL_MS: u64 = 30_000;
+
+/// How to re-align.
+#[derive(Debug, Clone)]
+pub struct AlignOptions {
+    /// The spoken language (ISO 639-1) the decoder is told.
+    pub language: String,
+    /// CPU threads for the decoder.
+    pub threads: usize,
+    /// Time new words with the model (teacher-forced decoding); when
+    /// false, they are laid out by letters over the audible frames of
+    /// their gap.
+    pub use_model: bool,
+}
+
+impl Default for AlignOptions {
+    fn default() -> Self {
+        Self {
+            language: "vi".into(),
+            threads: std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .min(8),
+            use_model: true,
+        }
+    }
+}
+
+/// A corrected segment to re-time.
+#[derive(Debug, Clone, Copy)]
+pub struct AlignRequest<'a> {
+    /// 16 kHz mono samples of exactly the segment, `start_ms..end_ms`
+    /// (missing samples at the end are taken for silence).
+    pub audio: &'a [f32],
+    /// The segment's start in the recording (ms).
+    pub start_ms: u64,
+    /// The segment's end in the recording (ms).
+    pub end_ms: u64,
+    /// The words as they were timed before the correction (recording
+    /// times); empty for a segment typed in by hand.
+    pub old_words: &'a [Word],
+    /// The corrected text.
+    pub text: &'a str,
+}
+
+/// Times the words of `req.text` (one [`Word`] per whitespace-separated
+/// word, NFC): words unchanged from `req.old_words` keep their times, the
+/// others are timed in the gaps between them. Deterministic.
+///
+/// A kept word is timed again only when words were inserted next to it
+/// with less than [`MIN_ROOM_MS`] each between its neighbours.
+pub fn realign(engine: &Engine, options: &AlignOptions, req: &AlignRequest) -> Result<Vec<Word>> {
+    let texts: Vec<String> = nfc(req.text)
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    if texts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let span_ms = req.end_ms.saturating_sub(req.start_ms);
+    if span_ms < texts.len() as u64 {
+        return Err(Error::AlignSpan {
+            start_ms: req.start_ms,
+            end_ms: req.end_ms,
+            words: texts.len(),
+        });
+    }
+    let mut kept = anchors(req, &texts);
+    make_room(&mut kept, req);
+    // The model places boundaries between new words: a run of one new
+    // word between kept ones (the common correction) needs none. The text
+    // is decoded up to the end of the last run of two or more.
+    let needed = kept
+        .windows(2)
+        .rposition(|w| w[0].is_none() && w[1].is_none())
+        .map(|k| {
+            (k..kept.len())
+                .find(|&j| kept[j].is_some())
+                .unwrap_or(kept.len())
+        });
+    let timing = match needed {
+        Some(until) if options.use_model && span_ms <= MAX_MODEL_MS => Some(model::time_words(
+            engine,
+            options,
+            req.audio,
+            &texts[..until],
+        )?),
+        _ => None,
+    };
+    Ok(assemble(req, texts, &kept, timing.as_ref()))
+}
+
+/// The words of the text: kept words with their old times, runs of new
+/// words timed in their gaps (by `timing` where the model gave one).
+fn assemble(
+    req: &AlignRequest,
+    texts: Vec<String>,
+    kept: &[Option<Word>],
+    timing: Option<&model::Timing>,
+) -> Vec<Word> {
+    let frames = Frames::of(req.audio);
+    let mut words: Vec<Word> = texts
+        .into_iter()
+        .zip(kept)
+        .enumerate()
+        .map(|(k, (text, old))| match old {
+            Some(old) => Word {
+                text,
+                ..old.clone()
+            },
+            None => Word {
+                text,
+                start_ms: req.start_ms,
+                end_ms: req.start_ms,
+                probability: timing
+                    .and_then(|t| t.probability.get(k).copied())
+                    .unwrap_or(f32::NAN),
+            },
+        })
+        .collect();
+    let mut i = 0;
+    while i < words.len() {
+        if kept[i].is_some() {
+            i += 1;
+            continue;
+        }
+        let j = (i..words.len())
+            .find(|&j| kept[j].is_some())
+            .unwrap_or(words.len());
+        let lo = if i == 0 {
+            req.start_ms
+        } else {
+            words[i - 1].end_ms
+        };
+        let hi = words.get(j).map_or(req.end_ms, |w| w.start_ms);
+        let bounds = timing.and_then(|t| {
+            t.bounds
+                .get(i..=j)?
+                .iter()
+                .map(|b| b.map(|ms| req.start_ms + ms))
+                .collect::<Option<Vec<u64>>>()
+        });
+        time_run(
+            &mut words[i..j],
+            lo,
+            hi,
+            bounds.as_deref(),
+            &frames,
+            req.start_ms,
+        );
+        i = j;
+    }
+    words
+}
+
+/// The folded form two words are compared by: lower case, tone mark in a
+/// canonical place, without punctuation (or the word itself, lower case,
+/// when it is all punctuation).
+fn key(word: &str) -> String {
+    let syllables = scoring_words(word);
+    if syllables.is_empty() {
+        word.to_lowercase()
+    } else {
+        syllables.join(" ")
+    }
+}
+
+/// For each new word, the old word it is unchanged from, if any: a longest
+/// common subsequence of the keys, over the old words usable as anchors
+/// (inside the segment, with a length).
+fn anchors(req: &AlignRequest, texts: &[String]) -> Vec<Option<Word>> {
+    let old: Vec<&Word> = req
+        .old_words
+        .iter()
+        .filter(|w| w.start_ms >= req.start_ms && w.end_ms <= req.end_ms && w.end_ms > w.start_ms)
+        .collect();
+    let new_keys: Vec<String> = texts.iter().map(|t| key(t)).collect();
+    let old_keys: Vec<String> = old.iter().map(|w| key(&w.text)).collect();
+    let (n, m) = (new_keys.len(), old_keys.len());
+    // lcs[i][j]: the longest common subsequence of new[i..] and old[j..].
+    let mut lcs = vec![vec![0u32; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i][j] = if new_keys[i] == old_keys[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let mut kept = vec![None; n];
+    let (mut i, mut j) = (0, 0);
+    let mut floor = req.start_ms;
+    while i < n && j < m {
+        if new_keys[i] == old_keys[j] {
+            // Kept words stay in order without overlaps: of two old words
+            // that overlap, the later is timed again.
+            if old[j].start_ms >= floor {
+                kept[i] = Some(old[j].clone());
+                floor = old[j].end_ms;
+            }
+            i += 1;
+            j += 1;
+        } else if lcs[i + 1][j] >= lcs[i][j + 1] {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    kept
+}
+
+/// Drops the anchors around any run of new words whose gap is too small
+/// for them, until every run has room.
+fn make_room(kept: &mut [Option<Word>], req: &AlignRequest) {
+    loop {
+        let mut changed = false;
+        let mut i = 0;
+        while i < kept.len() {
+            if kept[i].is_some() {
+                i += 1;
+                continue;
+            }
+            let j = (i..kept.len())
+                .find(|&j| kept[j].is_some())
+                .unwrap_or(kept.len());
+            let lo = if i == 0 {
+                Some(req.start_ms)
+            } else {
+                kept[i - 1].as_ref().map(|w| w.end_ms)
+            };
+            let hi = kept
+                .get(j)
+                .map_or(Some(req.end_ms), |w| w.as_ref().map(|w| w.start_ms));
+            let (Some(lo), Some(hi)) = (lo, hi) else {
+                break;
+            };
+            if hi.saturating_sub(lo) < MIN_ROOM_MS * (j - i) as u64 {
+                if i > 0 {
+                    kept[i - 1] = None;
+                }
+                if j < kept.len() {
+                    kept[j] = None;
+                }
+                changed = i > 0 || j < kept.len();
+                break;
+            }
+            i = j;
+        }
+        if !changed {
+            return;
+        }
+    }
+}
+
+/// Which 10 ms frames of the segment are audible.
+struct Frames {
+    voiced: Vec<bool>,
+}
+
+impl Frames {
+    /// Audible: above the segment's quiet level by a twentieth of the way
+    /// to its loud level. Audio without such contrast (silence, steady
+    /// noise) counts as audible throughout: nothing to tell by.
+    fn of(audio: &[f32]) -> Self {
+        let frames = Loudness::of(audio).frames;
+        let mut sorted = frames.clone();
+        sorted.sort_by(f32::total_cmp);
+        let level = |q: usize| sorted.get(sorted.len() * q / 100).copied().unwrap_or(0.0);
+        let (quiet, loud) = (level(10), level(95));
+        let voiced = if loud <= quiet * 2.0 + 1e-4 {
+            vec![true; frames.len()]
+        } else {
+            let threshold = quiet + 0.05 * (loud - quiet);
+            frames.iter().map(|&f| f > threshold).collect()
+        };
+        Self { voiced }
+    }
+
+    /// Whether the frame at `ms` from the segment's start is audible
+    /// (past the end of the audio: not).
+    fn at(&self, ms: u64) -> bool {
+        self.voiced
+            .get((ms / FRAME_MS) as usize)
+            .copied()
+            .unwrap_or(false)
+    }
+}
+
+/// Times a run of new words inside `lo..hi` (recording ms). `bounds`, when
+/// the model timed the run, holds its words' starts and the last one's end.
+fn time_run(
+    run: &mut [Word],
+    lo: u64,
+    hi: u64,
+    bounds: Option<&[u64]>,
+    frames: &Frames,
+    origin: u64,
+) {
+    let n = run.len() as u64;
+    let audible = |ms: u64| frames.at(ms.saturating_sub(origin));
+    // The gap less its silent ends, if the words still fit: frames wholly
+    // inside the gap (the one a kept word ends in holds its tail), two
+    // audible in a row.
+    let (k0, k1) = ((lo - origin).div_ceil(FRAME_MS), (hi - origin) / FRAME_MS);
+    let voiced = |k: u64| frames.at(k * FRAME_MS);
+    let first = (k0..k1).find(|&k| voiced(k) && (k + 1 == k1 || voiced(k + 1)));
+    let last = (k0..k1)
+        .rev()
+        .find(|&k| voiced(k) && (k == k0 || voiced(k - 1)));
+    let (from, to) = match (first, last) {
+        (Some(a), Some(b)) => (origin + a * FRAME_MS, (origin + (b + 1) * FRAME_MS).min(hi)),
+        _ => (lo, hi),
+    };
+    let (from, to) = if to >= from + MIN_ROOM_MS * n {
+        (from, to)
+    } else {
+        (lo, hi)
+    };
+    match bounds {
+        Some(b) if b.len() == run.len() + 1 => {
+            let mut cuts: Vec<u64> = b.iter().map(|&t| t.clamp(from, to)).collect();
+            cuts[0] = from;
+            cuts[run.len()] = to;
+            for k in 1..cuts.len() {
+                cuts[k] = cuts[k].max(cuts[k - 1]);
+            }
+            let least = MIN_ROOM_MS.min((to - from) / n);
+            if cuts.windows(2).all(|c| c[1] - c[0] >= least) {
+                for (k, w) in run.iter_mut().enumerate() {
+                    w.start_ms = cuts[k];
+                    w.end_ms = cuts[k + 1];
+                }
+            } else {
+                lay_out(run, from, to);
+            }
+        }
+        _ => lay_out(run, from, to),
+    }
+    snap_to_pauses(run, &audible);
+    ensure_lengths(run, lo, hi);
+}
+
+/// Moves each boundary between two words of the run into the nearest
+/// pause within [`SNAP_MS`] of it: the first word ends where the pause
+/// starts, the next starts where it ends.
+fn snap_to_pauses(run: &mut [Word], audible: &dyn Fn(u64) -> bool) {
+    for k in 1..run.len() {
+        let b = run[k].start_ms;
+        let min = run[k - 1].start_ms + MIN_ROOM_MS;
+        let max = run[k].end_ms.saturating_sub(MIN_ROOM_MS);
+        let (a, z) = (b.saturating_sub(SNAP_MS).max(min), (b + SNAP_MS).min(max));
+        if a >= z {
+            continue;
+        }
+        // Silent frames in a..z, as maximal stretches.
+        let mut best: Option<(u64, u64, u64)> = None;
+        let mut ms = a - a % FRAME_MS;
+        while ms < z {
+            if audible(ms) {
+                ms += FRAME_MS;
+                continue;
+            }
+            let start = ms.max(a);
+            while ms < z && !audible(ms) {
+                ms += FRAME_MS;
+            }
+            let end = ms.min(z);
+            let distance = if b < start {
+                start - b
+            } else {
+                b.saturating_sub(end)
+            };
+            if end > start && best.is_none_or(|(d, _, _)| distance < d) {
+                best = Some((distance, start, end));
+            }
+        }
+        if let Some((_, start, end)) = best {
+            run[k - 1].end_ms = start;
+            run[k].start_ms = end;
+        }
+    }
+}
+
+/// Puts the run's words in order inside `lo..hi`, each at least 1 ms long
+/// (there is room: the run has at least 1 ms a word).
+fn ensure_lengths(run: &mut [Word], lo: u64, hi: u64) {
+    let mut floor = lo;
+    for w in run.iter_mut() {
+        w.start_ms = w.start_ms.max(floor);
+        w.end_ms = w.end_ms.max(w.start_ms + 1);
+        floor = w.end_ms;
+    }
+    let mut ceiling = hi;
+    for w in run.iter_mut().rev() {
+        w.end_ms = w.end_ms.min(ceiling);
+        w.start_ms = w.start_ms.min(w.end_ms.saturating_sub(1));
+        ceiling = w.start_ms;
+    }
+}
+
+#[cfg(test)]
+mod tests;
