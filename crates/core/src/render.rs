@@ -7,6 +7,10 @@ use std::fmt::Write;
 
 use crate::transcript::Transcript;
 
+pub mod cues;
+
+pub use cues::{Cue, CueLimits, segment_cues};
+
 /// `HH:MM:SS` plus milliseconds after `sep` (`,` for SRT, `.` for WebVTT).
 fn clock(ms: u64, sep: char) -> String {
     let (h, rest) = (ms / 3_600_000, ms % 3_600_000);
@@ -36,38 +40,59 @@ pub fn cue_line(text: &str) -> String {
     out.trim().to_owned()
 }
 
+/// The segments of `t` as cues, one each, at the segments' bounds.
+fn segment_per_cue(t: &Transcript) -> Vec<Cue> {
+    t.segments
+        .iter()
+        .map(|s| Cue {
+            start_ms: s.start_ms,
+            end_ms: s.end_ms,
+            text: s.text.clone(),
+        })
+        .collect()
+}
+
 /// SubRip: numbered cues, `HH:MM:SS,mmm --> HH:MM:SS,mmm`, blank-line
-/// separated; each cue's text on one line ([`cue_line`]).
+/// separated; one cue per segment, its text on one line ([`cue_line`]).
 pub fn srt(t: &Transcript) -> String {
+    srt_cues(&segment_per_cue(t))
+}
+
+/// SubRip of `cues` as given, each cue's text on one line ([`cue_line`]).
+pub fn srt_cues(cues: &[Cue]) -> String {
     let mut out = String::new();
-    for (i, s) in t.segments.iter().enumerate() {
-        let text = cue_line(&s.text);
+    for (i, c) in cues.iter().enumerate() {
         let _ = write!(
             out,
             "{}\n{} --> {}\n{}\n\n",
             i + 1,
-            clock(s.start_ms, ','),
-            clock(s.end_ms, ','),
-            text
+            clock(c.start_ms, ','),
+            clock(c.end_ms, ','),
+            cue_line(&c.text)
         );
     }
     out
 }
 
-/// WebVTT, each cue's text on one line ([`cue_line`]) and escaped as the
-/// format requires (`&`, `<`, `>`).
+/// WebVTT, one cue per segment, each cue's text on one line
+/// ([`cue_line`]) and escaped as the format requires (`&`, `<`, `>`).
 pub fn vtt(t: &Transcript) -> String {
+    vtt_cues(&segment_per_cue(t))
+}
+
+/// WebVTT of `cues` as given, escaped as [`vtt`] does.
+pub fn vtt_cues(cues: &[Cue]) -> String {
     let mut out = String::from("WEBVTT\n\n");
-    for s in &t.segments {
-        let text: String = cue_line(&s.text)
+    for c in cues {
+        let text: String = cue_line(&c.text)
             .replace('&', "&amp;")
             .replace('<', "&lt;")
             .replace('>', "&gt;");
         let _ = write!(
             out,
             "{} --> {}\n{}\n\n",
-            clock(s.start_ms, '.'),
-            clock(s.end_ms, '.'),
+            clock(c.start_ms, '.'),
+            clock(c.end_ms, '.'),
             text
         );
     }
