@@ -461,3 +461,280 @@ test('10. a session of 2,000 segments loads quickly and follows playback', { tim
   await p.evaluate(() => document.querySelector('#audio').pause());
   assertNoPageErrors(p);
 });
+
+// ---- the record view (session/record.js) -----------------------------------
+// These run last: they give the segments speakers.
+
+const RECORD_SPEAKERS = ['Chủ tọa Nguyễn Văn A', 'Đại biểu <b>Trần</b> Thị B'];
+
+/** Speakers for the record tests: the first two segments A, the rest B (A, B with two). */
+function recordSpeakerIndex(i, n) {
+  return n >= 3 ? (i < 2 ? 0 : 1) : i;
+}
+
+/** Adds the record tests' speakers and gives every segment one (once). */
+let recordSpeakers = null;
+async function giveSpeakers(p) {
+  if (recordSpeakers) return recordSpeakers;
+  const ids = await p.evaluate(async ({ sessionId, names }) => {
+    const me = await (await fetch('/api/me', { credentials: 'same-origin' })).json();
+    const out = [];
+    for (const name of names) {
+      const res = await fetch(`/api/sessions/${sessionId}/speakers`, {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token || '' },
+        body: JSON.stringify({ name }),
+      });
+      out.push((await res.json()).id);
+    }
+    return out;
+  }, { sessionId: env.sessionId, names: RECORD_SPEAKERS });
+  const n = env.segments.length;
+  for (let i = 0; i < n; i++) {
+    const r = await patchFromPage(p, env, env.segments[i].id, { speaker_id: ids[recordSpeakerIndex(i, n)] });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+  }
+  recordSpeakers = ids;
+  return ids;
+}
+
+async function recordOn(p) {
+  await p.keyboard.press('v');
+  await p.waitForSelector('#segments.record-mode .record-speaker');
+}
+
+test('11. v switches to the record view: speaker headings over speeches as paragraphs', { timeout: 60_000 }, async () => {
+  const p = await page('steno1');
+  await openSession(p, env);
+  await giveSpeakers(p);
+  await p.reload();
+  await p.waitForSelector('.segment[data-id]');
+  assert.equal(await p.locator('.record-heading').count(), 0, 'no headings in the segment view');
+
+  await recordOn(p);
+  assert.match(p.url(), /[?&]view=record\b/);
+  assert.equal(await p.getAttribute('#view-toggle', 'aria-pressed'), 'true');
+  // Consecutive segments of one speaker are one speech under one heading.
+  const n = env.segments.length;
+  const expected = [];
+  for (let i = 0; i < n; i++) {
+    const who = recordSpeakerIndex(i, n);
+    if (!expected.length || expected[expected.length - 1].who !== who) expected.push({ who, ids: [] });
+    expected[expected.length - 1].ids.push(env.segments[i].id);
+  }
+  const layout = await p.evaluate(() => {
+    const out = [];
+    for (const node of document.querySelector('#segments').children) {
+      if (node.classList.contains('record-speaker')) out.push({ name: node.querySelector('.record-speaker-name').textContent, ids: [] });
+      else if (node.classList.contains('segment') && out.length) out[out.length - 1].ids.push(Number(node.dataset.id));
+    }
+    return out;
+  });
+  assert.deepEqual(layout, expected.map((s) => ({ name: RECORD_SPEAKERS[s.who], ids: s.ids })));
+  // Names are text, never markup.
+  assert.equal(await p.locator('.record-speaker b').count(), 0);
+  // The rows are running text: no time, speaker or buttons column.
+  const look = await p.evaluate(() => {
+    const row = document.querySelector('.segment');
+    return {
+      display: getComputedStyle(row).display,
+      time: getComputedStyle(row.querySelector('.time')).display,
+      side: getComputedStyle(row.querySelector('.side')).display,
+      heading: getComputedStyle(document.querySelector('.record-speaker')).display,
+    };
+  });
+  assert.deepEqual(look, { display: 'inline', time: 'none', side: 'none', heading: 'flex' });
+  await shot(p, 'record');
+
+  // The help lists the key; a reload stays in the record view.
+  await p.keyboard.press('?');
+  await p.waitForSelector('#help-overlay', { state: 'visible' });
+  assert.match(await p.textContent('#help-overlay'), /biên bản/);
+  assert.ok((await p.locator('#help-overlay kbd', { hasText: /^v$/ }).count()) === 1, 'the help lists v');
+  await p.keyboard.press('Escape');
+  await p.reload();
+  await p.waitForSelector('#segments.record-mode .record-speaker');
+
+  // v again: back to the segment view, headings gone.
+  await p.keyboard.press('v');
+  await p.waitForFunction(() => !document.querySelector('#segments').classList.contains('record-mode'));
+  assert.equal(await p.locator('.record-heading').count(), 0);
+  assert.doesNotMatch(p.url(), /view=record/);
+  assert.equal(await p.evaluate(() => getComputedStyle(document.querySelector('.segment')).display), 'grid');
+  assertNoPageErrors(p);
+});
+
+test('12. the record groups speeches as the store does: not speech left out, agenda items start anew', { timeout: 30_000 }, async () => {
+  const p = await page('steno1');
+  await openSession(p, env);
+  const record = await p.evaluate(async () => {
+    const { deriveRecord } = await import('/ui/session/record.js');
+    const seg = (id, speaker_id, state) => ({ id, speaker_id, state, start_ms: id * 1000, end_ms: id * 1000 + 900 });
+    return deriveRecord([
+      seg(1, 1), // no state yet: speech
+      seg(2, 2, 'not_speech'), // left out, and does not break speaker 1's speech
+      seg(3, 1, 'speech'),
+      seg(4, 2, 'speech'),
+      seg(5, 2, 'speech'), // item 9 starts here: a new speech of the same speaker
+      seg(6, null, 'not_speech'),
+    ], [{ id: 9, title: 'Mục 2', reference: null, start_segment_id: 5 }, { id: 10, title: 'Chưa bắt đầu', start_segment_id: null }]);
+  });
+  const ids = (part) => part.entries.map((s) => [s.speaker_id, s.segment_ids]);
+  assert.equal(record.items.length, 2);
+  assert.equal(record.items[0].item, null);
+  assert.deepEqual(ids(record.items[0]), [[1, [1, 3]], [2, [4]]]);
+  assert.equal(record.items[1].item.id, 9);
+  assert.deepEqual(ids(record.items[1]), [[2, [5]]]);
+  assert.deepEqual([record.items[0].entries[0].start_ms, record.items[0].entries[0].end_ms], [1000, 3900]);
+  assertNoPageErrors(p);
+});
+
+test('13. in the record view a word plays from itself and the playhead marks the word said', { timeout: 90_000 }, async () => {
+  // The long sitting: its words are as transcribed (the tests above edit the other's).
+  const p = await page('steno1');
+  await p.goto(`${env.base}#/sessions/${env.bigSessionId}?view=record`);
+  await p.waitForSelector('#segments.record-mode .record-speaker');
+  await p.waitForFunction(() => document.querySelector('#audio').readyState >= 1);
+  // A word well inside the record: the second word of the first segment with three.
+  const pick = await p.evaluate(() => {
+    const row = [...document.querySelectorAll('.segment')].find((r) => r.querySelectorAll('.word').length >= 3);
+    const w = row.querySelectorAll('.word')[1];
+    return { id: row.dataset.id, start: Number(w.dataset.start) };
+  });
+  const word = p.locator(`.segment[data-id="${pick.id}"] .word`).nth(1);
+  await word.click();
+  const t = await p.evaluate(() => document.querySelector('#audio').currentTime * 1000);
+  assert.ok(Math.abs(t - pick.start) < 50, `seeked to ${t}, the word starts at ${pick.start}`);
+  assert.equal(await p.getAttribute('.segment.selected', 'data-id'), pick.id);
+  assert.match(await word.getAttribute('class'), /\bcurrent-word\b/);
+
+  // Playing moves the mark to later words, never ahead of the audio.
+  await p.keyboard.press('Space');
+  await p.waitForFunction(() => !document.querySelector('#audio').paused);
+  const deadline = Date.now() + 30_000;
+  let moved = false;
+  while (!moved && Date.now() < deadline) {
+    const snap = await p.evaluate(() => {
+      const w = document.querySelector('.word.current-word');
+      return { t: document.querySelector('#audio').currentTime * 1000, start: w ? Number(w.dataset.start) : null, marks: document.querySelectorAll('.current-word').length };
+    });
+    assert.ok(snap.marks <= 1, 'one word at a time');
+    if (snap.start !== null) {
+      assert.ok(snap.start <= snap.t + 1, `the marked word starts at ${snap.start}, after t=${snap.t}`);
+      if (snap.start > pick.start) moved = true;
+    }
+    await p.waitForTimeout(100);
+  }
+  assert.ok(moved, 'the marked word followed the audio');
+  await p.evaluate(() => document.querySelector('#audio').pause());
+  assertNoPageErrors(p);
+});
+
+test('14. the record view is usable by keyboard only: select, play, edit and save a speech\'s segment', { timeout: 60_000 }, async () => {
+  const n = env.segments.length;
+  const seg = env.segments[n - 1];
+  const p = await page('steno1');
+  await openSession(p, env);
+  await recordOn(p);
+  // n walks the record's segments; the last one is reached by n presses.
+  for (let i = 0; i < n; i++) await p.keyboard.press('n');
+  assert.equal(await p.getAttribute('.segment.selected', 'data-id'), String(seg.id));
+  assert.equal(await p.evaluate(() => document.activeElement.classList.contains('segment')), true, 'the row holds focus');
+  await p.keyboard.press('Space');
+  await p.waitForFunction(() => !document.querySelector('#audio').paused);
+  await p.keyboard.press('k');
+  await p.waitForFunction(() => document.querySelector('#audio').paused);
+
+  // Enter opens the segment view's editor, in place in the paragraph.
+  await p.keyboard.press('Enter');
+  const row = p.locator(`.segment[data-id="${seg.id}"]`);
+  await row.locator('textarea.edit-text').waitFor();
+  assert.equal(await p.evaluate(() => document.activeElement.classList.contains('edit-text')), true);
+  assert.ok(await p.locator('#segments.record-mode').count(), 'still the record view');
+  const text = 'Xin cảm ơn Quốc hội, đoạn này được sửa trong biên bản.';
+  await p.keyboard.press('Control+a');
+  await p.keyboard.type(text);
+  await p.keyboard.press('Control+Enter');
+  await row.locator('textarea').waitFor({ state: 'detached' });
+  assert.equal((await row.locator('.text').textContent()).trim(), text);
+  assert.doesNotMatch(await row.getAttribute('class'), /\bdirty\b/);
+  // Esc from the editor keeps the draft and returns to the row.
+  await p.keyboard.press('Enter');
+  await row.locator('textarea.edit-text').waitFor();
+  await p.keyboard.press('End');
+  await p.keyboard.type(' Nháp.');
+  await p.keyboard.press('Escape');
+  await row.locator('textarea').waitFor({ state: 'detached' });
+  assert.match(await row.getAttribute('class'), /\bdirty\b/);
+  assert.equal(await p.evaluate(() => document.activeElement.classList.contains('segment')), true);
+  // Enter again: the draft; typing the saved text back leaves nothing unsaved.
+  await p.keyboard.press('Enter');
+  assert.equal(await row.locator('textarea.edit-text').inputValue(), `${text} Nháp.`);
+  await p.keyboard.press('Control+a');
+  await p.keyboard.type(text);
+  await p.keyboard.press('Control+Enter');
+  await row.locator('textarea').waitFor({ state: 'detached' });
+  assert.doesNotMatch(await row.getAttribute('class'), /\bdirty\b/);
+
+  await p.reload();
+  await p.waitForSelector('#segments.record-mode .record-speaker');
+  assert.equal((await row.locator('.text').textContent()).trim(), text);
+  assertNoPageErrors(p);
+});
+
+test('15. a double click in the record view edits the segment clicked', { timeout: 60_000 }, async () => {
+  const seg = env.segments[0];
+  const p = await page('steno1');
+  await openSession(p, env, '?view=record');
+  await p.waitForSelector('#segments.record-mode .record-speaker');
+  const row = p.locator(`.segment[data-id="${seg.id}"]`);
+  // Where the segment's text begins (a paragraph's lines are shared).
+  const at = await row.evaluate((r) => {
+    const box = r.querySelector('.text').getClientRects()[0];
+    return { x: box.left + 4, y: box.top + box.height / 2 };
+  });
+  await p.mouse.dblclick(at.x, at.y);
+  await row.locator('textarea.edit-text').waitFor();
+  const text = 'Thưa các vị đại biểu Quốc hội, phiên họp bắt đầu.';
+  await row.locator('textarea.edit-text').fill(text);
+  await row.locator('button:has-text("Lưu")').click();
+  await row.locator('textarea').waitFor({ state: 'detached' });
+  assert.equal((await row.locator('.text').textContent()).trim(), text);
+  // A speaker heading's time plays that speech from its start.
+  const time = p.locator('.record-time').first();
+  const id = await time.getAttribute('data-id');
+  await time.focus();
+  await p.keyboard.press('Enter');
+  const start = env.segments.find((s) => String(s.id) === id).start_ms;
+  await p.waitForFunction((ms) => Math.abs(document.querySelector('#audio').currentTime * 1000 - ms) < 50, start);
+  assert.equal(await p.getAttribute('.segment.selected', 'data-id'), id);
+  // A reader sees the record, without an editor.
+  const r = await page('reader1');
+  await openSession(r, env, '?view=record');
+  await r.waitForSelector('#segments.record-mode .record-speaker');
+  await r.mouse.dblclick(at.x, at.y);
+  await r.keyboard.press('Enter');
+  await r.waitForTimeout(300);
+  assert.equal(await r.locator('textarea').count(), 0);
+  assertNoPageErrors(p);
+  assertNoPageErrors(r);
+});
+
+test('16. the record view of 2,000 segments switches quickly', { timeout: 60_000 }, async (t) => {
+  const p = await page('steno1');
+  await p.goto(`${env.base}#/sessions/${env.bigSessionId}`);
+  await p.waitForFunction((n) => document.querySelectorAll('.segment').length === n, BIG_SEGMENTS);
+  const began = Date.now();
+  await p.keyboard.press('v');
+  await p.waitForSelector('#segments.record-mode .record-speaker');
+  await p.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r))));
+  const switchMs = Date.now() - began;
+  assert.ok(switchMs < 5_000, `the record view took ${switchMs} ms`);
+  const keysBegan = Date.now();
+  for (let i = 0; i < 10; i++) await p.keyboard.press('n');
+  const perKey = (Date.now() - keysBegan) / 10;
+  assert.ok(perKey < 500, `${perKey} ms per key press`);
+  t.diagnostic(`record view of ${BIG_SEGMENTS} segments in ${switchMs} ms; ${perKey} ms per key press`);
+  assertNoPageErrors(p);
+});

@@ -21,6 +21,7 @@ export const KEYMAP = [
   ['Ctrl+Enter / Ctrl+S', 'Lưu đoạn đang sửa', ''],
   ['Esc', 'Rời ô sửa (giữ bản nháp), đóng cửa sổ', ''],
   ['r', 'Đánh dấu đã duyệt / trở lại nháp', ''],
+  ['v', 'Chuyển giữa danh sách đoạn và biên bản', ''],
   ['Alt+r', 'Đánh dấu đã duyệt / trở lại nháp', 'cả khi đang sửa'],
   ['?', 'Hiện / ẩn bảng phím tắt này', ''],
 ];
@@ -80,6 +81,8 @@ export function actionFor(e, typing) {
       return 'edit';
     case 'r':
       return 'review';
+    case 'v':
+      return 'toggleView';
     case '?':
       return 'help';
     default:

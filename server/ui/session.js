@@ -1,6 +1,6 @@
 // The session page: audio, the transcript as one row per segment, editing
 // with drafts and conflict resolution, speakers, review status, revisions,
-// live updates and the keyboard.
+// live updates, the keyboard, and the record view of the same rows.
 //
 // This module builds the page and wires the parts in session/ together; each
 // part is a small controller that holds the view and reaches the others
@@ -22,6 +22,7 @@ import { Conflicts } from './session/conflict.js';
 import { Fields } from './session/fields.js';
 import { History } from './session/history.js';
 import { Live } from './session/live.js';
+import { Record } from './session/record.js';
 
 const EXPORTS = [['json', 'JSON'], ['srt', 'SRT'], ['vtt', 'WebVTT'], ['txt', 'TXT'], ['docx', 'DOCX']];
 
@@ -41,6 +42,8 @@ class SessionView {
     this.id = this.session.id;
     this.editable = canEdit();
     this.speakers = new Map(detail.speakers.map((s) => [s.id, s]));
+    // The sitting's agenda items, once the server sends them with the session.
+    this.agenda = detail.agenda_items || detail.agenda || [];
     this.states = []; // per segment, in time order: {seg, idx, row, …}
     this.byId = new Map();
     this.starts = [];
@@ -54,12 +57,14 @@ class SessionView {
     this.fields = new Fields(this);
     this.history = new History(this);
     this.live = new Live(this);
+    this.record = new Record(this);
 
     this.buildPage();
     this.rows.build(segments);
     this.editor.restoreDrafts();
     this.bindEvents();
     this.live.connect();
+    if (params.get('view') === 'record') this.record.toggle(true);
     this.player.applyStartParams(params);
   }
 
@@ -84,7 +89,7 @@ class SessionView {
         exports,
         this.editable ? null : el('p', { className: 'readonly-note', id: 'readonly-note', text: 'Chỉ đọc' })),
       el('div', { className: 'player-bar' },
-        this.audio, this.speedLabel, this.liveLabel,
+        this.audio, this.speedLabel, this.liveLabel, this.record.button(),
         el('button', { type: 'button', className: 'help-button', id: 'help-button', text: 'Phím tắt (?)', on: { click: () => toggleHelp() } })),
       this.list);
     this.root.append(this.page);
@@ -111,6 +116,7 @@ class SessionView {
     this.keys.bind();
     this.editor.bind();
     this.player.bind();
+    this.record.bind();
   }
 
   destroy() {

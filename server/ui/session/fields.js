@@ -98,6 +98,7 @@ export class Fields {
     const v = this.view;
     if (v.speakers.has(sp.id)) return;
     v.speakers.set(sp.id, sp);
+    v.record.invalidate();
     if (!v.editable) return;
     const add = (select) => select.insertBefore(el('option', { value: String(sp.id), text: sp.name }), select.lastElementChild);
     add(this.template);

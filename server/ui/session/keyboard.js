@@ -43,12 +43,23 @@ export class Keyboard {
     return this.view.stateOf(document.activeElement) || this.selected || this.view.player.current;
   }
 
+  /** Selects the row `delta` away (past rows the view hides) and plays from it. */
   step(delta) {
     const v = this.view;
-    if (!v.states.length) return;
+    const n = v.states.length;
+    if (!n) return;
     const from = this.selected || v.player.current;
-    let i = from ? from.idx + delta : delta > 0 ? 0 : v.states.length - 1;
-    i = Math.max(0, Math.min(v.states.length - 1, i));
+    let i = from ? from.idx + delta : delta > 0 ? 0 : n - 1;
+    i = Math.max(0, Math.min(n - 1, i));
+    const shown = (j) => j >= 0 && j < n && v.record.shows(v.states[j]);
+    const dir = delta > 0 ? 1 : -1;
+    if (!shown(i)) {
+      let j = i;
+      while (j >= 0 && j < n && !shown(j)) j += dir;
+      if (!shown(j)) for (j = i; j >= 0 && j < n && !shown(j);) j -= dir; // none further: the last shown
+      if (!shown(j)) return;
+      i = j;
+    }
     const st = v.states[i];
     this.select(st);
     v.player.seek(st.seg.start_ms);
@@ -96,6 +107,7 @@ export class Keyboard {
       }
       case 'escape': this.escape(e.target); break;
       case 'help': toggleHelp(); break;
+      case 'toggleView': v.record.toggle(); break;
       default: break;
     }
   }

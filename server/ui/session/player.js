@@ -1,6 +1,7 @@
 // The audio: playing, seeking, the speed label, and the playhead, which marks
 // the segment under it (found by binary search over start times, every frame
-// while playing) and keeps it on screen. Clicks on words and times call seek().
+// while playing) and keeps it on screen, and the word being said in it.
+// Clicks on words and times call seek().
 
 import { isTypingTarget, toast } from '../util.js';
 
@@ -23,6 +24,7 @@ export class Player {
   constructor(view) {
     this.view = view;
     this.current = null; // the state under the playhead
+    this.word = null; // the word span under it
     this.raf = 0;
   }
 
@@ -61,11 +63,13 @@ export class Player {
     this.tick();
   }
 
-  /** Highlights the segment under the playhead. */
+  /** Highlights the segment under the playhead, and the word in it. */
   tick() {
     const v = this.view;
-    const i = lastStartAtOrBefore(v.starts, v.audio.currentTime * 1000);
+    const ms = v.audio.currentTime * 1000;
+    const i = lastStartAtOrBefore(v.starts, ms);
     const st = i < 0 ? null : v.states[i];
+    this.markWord(st, ms);
     if (st === this.current) return;
     if (this.current) this.current.row.classList.remove('current');
     this.current = st;
@@ -73,6 +77,21 @@ export class Player {
     st.row.classList.add('current');
     // Follow the audio, except while the user is typing somewhere.
     if (!isTypingTarget(document.activeElement)) st.row.scrollIntoView({ block: 'nearest' });
+  }
+
+  /** The last word of `st` begun by `ms`, while `ms` is inside the segment. */
+  markWord(st, ms) {
+    let word = null;
+    if (st && ms <= st.seg.end_ms) {
+      for (const w of st.words || []) {
+        if (Number(w.dataset.start) > ms) break;
+        word = w;
+      }
+    }
+    if (word === this.word) return;
+    if (this.word) this.word.classList.remove('current-word');
+    this.word = word;
+    if (word) word.classList.add('current-word');
   }
 
   seek(ms) {

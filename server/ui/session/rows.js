@@ -7,6 +7,7 @@
 
 import { ApiError, errorMessage } from '../api.js';
 import { el, fmtClock, toast } from '../util.js';
+import { inRecord } from './record.js';
 
 export const STATUS_LABEL = { draft: 'Nháp', reviewed: 'Đã duyệt' };
 
@@ -70,7 +71,7 @@ export class Rows {
     const v = this.view;
     const s = st.seg;
     if (s.speaker_id != null && !v.speakers.has(s.speaker_id)) v.fields.refreshSpeakers();
-    this.renderText(st.text, s);
+    st.words = this.renderText(st.text, s);
     if (v.editable) {
       // An id missing from the options leaves the select on "— chưa rõ —".
       st.speaker.value = s.speaker_id == null ? '' : String(s.speaker_id);
@@ -84,17 +85,20 @@ export class Rows {
     st.status.textContent = STATUS_LABEL[s.review_status] || s.review_status;
     st.status.className = `status ${reviewed ? 'status-reviewed' : 'status-draft'}`;
     st.row.classList.toggle('reviewed', reviewed);
+    st.row.classList.toggle('not-speech', !inRecord(s));
+    v.record.invalidate();
   }
 
   /**
    * Renders the text with each transcribed word as a clickable span. The
    * text is the truth (it may have been edited): words are looked up in it in
    * order, and what they do not cover is shown as plain text. Only
-   * textContent is used, never markup.
+   * textContent is used, never markup. Returns the word spans.
    */
   renderText(target, seg) {
     const text = seg.text || '';
     const parts = [];
+    const words = [];
     let pos = 0;
     for (const w of seg.words || []) {
       const wt = (w.text || '').trim();
@@ -108,10 +112,12 @@ export class Rows {
       span.textContent = wt;
       if (w.probability < 0.5) span.title = `Độ tin cậy thấp (${Math.round(w.probability * 100)}%)`;
       parts.push(span);
+      words.push(span);
       pos = at + wt.length;
     }
     if (pos < text.length) parts.push(text.slice(pos));
     target.replaceChildren(...parts);
+    return words;
   }
 
   /** Adds a row for a segment that arrived live, keeping time order. */

@@ -1,0 +1,189 @@
+// The record view: the sitting as it will be printed, agenda headings,
+// speaker headings and each speech as a paragraph (a long one as several),
+// beside the segment view and switched with a key (v). It is the same rows
+// laid out as running text (style.css, .record-mode), so that a paragraph
+// plays, highlights and edits exactly as the segment view does; this module
+// adds the headings (and breaks in long speeches) and keeps them up to date.
+//
+// A speech is a run of consecutive segments of one speaker within one
+// agenda item; segments that are not speech are left out and do not break a
+// speech. The record is derived here, in the shape of the store's Record
+// ({items: [{item, entries: [{type: 'speech', speaker_id, segment_ids}]}]}),
+// so that the server's GET /api/sessions/{id}/record can replace
+// deriveRecord() once it exists.
+
+import { el, fmtClock } from '../util.js';
+
+const LIST_LABEL = { segments: 'Các đoạn của biên bản', record: 'Biên bản phiên họp' };
+// A long speech is shown as paragraphs of at most this many segments: the
+// browser lays out a paragraph whole on every change in it, and a sitting
+// whose speakers are not yet known is one speech.
+const PARAGRAPH_SEGMENTS = 30;
+
+/** Whether a segment belongs in the record (a missing state is speech). */
+export function inRecord(seg) {
+  return !seg.state || seg.state === 'speech';
+}
+
+/**
+ * The record of `segments` (in time order). `agenda`: the sitting's items
+ * ({id, title, reference, start_segment_id}, in order); an item runs from its
+ * start segment to the next item's. What comes before the first started item
+ * has `item: null`.
+ */
+export function deriveRecord(segments, agenda = []) {
+  const starts = new Map(agenda.filter((a) => a.start_segment_id != null).map((a) => [a.start_segment_id, a]));
+  const items = [];
+  let part = null;
+  let speech = null;
+  for (const seg of segments) {
+    const item = starts.get(seg.id);
+    if (item || !part) {
+      part = { item: item || null, entries: [] };
+      items.push(part);
+      speech = null;
+    }
+    if (!inRecord(seg)) continue;
+    const speaker = seg.speaker_id ?? null;
+    if (!speech || speech.speaker_id !== speaker) {
+      speech = { type: 'speech', speaker_id: speaker, segment_ids: [], start_ms: seg.start_ms, end_ms: seg.end_ms };
+      part.entries.push(speech);
+    }
+    speech.segment_ids.push(seg.id);
+    speech.end_ms = seg.end_ms;
+  }
+  return { items: items.filter((p) => p.item || p.entries.length) };
+}
+
+export class Record {
+  constructor(view) {
+    this.view = view;
+    this.on = false;
+    this.headings = [];
+    this.key = ''; // what the headings were built from
+    this.raf = 0;
+  }
+
+  /** The switch in the player bar; `params.view === 'record'` starts in the record. */
+  button() {
+    this.toggleBtn = el('button', {
+      type: 'button', className: 'view-toggle', id: 'view-toggle', attrs: { 'aria-pressed': 'false' },
+      on: { click: () => this.toggle() },
+    });
+    this.label();
+    return this.toggleBtn;
+  }
+
+  label() {
+    this.toggleBtn.textContent = this.on ? 'Các đoạn (v)' : 'Biên bản (v)';
+    this.toggleBtn.title = this.on ? 'Xem từng đoạn (v)' : 'Xem như biên bản: người nói và các bài phát biểu (v)';
+    this.toggleBtn.setAttribute('aria-pressed', String(this.on));
+  }
+
+  bind() {
+    // A speaker heading's time plays the speech from its start.
+    this.view.list.addEventListener('click', (e) => {
+      const time = e.target instanceof Element ? e.target.closest('.record-time') : null;
+      if (!time) return;
+      const st = this.view.byId.get(Number(time.dataset.id));
+      if (!st) return;
+      this.view.keys.select(st);
+      this.view.player.seek(st.seg.start_ms);
+    });
+    // In the record there is no row to click: a double click edits.
+    this.view.list.addEventListener('dblclick', (e) => {
+      if (!this.on || !this.view.editable) return;
+      const st = this.view.stateOf(e.target);
+      if (!st || (e.target instanceof Element && e.target.closest('.editor, .conflict-view, .revisions'))) return;
+      this.view.keys.select(st);
+      this.view.editor.open(st);
+    });
+  }
+
+  /** Whether the current view shows this segment's row. */
+  shows(st) {
+    return !this.on || inRecord(st.seg);
+  }
+
+  toggle(on = !this.on) {
+    const v = this.view;
+    if (on === this.on) return;
+    this.on = on;
+    v.list.classList.toggle('record-mode', on);
+    v.list.setAttribute('aria-label', on ? LIST_LABEL.record : LIST_LABEL.segments);
+    this.label();
+    if (on) this.build();
+    else this.clear();
+    this.remember();
+    // Keep the place: the selection (or the playhead) stays in view.
+    const st = v.keys.selected || v.player.current;
+    if (st && this.shows(st)) st.row.scrollIntoView({ block: 'center' });
+  }
+
+  /** The view in the address (replaceState: no navigation, no reload). */
+  remember() {
+    const hash = location.hash;
+    const q = hash.indexOf('?');
+    const params = new URLSearchParams(q < 0 ? '' : hash.slice(q + 1));
+    if (this.on) params.set('view', 'record');
+    else params.delete('view');
+    const query = params.toString();
+    history.replaceState(history.state, '', `${q < 0 ? hash : hash.slice(0, q)}${query ? `?${query}` : ''}`);
+  }
+
+  /** Something the headings depend on may have changed (a speaker, a segment). */
+  invalidate() {
+    if (!this.on || this.raf) return;
+    this.raf = requestAnimationFrame(() => {
+      this.raf = 0;
+      if (this.on && !this.view.destroyed) this.build();
+    });
+  }
+
+  clear() {
+    for (const h of this.headings) h.remove();
+    this.headings = [];
+    this.key = '';
+  }
+
+  /** Puts the headings before the first row of each item and speech, and breaks in long speeches. */
+  build() {
+    const v = this.view;
+    const record = deriveRecord(v.states.map((st) => st.seg), v.agenda);
+    const name = (id) => (id == null ? '— chưa rõ —' : v.speakers.get(id)?.name || `#${id}`);
+    const key = JSON.stringify([v.states.length, ...record.items.map((p) => [p.item && p.item.id, p.item && p.item.title,
+      p.entries.map((s) => [name(s.speaker_id), s.segment_ids[0], s.segment_ids.length])])]);
+    if (key === this.key) return;
+    this.clear();
+    this.key = key;
+    const onlyPart = record.items.length === 1 && !record.items[0].item;
+    for (const part of record.items) {
+      const first = part.entries[0] && v.byId.get(part.entries[0].segment_ids[0]);
+      const title = part.item ? part.item.title : onlyPart ? v.session.agenda_item : null;
+      if (title && first) {
+        this.place(el('h2', { className: 'record-node record-heading record-agenda' },
+          el('span', { className: 'record-agenda-title', text: title }),
+          part.item && part.item.reference ? el('span', { className: 'note record-reference', text: ` (${part.item.reference})` }) : null), first);
+      }
+      for (const speech of part.entries) {
+        const st = v.byId.get(speech.segment_ids[0]);
+        if (!st) continue;
+        this.place(el('h3', { className: 'record-node record-heading record-speaker', dataset: { speakerId: speech.speaker_id ?? '' } },
+          el('span', { className: 'record-speaker-name', text: name(speech.speaker_id) }),
+          el('button', {
+            type: 'button', className: 'record-time', dataset: { id: st.seg.id },
+            title: 'Nghe từ đầu bài phát biểu', text: fmtClock(speech.start_ms),
+          })), st);
+        for (let i = PARAGRAPH_SEGMENTS; i < speech.segment_ids.length; i += PARAGRAPH_SEGMENTS) {
+          const next = v.byId.get(speech.segment_ids[i]);
+          if (next) this.place(el('div', { className: 'record-node record-break', attrs: { 'aria-hidden': 'true' } }), next);
+        }
+      }
+    }
+  }
+
+  place(heading, st) {
+    this.view.list.insertBefore(heading, st.row);
+    this.headings.push(heading);
+  }
+}
