@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Deserializer, Serialize};
 use tocky_store::{
     AgendaChange, AgendaEntry, AgendaItem, ItemStart, NoteChange, NoteEdit, Record, Role,
-    SceneKind, SceneNote, StartChange,
+    SceneKind, SceneNote, StartChange, Store,
 };
 
 use crate::auth::Viewer;
@@ -44,11 +44,15 @@ enum RecordMessage<'a> {
 }
 
 fn publish(state: &AppState, session_id: i64, message: &RecordMessage<'_>) {
+    state.publish(live_event(session_id, message));
+}
+
+fn live_event(session_id: i64, message: &RecordMessage<'_>) -> LiveEvent {
     let json = serde_json::to_string(message).unwrap_or_else(|_| "{}".into());
-    state.publish(LiveEvent {
+    LiveEvent {
         session_id,
         json: json.into(),
-    });
+    }
 }
 
 /// Publishes an agenda change, when anything changed.
@@ -79,6 +83,50 @@ fn note_changed(state: &AppState, change: &NoteChange, deleted: bool) {
             },
         );
     }
+}
+
+/// The live messages for the agenda items and notes that an operation
+/// wrote (an undo or redo of an agenda or note change, whose outcome
+/// lists only segments): the whole agenda when it touched any item, and
+/// each note it wrote or deleted. Run on the store after the operation;
+/// publish what it returns. A failure to read is logged, and nothing is
+/// returned: the operation stands.
+pub fn operation_events(store: &Store, operation_id: i64) -> Vec<LiveEvent> {
+    let op = match store.operation(operation_id) {
+        Ok(op) => op,
+        Err(e) => {
+            tracing::error!("operation {operation_id}: not published: {e}");
+            return Vec::new();
+        }
+    };
+    let event = |message: &RecordMessage<'_>| live_event(op.session_id, message);
+    let mut events = Vec::new();
+    if !op.before.agenda.is_empty() || !op.after.agenda.is_empty() {
+        match store.agenda(op.session_id) {
+            Ok(items) => events.push(event(&RecordMessage::Agenda {
+                operation_id: Some(op.id),
+                items: &items,
+            })),
+            Err(e) => tracing::error!("operation {operation_id}: agenda not published: {e}"),
+        }
+    }
+    for note in &op.after.notes {
+        events.push(event(&RecordMessage::Note {
+            operation_id: Some(op.id),
+            note,
+            deleted: false,
+        }));
+    }
+    for note in &op.before.notes {
+        if !op.after.notes.iter().any(|n| n.id == note.id) {
+            events.push(event(&RecordMessage::Note {
+                operation_id: Some(op.id),
+                note,
+                deleted: true,
+            }));
+        }
+    }
+    events
 }
 
 /// `GET /api/sessions/{id}/record`: the record, derived now.

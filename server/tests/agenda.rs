@@ -342,3 +342,54 @@ async fn notes_and_the_record_reach_live_clients_and_undo() {
     let _ = stop.send(());
     server.await.unwrap();
 }
+
+#[tokio::test]
+async fn an_undone_agenda_or_note_change_has_its_live_messages() {
+    let f = fixture();
+    let lan = f.login("lan").await;
+    let (_, set) = f
+        .json(lan.send_json(
+            "PUT",
+            "/api/sessions/1/agenda",
+            &json!({"items": [{"title": "Luật Đất đai", "start_segment_id": 2}]}),
+        ))
+        .await;
+    let (_, added) = f
+        .json(lan.send_json(
+            "POST",
+            "/api/sessions/1/notes",
+            &json!({"at_ms": 4500, "kind": "vote", "text": "Biểu quyết"}),
+        ))
+        .await;
+    let messages = |op: i64| -> Vec<Value> {
+        let store = Store::open(&f.root.join("tocky.db")).unwrap();
+        tocky_server::agenda::operation_events(&store, op)
+            .iter()
+            .map(|e| {
+                assert_eq!(e.session_id, 1);
+                serde_json::from_str(&e.json).unwrap()
+            })
+            .collect()
+    };
+    for change in [&set, &added] {
+        let op = change["operation_id"].as_i64().unwrap();
+        let (status, out) = f
+            .json(lan.send_json("POST", &format!("/api/operations/{op}/undo"), &json!(null)))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{out}");
+        let undo = out["operation_id"].as_i64().unwrap();
+        let events = messages(undo);
+        assert_eq!(events.len(), 1, "{events:?}");
+        if change == &set {
+            assert_eq!(
+                events[0],
+                json!({"type": "agenda", "operation_id": undo, "items": []})
+            );
+        } else {
+            assert_eq!(events[0]["type"], "note");
+            assert_eq!(events[0]["deleted"], true);
+            assert_eq!(events[0]["note"]["id"], added["note"]["id"]);
+        }
+    }
+    assert!(messages(999).is_empty());
+}
