@@ -738,3 +738,91 @@ test('16. the record view of 2,000 segments switches quickly', { timeout: 60_000
   t.diagnostic(`record view of ${BIG_SEGMENTS} segments in ${switchMs} ms; ${perKey} ms per key press`);
   assertNoPageErrors(p);
 });
+
+/** A request from inside the page, as its logged-in user: {status, body}. */
+function apiFromPage(p, method, url, body) {
+  return p.evaluate(async ({ method, url, body }) => {
+    const me = await (await fetch('/api/me', { credentials: 'same-origin' })).json();
+    const res = await fetch(url, {
+      method,
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token || '' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    let json = null;
+    try { json = await res.json(); } catch { json = null; }
+    return { status: res.status, body: json };
+  }, { method, url, body });
+}
+
+/** The record view as shown: headings, notes and visible rows, in order. */
+function recordLayout(p) {
+  return p.evaluate(() => [...document.querySelector('#segments').children]
+    .filter((node) => getComputedStyle(node).display !== 'none')
+    .map((node) => {
+      if (node.classList.contains('record-agenda')) return `item ${node.querySelector('.record-agenda-title').textContent}`;
+      if (node.classList.contains('record-speaker')) return `speaker ${node.querySelector('.record-speaker-name').textContent}`;
+      if (node.classList.contains('record-note')) return `note ${node.textContent}`;
+      if (node.classList.contains('segment')) return `segment ${node.dataset.id}`;
+      return node.className;
+    }));
+}
+
+test('17. the record view follows the agenda, scene notes and not-speech segments live', { timeout: 60_000 }, async () => {
+  const segs = env.segments;
+  assert.ok(segs.length >= 4, 'needs four segments');
+  const [A, B] = RECORD_SPEAKERS;
+  const p = await page('steno1');
+  await openSession(p, env, '?view=record');
+  await p.waitForSelector('#segments.record-mode .record-speaker');
+  await p.waitForSelector('#live-status.live-on');
+
+  // The agenda: item 2 starts at the second segment, so A's speech is cut in two.
+  const title2 = 'Luật <i>Đất đai</i> (sửa đổi)';
+  let r = await apiFromPage(p, 'PUT', `/api/sessions/${env.sessionId}/agenda`, {
+    items: [
+      { title: 'Khai mạc kỳ họp', start_segment_id: segs[0].id },
+      { title: title2, reference: 'Dự án luật', start_segment_id: segs[1].id },
+      { title: 'Bế mạc' },
+    ],
+  });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  await p.waitForFunction(() => document.querySelectorAll('.record-agenda').length === 2);
+  assert.deepEqual(await recordLayout(p), [
+    'item Khai mạc kỳ họp', `speaker ${A}`, `segment ${segs[0].id}`,
+    `item ${title2}`, `speaker ${A}`, `segment ${segs[1].id}`, `speaker ${B}`, `segment ${segs[2].id}`, `segment ${segs[3].id}`,
+  ]);
+  assert.equal(await p.locator('.record-agenda i').count(), 0, 'titles are text');
+
+  // Applause before the fourth segment closes B's speech; B speaks again after it.
+  r = await apiFromPage(p, 'POST', `/api/sessions/${env.sessionId}/notes`, { at_ms: segs[3].start_ms, kind: 'applause', text: '' });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  await p.waitForSelector('.record-note');
+  // The third segment is not speech: out of the record, and B's first speech with it.
+  const seg2 = (await apiFromPage(p, 'GET', `/api/sessions/${env.sessionId}/segments`)).body.find((s) => s.id === segs[2].id);
+  r = await apiFromPage(p, 'POST', `/api/segments/${segs[2].id}/state`, { version: seg2.version, state: 'not_speech' });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  await p.waitForFunction((id) => document.querySelector(`.segment[data-id="${id}"]`).classList.contains('not-speech'), segs[2].id);
+  const expected = [
+    'item Khai mạc kỳ họp', `speaker ${A}`, `segment ${segs[0].id}`,
+    `item ${title2}`, `speaker ${A}`, `segment ${segs[1].id}`, 'note (Vỗ tay)', `speaker ${B}`, `segment ${segs[3].id}`,
+  ];
+  await p.waitForFunction((n) => document.querySelectorAll('.record-speaker').length === n, 3);
+  assert.deepEqual(await recordLayout(p), expected);
+  await shot(p, 'record-agenda');
+  // n passes over the segment that is not speech.
+  await p.locator(`.record-time[data-id="${segs[1].id}"]`).click();
+  assert.equal(await p.getAttribute('.segment.selected', 'data-id'), String(segs[1].id));
+  await p.keyboard.press('n');
+  assert.equal(await p.getAttribute('.segment.selected', 'data-id'), String(segs[3].id));
+
+  // A reload builds the same record from the server's agenda and notes.
+  await p.reload();
+  await p.waitForSelector('#segments.record-mode .record-note');
+  assert.deepEqual(await recordLayout(p), expected);
+  // The segment view still lists the segment, marked.
+  await p.keyboard.press('v');
+  await p.waitForFunction(() => !document.querySelector('#segments').classList.contains('record-mode'));
+  assert.equal(await p.locator(`.segment.not-speech[data-id="${segs[2].id}"]`).isVisible(), true);
+  assertNoPageErrors(p);
+});

@@ -11,7 +11,7 @@
 // the row that changed is touched. Events are delegated to the list, and the
 // segment under the playhead is found by binary search over start times.
 
-import { get, canEdit } from './api.js';
+import { get, canEdit, ApiError } from './api.js';
 import { el, fmtDate, fmtDuration } from './util.js';
 import { toggleHelp, closeHelp } from './keys.js';
 import { Rows } from './session/rows.js';
@@ -27,23 +27,29 @@ import { Record } from './session/record.js';
 const EXPORTS = [['json', 'JSON'], ['srt', 'SRT'], ['vtt', 'WebVTT'], ['txt', 'TXT'], ['docx', 'DOCX']];
 
 export async function mountSession(root, sessionId, params) {
-  const [detail, segments] = await Promise.all([
+  // The agenda and scene notes are for the record view; a server without
+  // them (404) leaves the record without agenda headings and notes.
+  const optional = (path) => get(path).catch((err) => {
+    if (err instanceof ApiError && err.status === 401) throw err;
+    return [];
+  });
+  const [detail, segments, agenda, notes] = await Promise.all([
     get(`/api/sessions/${sessionId}`),
     get(`/api/sessions/${sessionId}/segments`),
+    optional(`/api/sessions/${sessionId}/agenda`),
+    optional(`/api/sessions/${sessionId}/notes`),
   ]);
-  const view = new SessionView(root, detail, segments, params);
+  const view = new SessionView(root, detail, segments, params, { agenda, notes });
   return () => view.destroy();
 }
 
 class SessionView {
-  constructor(root, detail, segments, params) {
+  constructor(root, detail, segments, params, { agenda = [], notes = [] } = {}) {
     this.root = root;
     this.session = detail.session;
     this.id = this.session.id;
     this.editable = canEdit();
     this.speakers = new Map(detail.speakers.map((s) => [s.id, s]));
-    // The sitting's agenda items, once the server sends them with the session.
-    this.agenda = detail.agenda_items || detail.agenda || [];
     this.states = []; // per segment, in time order: {seg, idx, row, …}
     this.byId = new Map();
     this.starts = [];
@@ -58,6 +64,8 @@ class SessionView {
     this.history = new History(this);
     this.live = new Live(this);
     this.record = new Record(this);
+    this.record.setAgenda(agenda);
+    this.record.setNotes(notes);
 
     this.buildPage();
     this.rows.build(segments);

@@ -1,5 +1,5 @@
-// Live updates over the session's WebSocket: segments and speakers as they
-// change or arrive, live recognition's partial text per channel, reconnecting
+// Live updates over the session's WebSocket: segments, speakers, the agenda
+// and scene notes as they change or arrive, live recognition's partial text per channel, reconnecting
 // with backoff (and fetching what was missed), and the 4401 close of a login
 // that ended. The status label in the player bar says whether it is live.
 
@@ -44,7 +44,14 @@ export class Live {
         return;
       }
       if (msg.type === 'segment' && msg.segment) v.rows.apply(msg.segment);
-      else if (msg.type === 'speaker' && msg.speaker) v.fields.addSpeaker(msg.speaker);
+      // A split, merge, insert, change of state or bounds, or an undo: the
+      // segments it wrote (those merged away are hidden, not removed).
+      else if (msg.type === 'operation' && Array.isArray(msg.segments)) for (const seg of msg.segments) v.rows.apply(seg);
+      else if (msg.type === 'agenda' && Array.isArray(msg.items)) v.record.setAgenda(msg.items);
+      else if (msg.type === 'note' && msg.note) {
+        if (msg.deleted) v.record.removeNote(msg.note);
+        else v.record.setNotes([msg.note]);
+      } else if (msg.type === 'speaker' && msg.speaker) v.fields.addSpeaker(msg.speaker);
       else if (msg.type === 'partial') this.showPartial(msg);
       // The server dropped events this page was too slow for: fetch them.
       else if (msg.type === 'resync') this.resync();

@@ -7,10 +7,12 @@
 //
 // A speech is a run of consecutive segments of one speaker within one
 // agenda item; segments that are not speech are left out and do not break a
-// speech. The record is derived here, in the shape of the store's Record
-// ({items: [{item, entries: [{type: 'speech', speaker_id, segment_ids}]}]}),
-// so that the server's GET /api/sessions/{id}/record can replace
-// deriveRecord() once it exists.
+// speech; a scene note (applause, the gavel) does. The record is derived
+// here from the segments, the agenda and the notes the page holds (and keeps
+// up to date from live messages), by the rules of the store's record.rs and
+// in the shape of its Record ({items: [{item, entries: [{type: 'speech',
+// speaker_id, segment_ids, …} | {type: 'note', …}]}]}), so that edits show
+// at once, without asking GET /api/sessions/{id}/record again.
 
 import { el, fmtClock } from '../util.js';
 
@@ -20,23 +22,47 @@ const LIST_LABEL = { segments: 'Các đoạn của biên bản', record: 'Biên 
 // whose speakers are not yet known is one speech.
 const PARAGRAPH_SEGMENTS = 30;
 
+const NOTE_LABEL = { applause: 'Vỗ tay', gavel: 'Gõ búa', vote: 'Biểu quyết', other: 'Ghi chú' };
+
 /** Whether a segment belongs in the record (a missing state is speech). */
 export function inRecord(seg) {
   return !seg.state || seg.state === 'speech';
+}
+
+/** Whether a segment left the session (merged away, or an undone insert). */
+export function gone(seg) {
+  return seg.state === 'removed' || seg.state === 'merged';
 }
 
 /**
  * The record of `segments` (in time order). `agenda`: the sitting's items
  * ({id, title, reference, start_segment_id}, in order); an item runs from its
  * start segment to the next item's. What comes before the first started item
- * has `item: null`.
+ * has `item: null`. `notes` ({id, at_ms, kind, text}) fall before the first
+ * segment that starts at or after their moment (before an item starting
+ * there: they close the item before); each note entry names that segment
+ * (`before_segment_id`, null at the end).
  */
-export function deriveRecord(segments, agenda = []) {
+export function deriveRecord(segments, agenda = [], notes = []) {
   const starts = new Map(agenda.filter((a) => a.start_segment_id != null).map((a) => [a.start_segment_id, a]));
+  const pending = notes.slice().sort((a, b) => a.at_ms - b.at_ms || a.id - b.id);
+  let next = 0;
   const items = [];
   let part = null;
   let speech = null;
+  const flush = (at, beforeId) => {
+    while (next < pending.length && (at === null || pending[next].at_ms <= at)) {
+      if (!part) {
+        part = { item: null, entries: [] };
+        items.push(part);
+      }
+      part.entries.push({ ...pending[next++], type: 'note', before_segment_id: beforeId });
+      speech = null;
+    }
+  };
   for (const seg of segments) {
+    if (gone(seg)) continue;
+    flush(seg.start_ms, seg.id);
     const item = starts.get(seg.id);
     if (item || !part) {
       part = { item: item || null, entries: [] };
@@ -52,12 +78,15 @@ export function deriveRecord(segments, agenda = []) {
     speech.segment_ids.push(seg.id);
     speech.end_ms = seg.end_ms;
   }
+  flush(null, null);
   return { items: items.filter((p) => p.item || p.entries.length) };
 }
 
 export class Record {
   constructor(view) {
     this.view = view;
+    this.agenda = []; // the sitting's items, in order
+    this.notes = new Map(); // id → scene note
     this.on = false;
     this.headings = [];
     this.key = ''; // what the headings were built from
@@ -102,7 +131,24 @@ export class Record {
 
   /** Whether the current view shows this segment's row. */
   shows(st) {
-    return !this.on || inRecord(st.seg);
+    return !gone(st.seg) && (!this.on || inRecord(st.seg));
+  }
+
+  /** The agenda (GET …/agenda, or a live 'agenda' message): all of it. */
+  setAgenda(items) {
+    this.agenda = Array.isArray(items) ? items.slice().sort((a, b) => a.position - b.position) : [];
+    this.invalidate();
+  }
+
+  /** Scene notes (GET …/notes), or one from a live 'note' message. */
+  setNotes(notes) {
+    for (const n of notes) this.notes.set(n.id, n);
+    this.invalidate();
+  }
+
+  removeNote(note) {
+    this.notes.delete(note.id);
+    this.invalidate();
   }
 
   toggle(on = !this.on) {
@@ -149,23 +195,32 @@ export class Record {
   /** Puts the headings before the first row of each item and speech, and breaks in long speeches. */
   build() {
     const v = this.view;
-    const record = deriveRecord(v.states.map((st) => st.seg), v.agenda);
+    const record = deriveRecord(v.states.map((st) => st.seg), this.agenda, [...this.notes.values()]);
     const name = (id) => (id == null ? '— chưa rõ —' : v.speakers.get(id)?.name || `#${id}`);
-    const key = JSON.stringify([v.states.length, ...record.items.map((p) => [p.item && p.item.id, p.item && p.item.title,
-      p.entries.map((s) => [name(s.speaker_id), s.segment_ids[0], s.segment_ids.length])])]);
+    const key = JSON.stringify([v.states.length, ...record.items.map((p) => [p.item && [p.item.id, p.item.title, p.item.reference],
+      p.entries.map((e) => (e.type === 'note' ? [e.id, e.kind, e.text, e.before_segment_id]
+        : [name(e.speaker_id), e.segment_ids[0], e.segment_ids.length]))])]);
     if (key === this.key) return;
     this.clear();
     this.key = key;
     const onlyPart = record.items.length === 1 && !record.items[0].item;
     for (const part of record.items) {
-      const first = part.entries[0] && v.byId.get(part.entries[0].segment_ids[0]);
+      const lead = part.entries[0];
+      const first = lead && v.byId.get(lead.type === 'note' ? lead.before_segment_id : lead.segment_ids[0]);
       const title = part.item ? part.item.title : onlyPart ? v.session.agenda_item : null;
-      if (title && first) {
+      if (title && lead) {
         this.place(el('h2', { className: 'record-node record-heading record-agenda' },
           el('span', { className: 'record-agenda-title', text: title }),
           part.item && part.item.reference ? el('span', { className: 'note record-reference', text: ` (${part.item.reference})` }) : null), first);
       }
       for (const speech of part.entries) {
+        if (speech.type === 'note') {
+          const label = NOTE_LABEL[speech.kind] || NOTE_LABEL.other;
+          this.place(el('p', { className: 'record-node record-note', dataset: { id: speech.id, kind: speech.kind } },
+            `(${speech.text ? (speech.kind === 'other' ? speech.text : `${label}: ${speech.text}`) : label})`),
+          v.byId.get(speech.before_segment_id));
+          continue;
+        }
         const st = v.byId.get(speech.segment_ids[0]);
         if (!st) continue;
         this.place(el('h3', { className: 'record-node record-heading record-speaker', dataset: { speakerId: speech.speaker_id ?? '' } },
@@ -182,8 +237,10 @@ export class Record {
     }
   }
 
-  place(heading, st) {
-    this.view.list.insertBefore(heading, st.row);
-    this.headings.push(heading);
+  /** Before `st`'s row; without one, at the end (before live partial text). */
+  place(node, st) {
+    const list = this.view.list;
+    list.insertBefore(node, st ? st.row : list.querySelector(':scope > .partial'));
+    this.headings.push(node);
   }
 }

@@ -7,7 +7,7 @@
 
 import { ApiError, errorMessage } from '../api.js';
 import { el, fmtClock, toast } from '../util.js';
-import { inRecord } from './record.js';
+import { inRecord, gone } from './record.js';
 
 export const STATUS_LABEL = { draft: 'Nháp', reviewed: 'Đã duyệt' };
 
@@ -85,7 +85,8 @@ export class Rows {
     st.status.textContent = STATUS_LABEL[s.review_status] || s.review_status;
     st.status.className = `status ${reviewed ? 'status-reviewed' : 'status-draft'}`;
     st.row.classList.toggle('reviewed', reviewed);
-    st.row.classList.toggle('not-speech', !inRecord(s));
+    st.row.classList.toggle('not-speech', !inRecord(s) && !gone(s));
+    st.row.classList.toggle('gone', gone(s));
     v.record.invalidate();
   }
 
