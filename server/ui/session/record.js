@@ -93,7 +93,7 @@ export class Record {
     this.raf = 0;
   }
 
-  /** The switch in the player bar; `params.view === 'record'` starts in the record. */
+  /** The switch in the player bar (session.js starts in the record for ?view=record). */
   button() {
     this.toggleBtn = el('button', {
       type: 'button', className: 'view-toggle', id: 'view-toggle', attrs: { 'aria-pressed': 'false' },
