@@ -74,6 +74,8 @@ enum Command {
     /// Set and show a sitting's agenda (from a TOML file).
     #[command(subcommand)]
     Agenda(commands::agenda::AgendaCommand),
+    /// Re-time the words of a session's corrected segments against its audio.
+    Realign(commands::realign::RealignArgs),
     /// List the audio input devices, with their channels and sample rates.
     Devices,
     /// Fetch, convert and inspect Whisper models.
@@ -119,7 +121,7 @@ fn main() -> ExitCode {
         Command::Restore { source } => commands::store::restore(&source, &db),
         Command::Search(args) => commands::store::search(args, &db),
         Command::Index(IndexCommand::Rebuild) => commands::store::rebuild_index(&db),
-        Command::Serve(args) => commands::serve::serve(args, &db),
+        Command::Serve(args) => commands::serve::serve(args, &db, &cache_dir),
         Command::User(cmd) => commands::serve::user(cmd, &db),
         Command::People(cmd) => commands::people::run(cmd, &db),
         Command::Agenda(cmd) => commands::agenda::run(cmd, &db),
@@ -127,6 +129,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => commands::eval::run(args, &cache_dir),
         Command::Model(cmd) => commands::model::run(cmd, &cache_dir),
         Command::Live(args) => commands::live::run(*args, &db, &cache_dir),
+        Command::Realign(args) => commands::realign::run(args, &db, &cache_dir),
         Command::Devices => commands::devices::run(),
     };
     match result {

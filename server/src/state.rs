@@ -166,7 +166,9 @@ impl AppState {
         let _ = self.inner.live.send(event);
     }
 
-    pub(crate) fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
+    /// Every live event from now on, of every session (the live route
+    /// filters them per client; in-process consumers and tests read them whole).
+    pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
         self.inner.live.subscribe()
     }
 
@@ -184,7 +186,9 @@ impl AppState {
         self.inner.shutdown.send_replace(true);
     }
 
-    pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {
+    /// Becomes true when the server begins to shut down, for background
+    /// work that must stop with it.
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
         self.inner.shutdown.subscribe()
     }
 

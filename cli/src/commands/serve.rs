@@ -4,9 +4,11 @@ use std::io::{BufRead, IsTerminal};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
+use tocky_asr::Engine;
 use tocky_server::{AppState, ServerConfig};
 use tocky_store::{Role, Store};
 
@@ -25,9 +27,18 @@ pub(crate) struct ServeArgs {
     /// Let anyone read, search and listen without logging in.
     #[arg(long)]
     public_read: bool,
+    /// The model that re-times words after corrections: a name from
+    /// `tocky model list` or a ggml file (default: the default model, if
+    /// it is installed).
+    #[arg(long, env = "TOCKY_MODEL", value_name = "MODEL")]
+    model: Option<String>,
+    /// Do not re-time words after corrections (loads no model).
+    #[arg(long, conflicts_with = "model")]
+    no_retime: bool,
 }
 
-pub(crate) fn serve(args: ServeArgs, db: &Path) -> Result<ExitCode> {
+pub(crate) fn serve(args: ServeArgs, db: &Path, cache_dir: &Path) -> Result<ExitCode> {
+    let retime_engine = retime_engine(&args, cache_dir)?;
     let mut config = ServerConfig::load(args.config.as_deref())?;
     config.db = db.to_owned();
     if let Some(bind) = args.bind {
@@ -41,7 +52,17 @@ pub(crate) fn serve(args: ServeArgs, db: &Path) -> Result<ExitCode> {
         .context("starting the async runtime")?;
     runtime.block_on(async move {
         let bind = config.bind;
+        let media_dirs = config.media_dirs.clone();
         let state = AppState::new(config).context("opening the record")?;
+        let retimer = retime_engine.map(|engine| {
+            let locate: tocky_retime::AudioLocator = Box::new(move |session| {
+                tocky_server::audio::resolve(&media_dirs, session.audio_file.as_deref()?)
+            });
+            tocky_retime::service::spawn(
+                state.clone(),
+                Arc::new(tocky_retime::Retimer::new(engine, align_options(), locate)),
+            )
+        });
         let listener = tokio::net::TcpListener::bind(bind)
             .await
             .with_context(|| format!("listening on {bind}"))?;
@@ -51,9 +72,48 @@ pub(crate) fn serve(args: ServeArgs, db: &Path) -> Result<ExitCode> {
         tocky_server::serve(listener, state, shutdown_signal())
             .await
             .context("serving")?;
+        if let Some(retimer) = retimer {
+            // It stops at the shutdown signal; a pass in progress finishes
+            // its segment (its result is saved, or dropped as stale).
+            retimer.abort();
+        }
         eprintln!("tocky serve: stopped");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The model for re-timing words, unless turned off: `--model`, which must
+/// load, or else the default model if it is installed (a server without it
+/// still serves, and says that words are not re-timed).
+fn retime_engine(args: &ServeArgs, cache_dir: &Path) -> Result<Option<Arc<Engine>>> {
+    if args.no_retime {
+        return Ok(None);
+    }
+    let path = match &args.model {
+        Some(spec) => tocky_models::resolve_model(spec, cache_dir)?,
+        None => match tocky_models::resolve_model(tocky_models::DEFAULT_MODEL, cache_dir) {
+            Ok(path) => path,
+            Err(e) => {
+                eprintln!(
+                    "tocky serve: words are not re-timed after corrections ({e}); \
+                     pass --model, or --no-retime to silence this"
+                );
+                return Ok(None);
+            }
+        },
+    };
+    let engine = Engine::load(&path, &tocky_asr::EngineOptions::default())
+        .with_context(|| format!("loading {} for re-timing words", path.display()))?;
+    Ok(Some(Arc::new(engine)))
+}
+
+/// Re-timing shares the machine with the requests: half the cores.
+fn align_options() -> tocky_asr::AlignOptions {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    tocky_asr::AlignOptions {
+        threads: (cores / 2).max(1),
+        ..tocky_asr::AlignOptions::default()
+    }
 }
 
 /// Ctrl-C or SIGTERM.

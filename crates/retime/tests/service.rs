@@ -1,0 +1,156 @@
+//! Re-timing in the background of the review server, with the real model,
+//! a real store and a real fixture clip: an edit that changes a word is
+//! re-timed, and the words reach the session's live clients.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+// The model and the fixtures are found as the recognition tests find them.
+#[path = "../../asr/tests/common/mod.rs"]
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tocky_asr::{AlignOptions, Engine, EngineOptions};
+use tocky_core::document::{DecoderInfo, SourceInfo, TranscriptDocument};
+use tocky_core::{Segment, Transcript, Word};
+use tocky_retime::{AudioLocator, Retimer, service};
+use tocky_server::{AppState, ServerConfig};
+use tocky_store::{SegmentEdit, SessionMeta, Store};
+
+const CLIP: &str = "vivos_VIVOSDEV01_R003.wav";
+const CLIP_MS: u64 = 3_687;
+
+/// The clip's reference text as one segment, its words laid out evenly
+/// (times a stenographer would never see; the point is which survive).
+fn document() -> TranscriptDocument {
+    let text = std::fs::read_to_string(common::fixture("vivos_VIVOSDEV01_R003.txt")).unwrap();
+    let text = text.trim();
+    let n = text.split_whitespace().count() as u64;
+    let words = text
+        .split_whitespace()
+        .enumerate()
+        .map(|(i, w)| Word {
+            text: w.into(),
+            start_ms: i as u64 * CLIP_MS / n,
+            end_ms: (i as u64 + 1) * CLIP_MS / n - 10,
+            probability: 0.9,
+        })
+        .collect();
+    TranscriptDocument::new(
+        SourceInfo {
+            file: CLIP.into(),
+            sha256: "c".repeat(64),
+            bytes: 1,
+            codec: "pcm_s16le".into(),
+            sample_rate: 16_000,
+            channels: 1,
+            transcribed_channels: None,
+        },
+        DecoderInfo {
+            model: "ggml-base.bin".into(),
+            tocky_version: "0.1.0".into(),
+            beam_size: 5,
+            vad: true,
+            prompt: None,
+        },
+        Transcript {
+            language: "vi".into(),
+            duration_ms: CLIP_MS,
+            segments: vec![Segment {
+                start_ms: 0,
+                end_ms: CLIP_MS,
+                text: text.into(),
+                words,
+                ..Segment::default()
+            }],
+        },
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_is_re_timed_in_the_background_and_reaches_live_clients() {
+    let dir = tempfile::tempdir().unwrap();
+    let media = dir.path().join("media");
+    std::fs::create_dir(&media).unwrap();
+    std::fs::copy(common::fixture(CLIP), media.join(CLIP)).unwrap();
+    let db = dir.path().join("tocky.db");
+    let mut store = Store::open(&db).unwrap();
+    store
+        .ingest(&document(), &SessionMeta::default(), "test")
+        .unwrap();
+    let before = store.segments(1).unwrap().remove(0);
+    let state = AppState::new(ServerConfig {
+        db: db.clone(),
+        media_dirs: vec![media.clone()],
+        ..ServerConfig::default()
+    })
+    .unwrap();
+    let engine = Arc::new(Engine::load(&common::model_path(), &EngineOptions::default()).unwrap());
+    let locate: AudioLocator = Box::new(move |session| {
+        tocky_server::audio::resolve(&[media.clone()], session.audio_file.as_deref()?)
+    });
+    let mut live = state.subscribe();
+    let worker = service::spawn(
+        state.clone(),
+        Arc::new(Retimer::new(engine, AlignOptions::default(), locate)),
+    );
+
+    // "cũng lên tiếng ủng hộ các kiến nghị này": "ủng hộ" becomes "ủng hộ mạnh mẽ".
+    let text = before.text.replace("ủng hộ", "ủng hộ mạnh mẽ");
+    let edited = store
+        .edit_segment(
+            before.id,
+            before.version,
+            &SegmentEdit {
+                text: Some(text.clone()),
+                ..SegmentEdit::default()
+            },
+            "lan",
+        )
+        .unwrap();
+    assert!(!edited.words_aligned);
+    state.retime_wanted().notify_one();
+
+    let event = tokio::time::timeout(Duration::from_secs(120), async {
+        loop {
+            let event = live.recv().await.unwrap();
+            let message: serde_json::Value = serde_json::from_str(&event.json).unwrap();
+            if message["type"] == "segment" && message["segment"]["words_aligned"] == true {
+                break message;
+            }
+        }
+    })
+    .await
+    .expect("the re-timed words arrive");
+    let words: Vec<Word> = serde_json::from_value(event["segment"]["words"].clone()).unwrap();
+    let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+    assert_eq!(texts, text.split_whitespace().collect::<Vec<_>>());
+    // In bounds, in order, each with a length.
+    let mut last_end = 0;
+    for w in &words {
+        assert!(w.start_ms >= last_end && w.end_ms > w.start_ms, "{words:?}");
+        last_end = w.end_ms;
+    }
+    assert!(last_end <= CLIP_MS);
+    // Words away from the change keep their times (its neighbours may
+    // give up theirs to make room for the new words).
+    for kept in ["cũng", "lên", "tiếng", "kiến", "nghị", "này"] {
+        let old = before.words.iter().find(|w| w.text == kept).unwrap();
+        let new = words.iter().find(|w| w.text == kept).unwrap();
+        assert_eq!(
+            (new.start_ms, new.end_ms),
+            (old.start_ms, old.end_ms),
+            "{kept}"
+        );
+    }
+    // The store agrees, and the version did not move: nobody's edit conflicts.
+    let now = store.segment(before.id).unwrap();
+    assert!(now.words_aligned);
+    assert_eq!(now.version, edited.version);
+    state.begin_shutdown();
+    tokio::time::timeout(Duration::from_secs(30), worker)
+        .await
+        .expect("the re-timer stops with the server")
+        .unwrap();
+}
