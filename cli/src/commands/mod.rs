@@ -6,6 +6,7 @@ pub(crate) mod eval;
 pub(crate) mod live;
 pub(crate) mod model;
 pub(crate) mod people;
+pub(crate) mod realign;
 pub(crate) mod serve;
 pub(crate) mod store;
 pub(crate) mod transcribe;
