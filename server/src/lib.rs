@@ -5,8 +5,9 @@
 //! The API is described in `docs/api.md`. Each concept has its module:
 //! [`auth`] (logins, roles, CSRF), [`records`] (sessions, segments,
 //! search), [`audio`] (Range requests), [`export`], [`live`] (WebSocket),
-//! [`metrics`], [`users`] and the embedded [`ui`]; [`client`] finds the
-//! client's address (behind trusted proxies) and checks `Origin`.
+//! [`metrics`], [`users`], the [`people`] registry and the embedded
+//! [`ui`]; [`client`] finds the client's address (behind trusted proxies)
+//! and checks `Origin`.
 
 pub mod agenda;
 pub mod audio;
@@ -21,6 +22,7 @@ pub mod live;
 mod login_limit;
 pub mod metrics;
 pub mod ops;
+pub mod people;
 mod rate;
 pub mod records;
 pub mod state;
@@ -103,6 +105,13 @@ pub fn app(state: AppState) -> Router {
             get(records::segments).post(ops::insert),
         )
         .route("/sessions/{id}/speakers", post(records::add_speaker))
+        .route(
+            "/sessions/{sid}/speakers/{id}",
+            axum::routing::put(people::link_speaker),
+        )
+        .route("/people", get(people::list).post(people::add))
+        .route("/people/import", post(people::import))
+        .route("/people/{id}", get(people::one).put(people::change))
         .route("/sessions/{id}/audio", get(audio::audio))
         .route("/sessions/{id}/export/{format}", get(export::export))
         .route("/sessions/{id}/live", get(live::live))

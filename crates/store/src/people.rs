@@ -332,6 +332,109 @@ fn insert_roles(conn: &Connection, person_id: i64, roles: &[RoleSpan]) -> Result
     Ok(())
 }
 
+/// What [`write_person`] did.
+enum Written {
+    Added,
+    Updated,
+    Unchanged,
+}
+
+/// Writes a checked person over `existing` (or as a new person), with its
+/// audit entry; returns the row id. An update may change the key.
+fn write_person(
+    conn: &Connection,
+    existing: Option<&Person>,
+    person: &NewPerson,
+    actor: &str,
+) -> Result<(i64, Written)> {
+    let subject = format!("person {}", person.key);
+    let Some(existing) = existing else {
+        conn.execute(
+            "INSERT INTO persons (key, name, delegation, seat) VALUES (?1, ?2, ?3, ?4)",
+            params![person.key, person.name, person.delegation, person.seat],
+        )?;
+        let id = conn.last_insert_rowid();
+        insert_roles(conn, id, &person.roles)?;
+        audit(conn, actor, "person_add", &subject, &person.name)?;
+        return Ok((id, Written::Added));
+    };
+    if existing.key == person.key
+        && existing.name == person.name
+        && existing.delegation == person.delegation
+        && existing.seat == person.seat
+        && existing.roles == person.roles
+    {
+        return Ok((existing.id, Written::Unchanged));
+    }
+    conn.execute(
+        "UPDATE persons SET key = ?1, name = ?2, delegation = ?3, seat = ?4,
+             updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+         WHERE id = ?5",
+        params![
+            person.key,
+            person.name,
+            person.delegation,
+            person.seat,
+            existing.id
+        ],
+    )?;
+    conn.execute(
+        "DELETE FROM person_roles WHERE person_id = ?1",
+        [existing.id],
+    )?;
+    insert_roles(conn, existing.id, &person.roles)?;
+    audit(conn, actor, "person_update", &subject, &person.name)?;
+    Ok((existing.id, Written::Updated))
+}
+
+impl Store {
+    /// Adds one person ([`Error::Invalid`] if refused, or if their stable
+    /// id is taken), with its audit entry (`person_add`).
+    pub fn add_person(&mut self, person: &NewPerson, actor: &str) -> Result<Person> {
+        let person = check(person)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if find_person(&tx, "key", &person.key)?.is_some() {
+            return Err(Error::Invalid(format!(
+                "a person with id {:?} is in the registry already",
+                person.key
+            )));
+        }
+        let (id, _) = write_person(&tx, None, &person, actor)?;
+        let added =
+            find_person(&tx, "id", &id)?.ok_or_else(|| Error::UnknownPerson(id.to_string()))?;
+        tx.commit()?;
+        Ok(added)
+    }
+
+    /// Replaces the stable id, name, delegation, seat and roles of the
+    /// person with row id `id` ([`Error::UnknownPerson`] if none;
+    /// [`Error::Invalid`] if refused or if the new id is another's), with
+    /// its audit entry (`person_update`) when anything changed.
+    pub fn update_person(&mut self, id: i64, person: &NewPerson, actor: &str) -> Result<Person> {
+        let person = check(person)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let existing =
+            find_person(&tx, "id", &id)?.ok_or_else(|| Error::UnknownPerson(id.to_string()))?;
+        if let Some(other) = find_person(&tx, "key", &person.key)?
+            && other.id != id
+        {
+            return Err(Error::Invalid(format!(
+                "the id {:?} is another person's ({})",
+                person.key, other.name
+            )));
+        }
+        write_person(&tx, Some(&existing), &person, actor)?;
+        let updated =
+            find_person(&tx, "id", &id)?.ok_or_else(|| Error::UnknownPerson(id.to_string()))?;
+        tx.commit()?;
+        Ok(updated)
+    }
+}
+
 impl Store {
     /// Adds or updates people by their stable id, all in one transaction:
     /// if any entry is refused ([`Error::InvalidPerson`], naming it), nothing
@@ -357,40 +460,11 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut summary = ImportSummary::default();
         for person in &checked {
-            let subject = format!("person {}", person.key);
-            match find_person(&tx, "key", &person.key)? {
-                None => {
-                    tx.execute(
-                        "INSERT INTO persons (key, name, delegation, seat) VALUES (?1, ?2, ?3, ?4)",
-                        params![person.key, person.name, person.delegation, person.seat],
-                    )?;
-                    insert_roles(&tx, tx.last_insert_rowid(), &person.roles)?;
-                    audit(&tx, actor, "person_add", &subject, &person.name)?;
-                    summary.added += 1;
-                }
-                Some(existing)
-                    if existing.name == person.name
-                        && existing.delegation == person.delegation
-                        && existing.seat == person.seat
-                        && existing.roles == person.roles =>
-                {
-                    summary.unchanged += 1;
-                }
-                Some(existing) => {
-                    tx.execute(
-                        "UPDATE persons SET name = ?1, delegation = ?2, seat = ?3,
-                             updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-                         WHERE id = ?4",
-                        params![person.name, person.delegation, person.seat, existing.id],
-                    )?;
-                    tx.execute(
-                        "DELETE FROM person_roles WHERE person_id = ?1",
-                        [existing.id],
-                    )?;
-                    insert_roles(&tx, existing.id, &person.roles)?;
-                    audit(&tx, actor, "person_update", &subject, &person.name)?;
-                    summary.updated += 1;
-                }
+            let existing = find_person(&tx, "key", &person.key)?;
+            match write_person(&tx, existing.as_ref(), person, actor)?.1 {
+                Written::Added => summary.added += 1,
+                Written::Updated => summary.updated += 1,
+                Written::Unchanged => summary.unchanged += 1,
             }
         }
         let ImportSummary {
