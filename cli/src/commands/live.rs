@@ -110,6 +110,16 @@ pub(crate) fn run(args: LiveArgs, db: &Path, cache_dir: &Path) -> Result<ExitCod
         .as_deref()
         .map(|p| HallMap::load(p).with_context(|| format!("reading the hall map {}", p.display())))
         .transpose()?;
+    // Registry people the map names must exist: said now, before the
+    // model loads and the device opens, not after.
+    if let Some(map) = hall_map
+        .as_ref()
+        .filter(|m| m.seats().any(|s| s.person.is_some()))
+    {
+        let store =
+            tocky_store::Store::open(db).with_context(|| format!("opening {}", db.display()))?;
+        tocky_live::hall_map_people(&store, map)?;
+    }
     let channels = if !args.channels.is_empty() {
         args.channels.clone()
     } else if let Some(map) = hall_map.as_ref().filter(|m| !m.is_empty()) {

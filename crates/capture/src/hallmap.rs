@@ -10,7 +10,16 @@
 //! index = 1
 //! seat = "A12"
 //! name = "Đại biểu Nguyễn Văn A"
+//!
+//! [[channel]]
+//! index = 2
+//! seat = "B03"
+//! person = "dbqh-0123"
 //! ```
+//!
+//! A channel may name a person of the people registry by their stable id
+//! (`person`), instead of or besides a name; `tocky live` then gives the
+//! session's speaker the registry's name and links it to that person.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -39,17 +48,35 @@ pub struct Seat {
     pub role: Role,
     /// The seat's label in the hall, such as `A12`.
     pub seat: Option<String>,
-    /// The speaker's name or title.
-    pub name: String,
+    /// The speaker's name or title, as the map gives it.
+    pub name: Option<String>,
+    /// The stable id of a person in the people registry (`dbqh-0123`).
+    pub person: Option<String>,
 }
 
 impl Seat {
+    /// Who the map says this is, for messages: the name, else the person's
+    /// id (`person dbqh-0123`).
+    pub fn who(&self) -> String {
+        match (&self.name, &self.person) {
+            (Some(name), _) => name.clone(),
+            (None, Some(key)) => format!("person {key}"),
+            (None, None) => format!("channel {}", self.channel),
+        }
+    }
+
     /// A label for transcripts: `Chủ tịch Quốc hội (chair)`, `Đại biểu Nguyễn Văn A (A12)`.
     pub fn label(&self) -> String {
+        self.label_as(&self.who())
+    }
+
+    /// The label with another name (a registry person's) in place of the
+    /// map's.
+    pub fn label_as(&self, name: &str) -> String {
         match (&self.role, &self.seat) {
-            (Role::Chair, _) => format!("{} (chair)", self.name),
-            (Role::Delegate, Some(seat)) => format!("{} ({seat})", self.name),
-            (Role::Delegate, None) => self.name.clone(),
+            (Role::Chair, _) => format!("{name} (chair)"),
+            (Role::Delegate, Some(seat)) => format!("{name} ({seat})"),
+            (Role::Delegate, None) => name.to_owned(),
         }
     }
 }
@@ -68,7 +95,8 @@ struct RawChannel {
     #[serde(default)]
     role: Role,
     seat: Option<String>,
-    name: String,
+    name: Option<String>,
+    person: Option<String>,
 }
 
 /// Channel index → speaker, validated.
@@ -99,6 +127,7 @@ impl HallMap {
         })?;
         let mut seats: BTreeMap<usize, Seat> = BTreeMap::new();
         let mut seat_labels: BTreeMap<String, usize> = BTreeMap::new();
+        let mut person_channels: BTreeMap<String, usize> = BTreeMap::new();
         for (n, c) in raw.channel.into_iter().enumerate() {
             let entry = n + 1;
             let channel = usize::try_from(c.index).map_err(|_| {
@@ -107,16 +136,31 @@ impl HallMap {
                     c.index
                 ))
             })?;
-            let name = c.name.trim().to_owned();
-            if name.is_empty() {
+            let name = c.name.map(|n| n.trim().to_owned());
+            let person = c.person.map(|p| p.trim().to_owned());
+            if name.as_deref().is_some_and(str::is_empty) {
                 return Err(Error::HallMap(format!(
                     "channel {channel}: the name is empty"
                 )));
             }
+            if person.as_deref().is_some_and(str::is_empty) {
+                return Err(Error::HallMap(format!(
+                    "channel {channel}: the person id is empty"
+                )));
+            }
+            if name.is_none() && person.is_none() {
+                return Err(Error::HallMap(format!(
+                    "channel {channel}: give a name or a person (a registry id)"
+                )));
+            }
+            let who = name
+                .clone()
+                .or_else(|| person.as_ref().map(|p| format!("person {p}")))
+                .unwrap_or_default();
             let seat = match c.seat.map(|s| s.trim().to_owned()) {
                 Some(s) if s.is_empty() => {
                     return Err(Error::HallMap(format!(
-                        "channel {channel} ({name}): the seat is empty"
+                        "channel {channel} ({who}): the seat is empty"
                     )));
                 }
                 other => other,
@@ -126,8 +170,8 @@ impl HallMap {
             // channel N".
             if let Some(old) = seats.get(&channel) {
                 return Err(Error::HallMap(format!(
-                    "channel {channel} is listed twice ({} and {name})",
-                    old.name
+                    "channel {channel} is listed twice ({} and {who})",
+                    old.who()
                 )));
             }
             if let Some(s) = &seat
@@ -137,6 +181,13 @@ impl HallMap {
                     "seat {s} is on both channel {other} and channel {channel}"
                 )));
             }
+            if let Some(p) = &person
+                && let Some(other) = person_channels.insert(p.clone(), channel)
+            {
+                return Err(Error::HallMap(format!(
+                    "person {p} is on both channel {other} and channel {channel}"
+                )));
+            }
             seats.insert(
                 channel,
                 Seat {
@@ -144,6 +195,7 @@ impl HallMap {
                     role: c.role,
                     seat,
                     name,
+                    person,
                 },
             );
         }
@@ -155,7 +207,8 @@ impl HallMap {
         match self.seats.values().find(|s| s.channel >= channels) {
             Some(s) => Err(Error::HallMap(format!(
                 "channel {} ({}) is beyond the device's {channels} channel(s), counted from 0",
-                s.channel, s.name
+                s.channel,
+                s.who()
             ))),
             None => Ok(()),
         }
@@ -254,10 +307,48 @@ name = "Đại biểu Nguyễn Văn A"
         // Syntax and shape errors name the line.
         let e = err("[[channel]]\nindex = 0\nrole = \"speaker\"\nname = \"X\"\n");
         assert!(e.contains("line 3") && e.contains("speaker"), "{e}");
-        let e = err("[[channel]]\nindex = 0\n");
-        assert!(e.contains("missing field `name`"), "{e}");
+        let e = err("[[channel]]\nindex = 0\nseat = \"A1\"\n");
+        assert!(e.contains("give a name or a person"), "{e}");
         let e = err("[[channel]]\nindex = 0\nname = \"X\"\ncolour = \"red\"\n");
         assert!(e.contains("unknown field `colour`"), "{e}");
+    }
+
+    #[test]
+    fn a_channel_may_name_a_registry_person() {
+        let map = HallMap::from_toml(
+            "[[channel]]\nindex = 0\nrole = \"chair\"\nperson = \" dbqh-0001 \"\n\
+             [[channel]]\nindex = 1\nseat = \"A12\"\nname = \"Đại biểu A\"\nperson = \"dbqh-0123\"\n",
+        )
+        .unwrap();
+        let chair = map.speaker(0).unwrap();
+        assert_eq!(chair.person.as_deref(), Some("dbqh-0001"));
+        assert_eq!(chair.name, None);
+        assert_eq!(chair.who(), "person dbqh-0001");
+        assert_eq!(chair.label_as("Trần Thanh Mẫn"), "Trần Thanh Mẫn (chair)");
+        let a12 = map.speaker(1).unwrap();
+        assert_eq!(a12.person.as_deref(), Some("dbqh-0123"));
+        assert_eq!(a12.label(), "Đại biểu A (A12)");
+        assert_eq!(a12.label_as("Nguyễn Văn A"), "Nguyễn Văn A (A12)");
+
+        let e = err("[[channel]]\nindex = 0\n");
+        assert!(e.contains("channel 0: give a name or a person"), "{e}");
+        let e = err("[[channel]]\nindex = 0\nperson = \" \"\n");
+        assert!(e.contains("channel 0: the person id is empty"), "{e}");
+        let e = err(
+            "[[channel]]\nindex = 0\nperson = \"p-1\"\n[[channel]]\nindex = 2\nperson = \"p-1\"\n",
+        );
+        assert!(
+            e.contains("person p-1 is on both channel 0 and channel 2"),
+            "{e}"
+        );
+        let e =
+            err("[[channel]]\nindex = 4\nperson = \"p-1\"\n[[channel]]\nindex = 4\nname = \"Y\"\n");
+        assert!(
+            e.contains("channel 4 is listed twice (person p-1 and Y)"),
+            "{e}"
+        );
+        let e = err("[[channel]]\nindex = 0\nperson = 12\n");
+        assert!(e.contains("line 3"), "{e}");
     }
 
     #[test]

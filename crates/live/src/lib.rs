@@ -22,6 +22,7 @@
 pub mod archive;
 pub mod error;
 mod queue;
+mod speakers;
 mod summary;
 
 use std::collections::VecDeque;
@@ -30,9 +31,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tocky_asr::{Engine, StreamEvent, StreamingOptions, StreamingRecognizer};
-use tocky_capture::{CaptureEvent, HallMap, Role, SAMPLE_RATE, Source};
+use tocky_capture::{CaptureEvent, HallMap, SAMPLE_RATE, Source};
 use tocky_server::{AppState, LiveEvent, LiveMessage};
 use tocky_store::{NewSpeaker, SessionMeta, Store};
+
+pub use speakers::hall_map_people;
 
 use queue::{FeedReceiver, FeedSender, feed_queue};
 
@@ -97,7 +100,9 @@ pub struct LiveSession {
 
 impl LiveSession {
     /// Creates the session (status `live`) and its speakers from the hall
-    /// map, and names the archive file.
+    /// map (linked to the registry people it names; an unknown one is
+    /// [`Error::Invalid`] and nothing is created), and names the archive
+    /// file.
     pub fn create(state: &AppState, opts: &LiveOptions) -> Result<Self> {
         if opts.channel_numbers.is_empty() {
             return Err(Error::Invalid("no channel to capture".into()));
@@ -120,19 +125,18 @@ impl LiveSession {
                     .cloned()
             })
             .collect();
+        let mut store = Store::open(&state.config().db)?;
+        // Registry people first: an unknown one stops the start before
+        // anything is written.
+        let people = match &opts.hall_map {
+            Some(map) => hall_map_people(&store, map)?,
+            None => Default::default(),
+        };
         let new_speakers: Vec<NewSpeaker> = seats
             .iter()
             .flatten()
-            .map(|seat| NewSpeaker {
-                name: seat.label(),
-                seat: match seat.role {
-                    Role::Chair => Some("chair".into()),
-                    Role::Delegate => seat.seat.clone(),
-                },
-                channel: Some(seat.channel as i64),
-            })
+            .map(|seat| speakers::new_speaker(seat, people.get(&seat.channel)))
             .collect();
-        let mut store = Store::open(&state.config().db)?;
         let language = opts.streaming.transcribe.decode.language.clone();
         let (id, created) = store.create_live_session(
             &opts.meta,
@@ -141,6 +145,7 @@ impl LiveSession {
             &new_speakers,
             &opts.actor,
         )?;
+        let created = speakers::link_people(&mut store, created, &people, &opts.actor)?;
         state.index().update(&store, Some(id), None)?;
         let speakers = seats
             .iter()
