@@ -283,7 +283,13 @@ async fn exports_neutralise_cue_syntax_and_control_characters() {
     let vtt = export(&f, &lan, "vtt").await;
     assert_eq!(vtt.matches("-->").count(), 3, "{vtt}");
     let txt = export(&f, &lan, "txt").await;
-    assert_eq!(txt.lines().count(), 3, "one line a segment:\n{txt}");
+    // Title, sitting, a blank, the speech's time, the speech on one line.
+    assert_eq!(txt.lines().count(), 5, "one line a speech:\n{txt}");
+    assert!(
+        txt.lines()
+            .any(|l| l.starts_with("Kính thưa 99 00:00:00,000 -- > 09:59:59,000 X")),
+        "{txt}"
+    );
     for text in [&srt, &vtt, &txt] {
         assert!(
             !text.chars().any(|c| c.is_control() && c != '\n'),
