@@ -56,6 +56,8 @@ enum Command {
     },
     /// Search the record, with or without diacritics.
     Search(commands::store::SearchArgs),
+    /// Export a session's record as JSON, text, SRT, WebVTT or DOCX.
+    Export(commands::export::ExportArgs),
     /// Manage the search index.
     #[command(subcommand)]
     Index(IndexCommand),
@@ -120,6 +122,7 @@ fn main() -> ExitCode {
         Command::Backup { dest } => commands::store::backup(&dest, &db),
         Command::Restore { source } => commands::store::restore(&source, &db),
         Command::Search(args) => commands::store::search(args, &db),
+        Command::Export(args) => commands::export::run(args, &db),
         Command::Index(IndexCommand::Rebuild) => commands::store::rebuild_index(&db),
         Command::Serve(args) => commands::serve::serve(args, &db, &cache_dir),
         Command::User(cmd) => commands::serve::user(cmd, &db),

@@ -1,0 +1,82 @@
+//! `tocky export SESSION --format json|txt|srt|vtt|docx [-o FILE]`: a
+//! session exported as the review server exports it (the record: agenda
+//! items, speeches under their speakers, scene notes; subtitles timed by
+//! re-timed words where aligned), to a file or standard output.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use tocky_server::export::{Format, SessionExport};
+use tocky_store::Store;
+
+/// An export format, as typed.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum ExportFormat {
+    /// The session, its record and segments as JSON.
+    Json,
+    /// The record as plain text.
+    Txt,
+    /// SubRip subtitles.
+    Srt,
+    /// WebVTT subtitles.
+    Vtt,
+    /// The record as a Word document.
+    Docx,
+}
+
+impl From<ExportFormat> for Format {
+    fn from(f: ExportFormat) -> Self {
+        match f {
+            ExportFormat::Json => Self::Json,
+            ExportFormat::Txt => Self::Txt,
+            ExportFormat::Srt => Self::Srt,
+            ExportFormat::Vtt => Self::Vtt,
+            ExportFormat::Docx => Self::Docx,
+        }
+    }
+}
+
+/// `tocky export`'s arguments.
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    /// The session's id.
+    session: i64,
+    /// The format.
+    #[arg(short, long, value_enum, default_value = "txt")]
+    format: ExportFormat,
+    /// The file to write (written whole or not at all); standard output
+    /// when not given (except for DOCX, which needs a file).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+}
+
+/// Runs `tocky export`.
+pub(crate) fn run(args: ExportArgs, db: &Path) -> Result<ExitCode> {
+    let format = Format::from(args.format);
+    if format == Format::Docx && args.output.is_none() {
+        anyhow::bail!("a DOCX export needs a file: add -o FILE.docx");
+    }
+    let store = Store::open(db).with_context(|| format!("opening {}", db.display()))?;
+    let export = SessionExport::load(&store, args.session)
+        .with_context(|| format!("reading session {}", args.session))?;
+    let bytes = export.render(format).with_context(|| {
+        format!(
+            "rendering session {} as {}",
+            args.session,
+            format.extension()
+        )
+    })?;
+    match args.output {
+        Some(path) => tocky_core::atomic::write(&path, &bytes)
+            .with_context(|| format!("writing {}", path.display()))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&bytes)?;
+            out.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

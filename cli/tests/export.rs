@@ -1,0 +1,115 @@
+//! `tocky export`, run as the real binary against a database in a
+//! temporary folder: the record as text, JSON and subtitles, without the
+//! segments that are not speech.
+
+// Test helpers panic on failure by design; clippy.toml only exempts #[test] fns.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tocky_store::{SceneKind, SegmentState, Store};
+
+fn tocky(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tocky"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .expect("tocky runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A database holding session 1: three segments of 4 s, every 5 s, with
+/// a word every 400 ms; the third is not speech; applause at 4.5 s.
+fn sitting(dir: &Path) -> PathBuf {
+    let db = dir.join("tocky.db");
+    let texts = ["Kính thưa Quốc hội", "luật đất đai sửa đổi", "tiếng ồn"];
+    let segments: Vec<serde_json::Value> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let start = i as u64 * 5_000;
+            let words: Vec<serde_json::Value> = text
+                .split_whitespace()
+                .enumerate()
+                .map(|(k, w)| {
+                    let at = start + k as u64 * 400;
+                    serde_json::json!({"text": w, "start_ms": at, "end_ms": at + 300, "probability": 0.9})
+                })
+                .collect();
+            serde_json::json!({"start_ms": start, "end_ms": start + 4_000, "text": text,
+                               "words": words})
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "schema": "tocky.transcript", "schema_version": 1,
+        "source": {"file": "phien.flac", "sha256": "a".repeat(64), "bytes": 1,
+                   "codec": "flac", "sample_rate": 16000, "channels": 1},
+        "decoder": {"model": "ggml-base.bin", "tocky_version": "0.1.0", "beam_size": 5, "vad": true},
+        "language": "vi", "duration_ms": 15_000, "segments": segments
+    });
+    let path = dir.join("phien.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let o = tocky(&db, &["ingest", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut store = Store::open(&db).unwrap();
+    let third = store.segment(3).unwrap();
+    store
+        .set_segment_state(3, third.version, SegmentState::NotSpeech, "test")
+        .unwrap();
+    store
+        .add_note(1, 4_500, SceneKind::Applause, "", "test")
+        .unwrap();
+    db
+}
+
+#[test]
+fn a_session_is_exported_as_its_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sitting(dir.path());
+
+    let o = tocky(&db, &["export", "1", "--format", "txt"]);
+    assert!(o.status.success());
+    let txt = stdout(&o);
+    assert!(
+        txt.contains("[0:00:00]\nKính thưa Quốc hội\n\n(Hội trường vỗ tay)\n\n[0:00:05]\nluật"),
+        "{txt}"
+    );
+    assert!(!txt.contains("tiếng ồn"), "not speech is left out: {txt}");
+
+    let o = tocky(&db, &["export", "1", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(json["schema_version"], 2);
+    assert_eq!(json["segments"].as_array().unwrap().len(), 2);
+    assert_eq!(json["record"][0]["entries"][1]["type"], "note");
+
+    let srt = dir.path().join("phien.srt");
+    let o = tocky(
+        &db,
+        &["export", "1", "-f", "srt", "-o", srt.to_str().unwrap()],
+    );
+    assert!(o.status.success());
+    assert!(stdout(&o).is_empty());
+    assert_eq!(
+        std::fs::read_to_string(&srt).unwrap(),
+        "1\n00:00:00,000 --> 00:00:04,000\nKính thưa Quốc hội\n\n\
+         2\n00:00:05,000 --> 00:00:09,000\nluật đất đai sửa đổi\n\n"
+    );
+
+    let docx = dir.path().join("phien.docx");
+    let o = tocky(&db, &["export", "1", "-f", "docx"]);
+    assert!(!o.status.success(), "a DOCX needs a file");
+    let o = tocky(
+        &db,
+        &["export", "1", "-f", "docx", "-o", docx.to_str().unwrap()],
+    );
+    assert!(o.status.success());
+    assert_eq!(&std::fs::read(&docx).unwrap()[..2], b"PK");
+
+    let o = tocky(&db, &["export", "9", "-f", "txt"]);
+    assert!(!o.status.success(), "an unknown session is refused");
+}
