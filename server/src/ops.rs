@@ -146,10 +146,20 @@ pub(crate) async fn undo(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<OperationOutcome>, ApiError> {
     let user = viewer.require(Role::Stenographer)?.name.clone();
-    run(&state, "undo", move |store| {
-        Ok(store.undo_operation(id, &user)?)
-    })
-    .await
+    let (outcome, record_events) = state
+        .with_store(move |store, index| {
+            let outcome = store.undo_operation(id, &user)?;
+            reindex(store, index, &outcome);
+            // An agenda or note change comes back as rows of those kinds.
+            let events = crate::agenda::operation_events(store, outcome.operation_id);
+            Ok((outcome, events))
+        })
+        .await?;
+    published(&state, "undo", &outcome);
+    for event in record_events {
+        state.publish(event);
+    }
+    Ok(Json(outcome))
 }
 
 /// `GET /api/sessions/{id}/operations` parameters.
@@ -212,13 +222,14 @@ where
 /// Like an edit's, a failed index update is logged, not answered: the
 /// operation stands, and the index catches up by generation.
 fn reindex(store: &Store, index: &SearchIndex, outcome: &OperationOutcome) {
-    if let Some(first) = outcome.segments.first() {
-        if let Err(e) = index.update(store, None, Some(first.id)) {
-            tracing::error!(
-                "operation {} was saved but not re-indexed: {e}",
-                outcome.operation_id
-            );
-        }
+    let Some(first) = outcome.segments.first() else {
+        return;
+    };
+    if let Err(e) = index.update(store, None, Some(first.id)) {
+        tracing::error!(
+            "operation {} was saved but not re-indexed: {e}",
+            outcome.operation_id
+        );
     }
 }
 

@@ -339,3 +339,48 @@ async fn saves_that_leave_words_behind_wake_the_re_timer_and_others_do_not() {
     assert_eq!(status, StatusCode::OK);
     assert!(woken().await);
 }
+
+#[tokio::test]
+async fn undoing_an_agenda_change_reaches_live_clients() {
+    let f = fixture();
+    let (addr, stop, server) = listen(&f).await;
+    let doc = f.login("doc").await;
+    let mut watching = connect_ws(&addr, &doc.cookie, 1).await;
+    let lan = f.login("lan").await;
+    let (status, out) = f
+        .json(lan.send_json(
+            "POST",
+            "/api/sessions/1/agenda/start",
+            &json!({"segment_id": 2, "title": "Luật Đất đai"}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let operation = out["operation_id"].as_i64().expect("an operation id");
+    let (status, undone) = f
+        .json(lan.send_json(
+            "POST",
+            &format!("/api/operations/{operation}/undo"),
+            &json!({}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{undone}");
+    // The watcher hears the start, then the agenda as the undo left it.
+    let agendas = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        let mut seen = Vec::new();
+        while seen.len() < 2 {
+            if let Message::Text(text) = watching.next().await.unwrap().unwrap() {
+                let event: Value = serde_json::from_str(&text).unwrap();
+                if event["type"] == "agenda" {
+                    seen.push(event);
+                }
+            }
+        }
+        seen
+    })
+    .await
+    .expect("both agenda messages arrive");
+    assert_eq!(agendas[0]["items"].as_array().unwrap().len(), 1);
+    assert!(agendas[1]["items"].as_array().unwrap().is_empty());
+    let _ = stop.send(());
+    server.await.unwrap();
+}

@@ -131,6 +131,20 @@ impl Store {
                 "a segment marked as not speech cannot be merged; restore it first".into(),
             ));
         }
+        // The merged text would fall under the item before: the stenographer
+        // moves the item's start (or merges elsewhere) first.
+        let starts_item: Option<String> = tx
+            .query_row(
+                "SELECT title FROM agenda_items WHERE start_segment_id = ?1",
+                [next_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(title) = starts_item {
+            return Err(Error::Invalid(format!(
+                "segment {next_id} starts the agenda item {title:?}; move the item's start first"
+            )));
+        }
         let generation = bump_generation(&tx)?;
         let mut words = first.words.clone();
         words.extend(second.words.iter().cloned());

@@ -441,3 +441,30 @@ fn an_edit_of_the_text_marks_the_words_for_re_timing_and_set_words_saves_them() 
     assert_eq!(now.version, edited.version, "re-timing is not an edit");
     assert!(store.unaligned_segments(Some(session)).unwrap().is_empty());
 }
+
+#[test]
+fn a_merge_never_pulls_an_agenda_items_first_segment_under_the_item_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, session) = sitting(dir.path());
+    let segs = store.segments(session).unwrap();
+    store
+        .start_agenda_item(
+            session,
+            segs[1].id,
+            &tocky_store::ItemStart::New {
+                title: "Luật Đất đai (sửa đổi)".into(),
+                reference: None,
+            },
+            "lan",
+        )
+        .unwrap();
+    let err = store
+        .merge_with_next(segs[0].id, 1, segs[1].id, 1, "lan")
+        .unwrap_err();
+    assert!(err.to_string().contains("starts the agenda item"), "{err}");
+    assert_eq!(texts(&store, session).len(), 3);
+    // Within the item, merging is fine.
+    store
+        .merge_with_next(segs[1].id, 1, segs[2].id, 1, "lan")
+        .unwrap();
+}
