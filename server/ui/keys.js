@@ -26,6 +26,27 @@ export const KEYMAP = [
   ['?', 'Hiện / ẩn bảng phím tắt này', ''],
 ];
 
+/** The segment operations (session/ops.js): listed only for those who may edit. */
+export const OPS_KEYMAP = [
+  ['s', 'Tách đoạn trước từ đang phát', ''],
+  ['Alt+s', 'Tách đoạn tại con trỏ', 'khi đang sửa'],
+  ['m', 'Gộp đoạn với đoạn kế tiếp', ''],
+  ['x', 'Đánh dấu không phải lời nói / trả lại là lời nói', ''],
+  ['[ / ]', 'Đầu đoạn sớm / muộn 100 ms', ''],
+  ['{ / }', 'Cuối đoạn sớm / muộn 100 ms', ''],
+  ['b / t', 'Đặt đầu / cuối đoạn tại vị trí đang phát', ''],
+  ['i', 'Chèn đoạn vào khoảng trống sau đoạn đang chọn', ''],
+  ['u', 'Hoàn tác thao tác cuối cùng trên trang này', ''],
+  ['a', 'Một mục nghị sự mới bắt đầu từ đây', ''],
+  ['c', 'Thêm ghi chú (vỗ tay, gõ búa…) sau đoạn', ''],
+];
+
+/** Plain keys of the operations → the action ('op:' + its name in ops.js). */
+const OPS_KEYS = {
+  s: 'split', m: 'merge', x: 'speech', '[': 'startEarlier', ']': 'startLater', '{': 'endEarlier', '}': 'endLater',
+  b: 'startHere', t: 'endHere', i: 'insert', u: 'undo', a: 'agenda', c: 'note',
+};
+
 /**
  * The action a keydown asks for, or null. `typing`: focus is in a text field
  * (only modifier combos and Esc act then). `target` lets buttons, links and
@@ -46,6 +67,7 @@ export function actionFor(e, typing) {
     // e.code, not e.key: Alt+letter yields other characters on some layouts.
     if (code === 'KeyK') return 'playPause';
     if (code === 'KeyR') return 'review';
+    if (code === 'KeyS') return 'op:split';
     if (key === 'ArrowLeft') return 'back';
     if (key === 'ArrowRight') return 'forward';
     return null;
@@ -86,7 +108,7 @@ export function actionFor(e, typing) {
     case '?':
       return 'help';
     default:
-      return null;
+      return OPS_KEYS[key] ? `op:${OPS_KEYS[key]}` : null;
   }
 }
 
@@ -96,10 +118,17 @@ export function helpOpen() {
   return !!overlay && !overlay.hidden;
 }
 
-/** Shows (or hides) the overlay listing KEYMAP. */
-export function toggleHelp(show = !helpOpen()) {
+let overlayEditable = null;
+
+/** Shows (or hides) the overlay listing KEYMAP (and OPS_KEYMAP for `editable`). */
+export function toggleHelp(show = !helpOpen(), editable = overlayEditable) {
+  if (overlay && editable !== overlayEditable && editable !== null) {
+    overlay.remove();
+    overlay = null;
+  }
   if (!overlay) {
-    const rows = KEYMAP.map(([keys, what, where]) =>
+    overlayEditable = editable;
+    const rows = (editable ? KEYMAP.concat(OPS_KEYMAP) : KEYMAP).map(([keys, what, where]) =>
       el('tr', {},
         el('th', { scope: 'row' }, keys.split(' / ').flatMap((k, i) => [i ? ' / ' : '', el('kbd', { text: k })])),
         el('td', { text: what }),

@@ -23,6 +23,7 @@ import { Fields } from './session/fields.js';
 import { History } from './session/history.js';
 import { Live } from './session/live.js';
 import { Record } from './session/record.js';
+import { Ops } from './session/ops.js';
 
 const EXPORTS = [['json', 'JSON'], ['srt', 'SRT'], ['vtt', 'WebVTT'], ['txt', 'TXT'], ['docx', 'DOCX']];
 
@@ -64,6 +65,7 @@ class SessionView {
     this.history = new History(this);
     this.live = new Live(this);
     this.record = new Record(this);
+    this.ops = new Ops(this);
     this.record.setAgenda(agenda);
     this.record.setNotes(notes);
 
@@ -98,7 +100,7 @@ class SessionView {
         this.editable ? null : el('p', { className: 'readonly-note', id: 'readonly-note', text: 'Chỉ đọc' })),
       el('div', { className: 'player-bar' },
         this.audio, this.speedLabel, this.liveLabel, this.record.button(),
-        el('button', { type: 'button', className: 'help-button', id: 'help-button', text: 'Phím tắt (?)', on: { click: () => toggleHelp() } })),
+        el('button', { type: 'button', className: 'help-button', id: 'help-button', text: 'Phím tắt (?)', on: { click: () => toggleHelp(undefined, this.editable) } })),
       this.list);
     this.root.append(this.page);
   }

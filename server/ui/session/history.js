@@ -44,9 +44,14 @@ export class History {
       }
       if (r.speaker_before !== r.speaker_after) changes.push(el('div', { className: 'rev-speaker', text: `Người nói: ${speakerName(r.speaker_before)} → ${speakerName(r.speaker_after)}` }));
       if (r.status_before !== r.status_after) changes.push(el('div', { className: 'rev-status', text: `Trạng thái: ${STATUS_LABEL[r.status_before] || r.status_before} → ${STATUS_LABEL[r.status_after] || r.status_after}` }));
-      const restore = v.editable && r.version !== st.seg.version
-        ? el('button', { type: 'button', className: 'restore-btn', text: 'Khôi phục', title: 'Đưa đoạn về trạng thái sau lần sửa này', on: { click: () => this.restore(st, r, panel) } })
-        : null;
+      // A revision made by an operation (a split, a merge …): restoring it
+      // undoes that operation as a whole (the server's restore route).
+      const restore = !v.editable ? null
+        : r.operation_id != null
+          ? el('button', { type: 'button', className: 'undo-op-btn', text: 'Hoàn tác thao tác', title: 'Hoàn tác cả thao tác (tách, gộp …) đã tạo lần sửa này', on: { click: () => this.restore(st, r, panel) } })
+          : r.version !== st.seg.version
+            ? el('button', { type: 'button', className: 'restore-btn', text: 'Khôi phục', title: 'Đưa đoạn về trạng thái sau lần sửa này', on: { click: () => this.restore(st, r, panel) } })
+            : null;
       return el('li', { className: 'revision', dataset: { id: r.id } },
         el('div', { className: 'rev-head' },
           el('strong', { className: 'rev-author', text: r.author }),
@@ -66,7 +71,9 @@ export class History {
     try {
       const seg = await post(`/api/segments/${st.seg.id}/restore`, { revision_id: rev.id, version: st.seg.version });
       v.rows.apply(seg);
-      toast('Đã khôi phục.');
+      // An undone operation wrote other rows too (its live message brings them).
+      if (rev.operation_id != null) v.live.resync();
+      toast(rev.operation_id != null ? 'Đã hoàn tác thao tác.' : 'Đã khôi phục.');
     } catch (err) {
       v.rows.staleOrError(st, err);
     }

@@ -38,6 +38,16 @@ export class Keyboard {
     st.row.scrollIntoView({ block: 'nearest' });
   }
 
+  /** `st` left the view (merged away): the nearest row shown before it, else after. */
+  reselect(st) {
+    const v = this.view;
+    const shown = (j) => v.states[j] && v.record.shows(v.states[j]);
+    let j = st.idx - 1;
+    while (j >= 0 && !shown(j)) j--;
+    if (j < 0) for (j = st.idx + 1; j < v.states.length && !shown(j);) j++;
+    if (shown(j)) this.select(v.states[j], { focus: st.row.contains(document.activeElement) || document.activeElement === document.body });
+  }
+
   /** The row the keyboard acts on: the one holding focus, else the selection. */
   target() {
     return this.view.stateOf(document.activeElement) || this.selected || this.view.player.current;
@@ -106,9 +116,12 @@ export class Keyboard {
         break;
       }
       case 'escape': this.escape(e.target); break;
-      case 'help': toggleHelp(); break;
+      case 'help': toggleHelp(undefined, v.editable); break;
       case 'toggleView': v.record.toggle(); break;
-      default: break;
+      default:
+        // The segment operations (session/ops.js), for stenographers.
+        if (action.startsWith('op:')) v.ops.run(action.slice(3), this.target());
+        break;
     }
   }
 

@@ -67,7 +67,8 @@ export class Player {
   tick() {
     const v = this.view;
     const ms = v.audio.currentTime * 1000;
-    const i = lastStartAtOrBefore(v.starts, ms);
+    let i = lastStartAtOrBefore(v.starts, ms);
+    while (i >= 0 && v.states[i].row.classList.contains('gone')) i--; // merged away: the row that took it
     const st = i < 0 ? null : v.states[i];
     this.markWord(st, ms);
     if (st === this.current) return;

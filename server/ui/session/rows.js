@@ -87,7 +87,21 @@ export class Rows {
     st.row.classList.toggle('reviewed', reviewed);
     st.row.classList.toggle('not-speech', !inRecord(s) && !gone(s));
     st.row.classList.toggle('gone', gone(s));
+    // Words not yet re-timed to an edited text or new bounds (a dotted line
+    // until the server's re-timed segment arrives).
+    st.row.classList.toggle('unaligned', s.words_aligned === false);
+    st.row.title = s.words_aligned === false ? 'Thời điểm của các từ đang được tính lại' : '';
+    if (st.time.dataset.ms !== String(s.start_ms)) this.moveStart(st);
     v.record.invalidate();
+  }
+
+  /** A segment's start changed (its bounds, a split): its time and its place in the search. */
+  moveStart(st) {
+    const v = this.view;
+    st.time.dataset.ms = String(st.seg.start_ms);
+    st.time.textContent = fmtClock(st.seg.start_ms);
+    st.row.dataset.start = st.seg.start_ms;
+    if (v.states[st.idx] === st) v.starts[st.idx] = st.seg.start_ms;
   }
 
   /**
@@ -101,7 +115,7 @@ export class Rows {
     const parts = [];
     const words = [];
     let pos = 0;
-    for (const w of seg.words || []) {
+    for (const [i, w] of (seg.words || []).entries()) {
       const wt = (w.text || '').trim();
       if (!wt) continue;
       const at = findWord(text, wt, pos);
@@ -110,6 +124,7 @@ export class Rows {
       const span = document.createElement('span');
       span.className = w.probability < 0.5 ? 'word low-confidence' : 'word';
       span.dataset.start = w.start_ms;
+      span.dataset.index = i; // for a split before it
       span.textContent = wt;
       if (w.probability < 0.5) span.title = `Độ tin cậy thấp (${Math.round(w.probability * 100)}%)`;
       parts.push(span);
@@ -155,12 +170,16 @@ export class Rows {
       if (seg.session_id === v.id) this.insert(seg);
       return null;
     }
-    if (seg.version <= st.seg.version) return st; // old news (e.g. the echo of our own save)
+    // Old news (e.g. the echo of our own save); but the re-timed words of
+    // an edit come with the same version.
+    const retimed = seg.version === st.seg.version && seg.words_aligned && st.seg.words_aligned === false;
+    if (seg.version < st.seg.version || (seg.version === st.seg.version && !retimed)) return st;
     const wasReviewed = st.seg.review_status;
     st.seg = seg;
     this.fill(st);
     const base = this.baseOf(st);
     if ((st.editor || st.draft) && base && base.version !== seg.version) this.setServerChanged(st, true);
+    if (v.keys.selected === st && !v.record.shows(st)) v.keys.reselect(st); // merged away, or not speech in the record
     if (wasReviewed !== seg.review_status) v.updateMeta();
     return st;
   }
