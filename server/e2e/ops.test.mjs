@@ -5,7 +5,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setUp, newPage, loggedInPage, openSession, shot } from './harness.mjs';
+import { setUp, newPage, loggedInPage, openSession, shot, patchFromPage } from './harness.mjs';
 
 let env;
 const pages = [];
@@ -297,5 +297,27 @@ test('o6. a reader gets no operation keys, buttons or forms', { timeout: 60_000 
   await row.locator('.history-btn').click();
   await row.locator('.revisions .revisions-head').waitFor();
   assert.equal(await p.locator('.undo-op-btn, .restore-btn').count(), 0);
+  assertNoPageErrors(p);
+});
+
+test('o7. a stale operation (the row changed unseen) says so and reloads the rows', { timeout: 60_000 }, async () => {
+  const p = await page('steno1');
+  // No live messages reach this page: it cannot know of the edit below.
+  await p.routeWebSocket(/\/live$/, () => {});
+  await openSession(p, env);
+  const seg = (await serverSegments(p)).find((s) => s.state === 'speech');
+  const text = 'Sửa ở nơi khác, trang này chưa biết.';
+  const r = await patchFromPage(p, env, seg.id, { text });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.notEqual(await rowText(p, seg.id), text);
+  await selectByKeys(p, seg.id);
+  await p.keyboard.press('x');
+  await p.waitForSelector('#toast.toast-error:not([hidden])');
+  assert.match(await p.textContent('#toast'), /tải lại/);
+  await p.waitForFunction(({ id, text }) => document.querySelector(`.segment[data-id="${id}"] .text`).textContent.trim() === text, { id: seg.id, text });
+  assert.equal(await p.locator(`.segment.not-speech[data-id="${seg.id}"]`).count(), 0);
+  // Now on the current version, x works.
+  await p.keyboard.press('x');
+  await p.waitForSelector(`.segment.not-speech[data-id="${seg.id}"]`);
   assertNoPageErrors(p);
 });
