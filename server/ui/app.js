@@ -1,13 +1,14 @@
 // Entry point: the header, hash routing, the login page and the session list.
 //
 // Routes: #/login, #/ (sessions), #/sessions/{id}[?t=ms&play=1],
-// #/search?q=…  Each page's mount() returns a function that tears it down
+// #/search?q=…, #/people.  Each page's mount() returns a function that tears it down
 // (closing sockets, stopping audio), called before the next page mounts.
 
 import { auth, loadMe, login, logout, get, onUnauthorized, errorMessage, ApiError, ROLE_LABELS } from './api.js';
 import { el, fmtDate, fmtDuration, parseHash, toast } from './util.js';
 import { mountSession } from './session.js';
 import { mountSearch } from './search.js';
+import { mountPeople } from './people.js';
 
 const main = document.getElementById('app');
 let unmount = null;
@@ -40,6 +41,7 @@ function renderHeader() {
   const { path } = parseHash();
   document.getElementById('nav-sessions').classList.toggle('active', path === '/' || path.startsWith('/sessions'));
   document.getElementById('nav-search').classList.toggle('active', path.startsWith('/search'));
+  document.getElementById('nav-people').classList.toggle('active', path.startsWith('/people'));
 }
 
 /** Where to go after logging in: the page that asked for it. */
@@ -69,6 +71,7 @@ async function route() {
     else if (path === '/' || path === '') unmount = await mountSessionList(main);
     else if ((m = /^\/sessions\/(\d+)$/.exec(path))) unmount = await mountSession(main, Number(m[1]), params);
     else if (path === '/search') unmount = await mountSearch(main, params);
+    else if (path === '/people') unmount = await mountPeople(main);
     else main.append(el('p', { className: 'error', text: 'Không có trang này.' }), el('a', { href: '#/', text: 'Về danh sách phiên họp' }));
   } catch (err) {
     if (token !== routeToken) return;
