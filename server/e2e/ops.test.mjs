@@ -231,6 +231,18 @@ test('o4. an operation in the history is undone with its button', { timeout: 60_
   await p.keyboard.press('s');
   await waitShown(p, n + 1);
   const row = p.locator(`.segment[data-id="${seg.id}"]`);
+  await p.keyboard.press('u');
+  await waitShown(p, n);
+  // A text selection in a word picks that word (before the playhead's).
+  await p.evaluate(({ id, i }) => {
+    const w = document.querySelector(`.segment[data-id="${id}"] .word[data-index="${i}"]`);
+    window.getSelection().selectAllChildren(w);
+  }, { id: seg.id, i: 2 });
+  await p.locator(`.segment[data-id="${seg.id}"]`).focus();
+  await p.keyboard.press('s');
+  await waitShown(p, n + 1);
+  const ids = await shownIds(p);
+  assert.ok((await rowText(p, ids[ids.indexOf(seg.id) + 1])).startsWith(seg.words[2].text.trim()));
   await row.locator('.history-btn').click();
   await row.locator('.undo-op-btn').first().click();
   await waitShown(p, n);

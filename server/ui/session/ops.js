@@ -109,7 +109,8 @@ export class Ops {
 
   /**
    * While editing: at the caret (the text must be saved first). Otherwise
-   * before the word under the playhead (a click on a word puts it there).
+   * before the word where a text selection begins, else the word under the
+   * playhead (a click on a word puts it there).
    */
   async split(st) {
     const v = this.view;
@@ -123,7 +124,7 @@ export class Ops {
       }
       at = { char: [...ta.value.slice(0, ta.selectionStart)].length };
     } else {
-      const word = v.player.word && st.words && st.words.includes(v.player.word) ? v.player.word : null;
+      const word = this.selectedWord(st) || (v.player.word && st.words && st.words.includes(v.player.word) ? v.player.word : null);
       if (!word) {
         toast('Hãy đặt vị trí phát vào từ bắt đầu đoạn mới (bấm vào từ đó), rồi bấm s.', 'error');
         return;
@@ -133,6 +134,15 @@ export class Ops {
     const res = await this.send(st, `/api/segments/${s.id}/split`, { version: s.version, at });
     if (res && st.editor) v.editor.close(st, { focusRow: true });
     if (res) toast('Đã tách đoạn.');
+  }
+
+  /** The word of `st` where a text selection (not a mere caret) begins. */
+  selectedWord(st) {
+    const sel = window.getSelection();
+    if (!sel || sel.isCollapsed || !sel.anchorNode) return null;
+    const node = sel.anchorNode.nodeType === Node.ELEMENT_NODE ? sel.anchorNode : sel.anchorNode.parentElement;
+    const word = node && node.closest('.word');
+    return word && st.text.contains(word) ? word : null;
   }
 
   async merge(st) {
