@@ -59,21 +59,23 @@ pub fn segment_cues(
     }
     let end_ms = end_ms.max(start_ms);
     let words = words.filter(|w| w.len() == tokens.len());
-    // Each token's start: its word's, or its letters' share of the bounds.
+    // Each token's start: its word's, or its letters' share of the bounds;
+    // never before the one before it, so that cues stay in order.
     let letters: Vec<u64> = tokens.iter().map(|t| t.chars().count() as u64).collect();
     let total: u64 = letters.iter().sum::<u64>().max(1);
-    let mut before = 0;
+    let (mut before, mut latest) = (0, start_ms);
     let starts: Vec<u64> = tokens
         .iter()
         .enumerate()
         .map(|(i, _)| {
             let proportional = start_ms + (end_ms - start_ms) * before / total;
             before += letters[i];
-            match words {
+            let at = match words {
                 Some(w) => w[i].start_ms,
                 None => proportional,
-            }
-            .clamp(start_ms, end_ms)
+            };
+            latest = at.clamp(latest, end_ms);
+            latest
         })
         .collect();
 
@@ -186,6 +188,29 @@ mod tests {
             // Letters before each split: 8 of 16.
             assert_eq!(got, vec![(0, 800), (800, 1_600)]);
         }
+    }
+
+    #[test]
+    fn cues_stay_in_order_and_within_the_segment() {
+        let text = "một hai ba bốn";
+        let words = [
+            word("một", 500),
+            word("hai", 9_000),
+            word("ba", 200),
+            word("bốn", 3_000),
+        ];
+        let limits = CueLimits {
+            max_chars: 4,
+            max_ms: 60_000,
+        };
+        let cues = segment_cues(1_000, 5_000, text, Some(&words), limits);
+        assert_eq!(cues.len(), 4);
+        for pair in cues.windows(2) {
+            assert!(pair[0].start_ms <= pair[0].end_ms);
+            assert_eq!(pair[0].end_ms, pair[1].start_ms);
+        }
+        assert!(cues.iter().all(|c| (1_000..=5_000).contains(&c.start_ms)));
+        assert_eq!(cues[3].end_ms, 5_000);
     }
 
     #[test]
