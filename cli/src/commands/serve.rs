@@ -73,8 +73,9 @@ pub(crate) fn serve(args: ServeArgs, db: &Path, cache_dir: &Path) -> Result<Exit
             .await
             .context("serving")?;
         if let Some(retimer) = retimer {
-            // It stops at the shutdown signal; a pass in progress finishes
-            // its segment (its result is saved, or dropped as stale).
+            // A segment being aligned is not waited for: its words are
+            // saved in one statement or not at all, and the next start
+            // takes it again.
             retimer.abort();
         }
         eprintln!("tocky serve: stopped");
