@@ -25,6 +25,8 @@
 //! Every word ends up inside the segment, in order, without overlaps and
 //! with a non-zero length.
 
+mod heard;
+mod layout;
 mod model;
 
 use tocky_core::Word;
@@ -32,15 +34,12 @@ use tocky_core::text::{nfc, scoring_words};
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::place::{FRAME_MS, Loudness, lay_out};
+use layout::{Frames, time_run};
 
 /// The least room (ms) a new word needs between its anchors; with less,
 /// the neighbouring kept words give up their times and are timed again
 /// with it (a word inserted between two words said without a pause).
 const MIN_ROOM_MS: u64 = 40;
-
-/// How far (ms) a boundary may move to reach a pause.
-const SNAP_MS: u64 = 150;
 
 /// The longest audio (ms) the decoder can take at once.
 const MAX_MODEL_MS: u64 = 30_000;
@@ -52,10 +51,24 @@ pub struct AlignOptions {
     pub language: String,
     /// CPU threads for the decoder.
     pub threads: usize,
-    /// Time new words with the model (teacher-forced decoding); when
-    /// false, they are laid out by letters over the audible frames of
-    /// their gap.
+    /// Time runs of new words with the model (see `method`); when false,
+    /// they are laid out by letters over the audible frames of their gap.
     pub use_model: bool,
+    /// How the model times them.
+    pub method: AlignMethod,
+}
+
+/// How the model places the boundaries between new words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AlignMethod {
+    /// Transcribe the segment again with the pipeline (VAD, decoding,
+    /// word placement) and take the times of the recognised words that
+    /// match the corrected ones.
+    #[default]
+    Recognise,
+    /// Teacher-forced decoding of the corrected text: the most likely
+    /// timestamp token at each word boundary.
+    ForcedDecoding,
 }
 
 impl Default for AlignOptions {
@@ -66,6 +79,7 @@ impl Default for AlignOptions {
                 .map_or(2, |n| n.get())
                 .min(8),
             use_model: true,
+            method: AlignMethod::default(),
         }
     }
 }
@@ -123,12 +137,14 @@ pub fn realign(engine: &Engine, options: &AlignOptions, req: &AlignRequest) -> R
                 .unwrap_or(kept.len())
         });
     let timing = match needed {
-        Some(until) if options.use_model && span_ms <= MAX_MODEL_MS => Some(model::time_words(
-            engine,
-            options,
-            req.audio,
-            &texts[..until],
-        )?),
+        Some(until) if options.use_model && span_ms <= MAX_MODEL_MS => Some(match options.method {
+            AlignMethod::Recognise => {
+                heard::time_words(engine, options, req.audio, &texts[..until])?
+            }
+            AlignMethod::ForcedDecoding => {
+                model::time_words(engine, options, req.audio, &texts[..until])?
+            }
+        }),
         _ => None,
     };
     Ok(assemble(req, texts, &kept, timing.as_ref()))
@@ -220,29 +236,38 @@ fn anchors(req: &AlignRequest, texts: &[String]) -> Vec<Option<Word>> {
         .collect();
     let new_keys: Vec<String> = texts.iter().map(|t| key(t)).collect();
     let old_keys: Vec<String> = old.iter().map(|w| key(&w.text)).collect();
-    let (n, m) = (new_keys.len(), old_keys.len());
-    // lcs[i][j]: the longest common subsequence of new[i..] and old[j..].
+    let mut kept = vec![None; new_keys.len()];
+    let mut floor = req.start_ms;
+    for (i, j) in matches(&new_keys, &old_keys) {
+        // Kept words stay in order without overlaps: of two old words
+        // that overlap, the later is timed again.
+        if old[j].start_ms >= floor {
+            kept[i] = Some(old[j].clone());
+            floor = old[j].end_ms;
+        }
+    }
+    kept
+}
+
+/// The pairs `(i, j)` of a longest common subsequence of `a` and `b`.
+fn matches(a: &[String], b: &[String]) -> Vec<(usize, usize)> {
+    let (n, m) = (a.len(), b.len());
+    // lcs[i][j]: the longest common subsequence of a[i..] and b[j..].
     let mut lcs = vec![vec![0u32; m + 1]; n + 1];
     for i in (0..n).rev() {
         for j in (0..m).rev() {
-            lcs[i][j] = if new_keys[i] == old_keys[j] {
+            lcs[i][j] = if a[i] == b[j] {
                 lcs[i + 1][j + 1] + 1
             } else {
                 lcs[i + 1][j].max(lcs[i][j + 1])
             };
         }
     }
-    let mut kept = vec![None; n];
+    let mut pairs = Vec::new();
     let (mut i, mut j) = (0, 0);
-    let mut floor = req.start_ms;
     while i < n && j < m {
-        if new_keys[i] == old_keys[j] {
-            // Kept words stay in order without overlaps: of two old words
-            // that overlap, the later is timed again.
-            if old[j].start_ms >= floor {
-                kept[i] = Some(old[j].clone());
-                floor = old[j].end_ms;
-            }
+        if a[i] == b[j] {
+            pairs.push((i, j));
             i += 1;
             j += 1;
         } else if lcs[i + 1][j] >= lcs[i][j + 1] {
@@ -251,7 +276,7 @@ fn anchors(req: &AlignRequest, texts: &[String]) -> Vec<Option<Word>> {
             j += 1;
         }
     }
-    kept
+    pairs
 }
 
 /// Drops the anchors around any run of new words whose gap is too small
@@ -294,152 +319,6 @@ fn make_room(kept: &mut [Option<Word>], req: &AlignRequest) {
         if !changed {
             return;
         }
-    }
-}
-
-/// Which 10 ms frames of the segment are audible.
-struct Frames {
-    voiced: Vec<bool>,
-}
-
-impl Frames {
-    /// Audible: above the segment's quiet level by a twentieth of the way
-    /// to its loud level. Audio without such contrast (silence, steady
-    /// noise) counts as audible throughout: nothing to tell by.
-    fn of(audio: &[f32]) -> Self {
-        let frames = Loudness::of(audio).frames;
-        let mut sorted = frames.clone();
-        sorted.sort_by(f32::total_cmp);
-        let level = |q: usize| sorted.get(sorted.len() * q / 100).copied().unwrap_or(0.0);
-        let (quiet, loud) = (level(10), level(95));
-        let voiced = if loud <= quiet * 2.0 + 1e-4 {
-            vec![true; frames.len()]
-        } else {
-            let threshold = quiet + 0.05 * (loud - quiet);
-            frames.iter().map(|&f| f > threshold).collect()
-        };
-        Self { voiced }
-    }
-
-    /// Whether the frame at `ms` from the segment's start is audible
-    /// (past the end of the audio: not).
-    fn at(&self, ms: u64) -> bool {
-        self.voiced
-            .get((ms / FRAME_MS) as usize)
-            .copied()
-            .unwrap_or(false)
-    }
-}
-
-/// Times a run of new words inside `lo..hi` (recording ms). `bounds`, when
-/// the model timed the run, holds its words' starts and the last one's end.
-fn time_run(
-    run: &mut [Word],
-    lo: u64,
-    hi: u64,
-    bounds: Option<&[u64]>,
-    frames: &Frames,
-    origin: u64,
-) {
-    let n = run.len() as u64;
-    let audible = |ms: u64| frames.at(ms.saturating_sub(origin));
-    // The gap less its silent ends, if the words still fit: frames wholly
-    // inside the gap (the one a kept word ends in holds its tail), two
-    // audible in a row.
-    let (k0, k1) = ((lo - origin).div_ceil(FRAME_MS), (hi - origin) / FRAME_MS);
-    let voiced = |k: u64| frames.at(k * FRAME_MS);
-    let first = (k0..k1).find(|&k| voiced(k) && (k + 1 == k1 || voiced(k + 1)));
-    let last = (k0..k1)
-        .rev()
-        .find(|&k| voiced(k) && (k == k0 || voiced(k - 1)));
-    let (from, to) = match (first, last) {
-        (Some(a), Some(b)) => (origin + a * FRAME_MS, (origin + (b + 1) * FRAME_MS).min(hi)),
-        _ => (lo, hi),
-    };
-    let (from, to) = if to >= from + MIN_ROOM_MS * n {
-        (from, to)
-    } else {
-        (lo, hi)
-    };
-    match bounds {
-        Some(b) if b.len() == run.len() + 1 => {
-            let mut cuts: Vec<u64> = b.iter().map(|&t| t.clamp(from, to)).collect();
-            cuts[0] = from;
-            cuts[run.len()] = to;
-            for k in 1..cuts.len() {
-                cuts[k] = cuts[k].max(cuts[k - 1]);
-            }
-            let least = MIN_ROOM_MS.min((to - from) / n);
-            if cuts.windows(2).all(|c| c[1] - c[0] >= least) {
-                for (k, w) in run.iter_mut().enumerate() {
-                    w.start_ms = cuts[k];
-                    w.end_ms = cuts[k + 1];
-                }
-            } else {
-                lay_out(run, from, to);
-            }
-        }
-        _ => lay_out(run, from, to),
-    }
-    snap_to_pauses(run, &audible);
-    ensure_lengths(run, lo, hi);
-}
-
-/// Moves each boundary between two words of the run into the nearest
-/// pause within [`SNAP_MS`] of it: the first word ends where the pause
-/// starts, the next starts where it ends.
-fn snap_to_pauses(run: &mut [Word], audible: &dyn Fn(u64) -> bool) {
-    for k in 1..run.len() {
-        let b = run[k].start_ms;
-        let min = run[k - 1].start_ms + MIN_ROOM_MS;
-        let max = run[k].end_ms.saturating_sub(MIN_ROOM_MS);
-        let (a, z) = (b.saturating_sub(SNAP_MS).max(min), (b + SNAP_MS).min(max));
-        if a >= z {
-            continue;
-        }
-        // Silent frames in a..z, as maximal stretches.
-        let mut best: Option<(u64, u64, u64)> = None;
-        let mut ms = a - a % FRAME_MS;
-        while ms < z {
-            if audible(ms) {
-                ms += FRAME_MS;
-                continue;
-            }
-            let start = ms.max(a);
-            while ms < z && !audible(ms) {
-                ms += FRAME_MS;
-            }
-            let end = ms.min(z);
-            let distance = if b < start {
-                start - b
-            } else {
-                b.saturating_sub(end)
-            };
-            if end > start && best.is_none_or(|(d, _, _)| distance < d) {
-                best = Some((distance, start, end));
-            }
-        }
-        if let Some((_, start, end)) = best {
-            run[k - 1].end_ms = start;
-            run[k].start_ms = end;
-        }
-    }
-}
-
-/// Puts the run's words in order inside `lo..hi`, each at least 1 ms long
-/// (there is room: the run has at least 1 ms a word).
-fn ensure_lengths(run: &mut [Word], lo: u64, hi: u64) {
-    let mut floor = lo;
-    for w in run.iter_mut() {
-        w.start_ms = w.start_ms.max(floor);
-        w.end_ms = w.end_ms.max(w.start_ms + 1);
-        floor = w.end_ms;
-    }
-    let mut ceiling = hi;
-    for w in run.iter_mut().rev() {
-        w.end_ms = w.end_ms.min(ceiling);
-        w.start_ms = w.start_ms.min(w.end_ms.saturating_sub(1));
-        ceiling = w.start_ms;
     }
 }
 

@@ -19,7 +19,7 @@ mod place;
 pub mod streaming;
 mod words;
 
-pub use align::{AlignOptions, AlignRequest, realign};
+pub use align::{AlignMethod, AlignOptions, AlignRequest, realign};
 pub use device::DeviceChoice;
 pub use engine::{DecodeOptions, DecoderState, Engine, EngineOptions, ModelDescription};
 pub use error::{Error, Result};
