@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Deserializer, Serialize};
-use tocky_index::jump::match_start_ms;
+use tocky_index::jump::{HitSegment, jump_ms};
 use tocky_index::{SearchIndex, SearchQuery};
 use tocky_store::{
     ReviewStatus, Revision, Role, SegmentEdit, Session, SessionSummary, Speaker, Store,
@@ -336,11 +336,18 @@ pub(crate) async fn search(
                 let Ok(segment) = store.segment(hit.segment_id) else {
                     continue;
                 };
-                let jump_ms = match_start_ms(typed, &segment.text, &segment.words)
-                    .and_then(|ms| i64::try_from(ms).ok())
-                    .map_or(hit.start_ms, |ms| {
-                        ms.clamp(hit.start_ms, segment.end_ms.max(hit.start_ms))
-                    });
+                // Word times only where they follow the corrected text.
+                let jump_ms = i64::try_from(jump_ms(
+                    typed,
+                    HitSegment {
+                        text: &segment.text,
+                        words: &segment.words,
+                        words_aligned: segment.words_aligned,
+                        start_ms: u64::try_from(segment.start_ms).unwrap_or(0),
+                        end_ms: u64::try_from(segment.end_ms).unwrap_or(0),
+                    },
+                ))
+                .unwrap_or(hit.start_ms);
                 out.push(SearchHit {
                     segment_id: hit.segment_id,
                     session_id: hit.session_id,

@@ -384,3 +384,40 @@ async fn undoing_an_agenda_change_reaches_live_clients() {
     let _ = stop.send(());
     server.await.unwrap();
 }
+
+#[tokio::test]
+async fn a_search_hit_jumps_to_the_corrected_word_once_re_timed() {
+    let f = fixture();
+    let lan = f.login("lan").await;
+    let (status, saved) = f
+        .json(lan.send_json(
+            "PATCH",
+            "/api/segments/2",
+            &json!({"version": 1, "text": "dự thảo luật đất đai sửa đổi"}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // Before re-timing, no stale word time: the letters before "đất" (10
+    // of 22) into the segment's 5–9 s.
+    assert_eq!(jump_ms(&f, &lan).await, 5_000 + 4_000 * 10 / 22);
+    // Once the words follow the text, the jump is the word's own time.
+    let words: Vec<Word> = "dự thảo luật đất đai sửa đổi"
+        .split_whitespace()
+        .enumerate()
+        .map(|(k, w)| Word {
+            text: w.into(),
+            start_ms: 5_000 + k as u64 * 550,
+            end_ms: 5_000 + k as u64 * 550 + 500,
+            probability: 0.9,
+        })
+        .collect();
+    let mut store = Store::open(&f.root.join("tocky.db")).unwrap();
+    let version = saved["version"].as_i64().unwrap();
+    assert!(store.set_words(2, version, &words).unwrap());
+    assert_eq!(jump_ms(&f, &lan).await, 5_000 + 3 * 550);
+}
+
+async fn jump_ms(f: &Fixture, login: &Login) -> i64 {
+    let (_, found) = f.json(login.get("/api/search?q=dat+dai")).await;
+    found["hits"][0]["jump_ms"].as_i64().unwrap()
+}
