@@ -88,7 +88,7 @@ async fn an_edit_is_re_timed_in_the_background_and_reaches_live_clients() {
     .unwrap();
     let engine = Arc::new(Engine::load(&common::model_path(), &EngineOptions::default()).unwrap());
     let locate: AudioLocator = Box::new(move |session| {
-        tocky_server::audio::resolve(&[media.clone()], session.audio_file.as_deref()?)
+        tocky_server::audio::resolve(std::slice::from_ref(&media), session.audio_file.as_deref()?)
     });
     let mut live = state.subscribe();
     let worker = service::spawn(
