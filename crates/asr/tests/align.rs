@@ -174,8 +174,21 @@ fn typed_in_text_silence_and_empty_text_give_well_formed_words() {
     };
     let words = realign(engine(), &options(), &req).unwrap();
     assert_well_formed(&words, SENTENCE, ORIGIN_MS, s.end_ms);
-    // Deterministic.
-    assert_eq!(words, realign(engine(), &options(), &req).unwrap());
+    // Deterministic (a word no model timed has a NaN probability, which
+    // is not equal to itself).
+    let same = |w: &Word| {
+        (
+            w.text.clone(),
+            w.start_ms,
+            w.end_ms,
+            w.probability.to_bits(),
+        )
+    };
+    let again = realign(engine(), &options(), &req).unwrap();
+    assert_eq!(
+        words.iter().map(same).collect::<Vec<_>>(),
+        again.iter().map(same).collect::<Vec<_>>()
+    );
 
     // 30 s of silence: words laid out in order, in bounds, hoà spelt as typed.
     let silence = vec![0.0f32; 16 * 30_000];
@@ -215,6 +228,6 @@ fn a_real_clip_typed_in_is_timed_inside_its_speech() {
     };
     let words = realign(engine(), &options(), &req).unwrap();
     assert_well_formed(&words, text, 0, end_ms);
-    // The model's probability of the forced words.
-    assert!(words.iter().all(|w| (0.0..=1.0).contains(&w.probability)));
+    // Words matched to what the model heard carry its probability.
+    assert!(words.iter().any(|w| (0.0..=1.0).contains(&w.probability)));
 }
