@@ -82,7 +82,7 @@ impl std::str::FromStr for FinalContext {
 /// Encoder frames (20 ms each) for `samples` of audio: the audio and a
 /// margin of 64 frames (1.28 s), at least 512 (10 s: on a shorter context
 /// the model loops, "Ấn, Ấn, Ấn …"), at most Whisper's 1500.
-fn audio_ctx(samples: usize) -> usize {
+pub(crate) fn audio_ctx(samples: usize) -> usize {
     (samples / (SAMPLE_RATE as usize / 50) + 64).clamp(512, 1500)
 }
 

@@ -25,6 +25,12 @@ pub(super) fn time_words(
         decode: DecodeOptions {
             language: options.language.clone(),
             threads: options.threads.max(1),
+            // Encode only the segment's audio (≤ 30 s), as live recognition
+            // does: a 10 s segment then costs a third of a full window.
+            audio_ctx: Some(crate::streaming::audio_ctx(audio.len())),
+            // Greedy: only the times of words the text already gives are
+            // used, and a beam costs several times as much.
+            beam_size: 1,
             ..DecodeOptions::default()
         },
         ..TranscribeOptions::recommended()
