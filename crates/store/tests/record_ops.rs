@@ -152,19 +152,26 @@ fn agenda_and_note_operations_are_undone_and_redone() {
 }
 
 #[test]
-fn an_item_whose_first_segment_was_merged_away_keeps_its_start() {
+fn an_item_whose_first_segment_left_the_record_keeps_its_start() {
     let (_dir, mut store, session, seg) = open(4);
+    // B starts at the right half of a split ("2", from 27.2 s) …
+    let split = store
+        .split_segment(seg[2], 1, tocky_store::SplitAt::Word(1), "lan")
+        .unwrap();
+    let right = split.segments[1].id;
     let list = [
         entry("A", StartChange::At(seg[0])),
-        entry("B", StartChange::At(seg[2])),
+        entry("B", StartChange::At(right)),
     ];
     store.set_agenda(session, &list, "lan").unwrap();
-    store.merge_with_next(seg[1], 1, seg[2], 1, "lan").unwrap();
+    // … and the split is undone: that half leaves the record. (A merge
+    // could not take it: the next segment of a merge never starts an item.)
+    store.undo_operation(split.operation_id, "lan").unwrap();
     // The agenda stays editable: B keeps its start, and a re-import passes.
     let bare = [entry("A", StartChange::Keep), entry("B", StartChange::Keep)];
     let again = store.set_agenda(session, &bare, "lan").unwrap();
     assert_eq!(again.operation_id, None);
-    assert_eq!(again.items[1].start_segment_id, Some(seg[2]));
+    assert_eq!(again.items[1].start_segment_id, Some(right));
     // In the record, B still starts at that segment's time.
     let record = store.record(session).unwrap();
     assert_eq!(record.items[1].item.as_ref().unwrap().title, "B");
@@ -179,7 +186,7 @@ fn an_item_whose_first_segment_was_merged_away_keeps_its_start() {
         store
             .start_agenda_item(
                 session,
-                seg[2],
+                right,
                 &ItemStart::New {
                     title: "C".into(),
                     reference: None,
