@@ -103,6 +103,11 @@ export async function setUp() {
 
   const server = spawn(bin, ['--db', db, 'serve', '--bind', '127.0.0.1:0', '--media-dir', media], {
     cwd: repoRoot,
+    // Every browser context of every test comes from 127.0.0.1 and keeps
+    // its connections open until the file ends: past the per-address cap
+    // (64, meant for one client each), new pages stalled and tests timed
+    // out at random. Real clients each have their own address.
+    env: { ...process.env, TOCKY_SERVER_LIMITS__MAX_CONNECTIONS_PER_ADDRESS: '4096' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let serverLog = '';

@@ -41,6 +41,8 @@ test('an admin imports a pasted list, searches it and re-imports it unchanged', 
   const p = await page('admin');
   await p.click('#nav-people');
   await p.waitForSelector('#people-import');
+  // The form is drawn at once, the list when it has loaded.
+  await p.waitForFunction(() => /Chưa có ai/.test(document.querySelector('#people-count')?.textContent || ''));
   assert.match(await p.textContent('#people-count'), /Chưa có ai/);
 
   await p.fill('#import-text', CSV);
