@@ -101,7 +101,9 @@ export async function setUp() {
     run(bin, ['--db', db, 'user', 'add', name, '--role', u.role], { input: `${u.password}\n` });
   }
 
-  const server = spawn(bin, ['--db', db, 'serve', '--bind', '127.0.0.1:0', '--media-dir', media], {
+  // Without background re-timing: it would move words under tests that
+  // seek to a word's time (crates/retime's own test covers it, with the model).
+  const server = spawn(bin, ['--db', db, 'serve', '--bind', '127.0.0.1:0', '--media-dir', media, '--no-retime'], {
     cwd: repoRoot,
     // Every browser context of every test comes from 127.0.0.1 and keeps
     // its connections open until the file ends: past the per-address cap
