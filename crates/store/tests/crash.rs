@@ -96,23 +96,8 @@ fn killing_an_editor_loses_no_committed_edit() {
     drop(store);
 
     for (attempt, run_ms) in [150u64, 400, 700].iter().enumerate() {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "editor_child",
-                "--exact",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(EDITOR_ENV, &db)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(*run_ms));
-        child.kill().unwrap(); // SIGKILL
-        let output = child.wait_with_output().unwrap();
-        let printed = String::from_utf8_lossy(&output.stdout);
+        let stdout = run_and_kill("editor_child", EDITOR_ENV, &db, *run_ms);
+        let printed = String::from_utf8_lossy(&stdout);
         // The last version the child saw committed, per segment.
         let mut acknowledged = std::collections::HashMap::new();
         for line in printed.lines() {
@@ -204,23 +189,8 @@ fn killing_an_operator_leaves_every_operation_whole() {
     let whole_text = "đoạn 0 đoạn 1 đoạn 2 đoạn 3 đoạn 4";
 
     for (attempt, run_ms) in [150u64, 400, 700].iter().enumerate() {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "operator_child",
-                "--exact",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(OPERATOR_ENV, &db)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(*run_ms));
-        child.kill().unwrap(); // SIGKILL
-        let output = child.wait_with_output().unwrap();
-        let acknowledged: Vec<i64> = String::from_utf8_lossy(&output.stdout)
+        let stdout = run_and_kill("operator_child", OPERATOR_ENV, &db, *run_ms);
+        let acknowledged: Vec<i64> = String::from_utf8_lossy(&stdout)
             .lines()
             .filter_map(|l| l.strip_prefix("op ")?.parse().ok())
             .collect();
@@ -258,4 +228,25 @@ fn killing_an_operator_leaves_every_operation_whole() {
             }
         }
     }
+}
+
+/// Runs the ignored test `child` of this binary on `db` (named by `env`),
+/// kills it with SIGKILL after `run_ms`, and returns what it printed.
+fn run_and_kill(child: &str, env: &str, db: &Path, run_ms: u64) -> Vec<u8> {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            child,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(env, db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(run_ms));
+    child.kill().unwrap(); // SIGKILL
+    child.wait_with_output().unwrap().stdout
 }
