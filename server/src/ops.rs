@@ -187,7 +187,8 @@ pub(crate) async fn operations(
     Ok(Json(list))
 }
 
-fn check_text(state: &AppState, text: &str) -> Result<(), ApiError> {
+/// Refuses a segment text over the configured size.
+pub(crate) fn check_text(state: &AppState, text: &str) -> Result<(), ApiError> {
     let max = state.config().limits.max_text_bytes;
     if text.len() > max {
         return Err(ApiError::BadRequest(format!(

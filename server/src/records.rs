@@ -119,12 +119,7 @@ pub(crate) async fn edit_segment(
 ) -> Result<Json<StoredSegment>, ApiError> {
     let user = viewer.require(Role::Stenographer)?.name.clone();
     if let Some(text) = &patch.text {
-        let max = state.config().limits.max_text_bytes;
-        if text.len() > max {
-            return Err(ApiError::BadRequest(format!(
-                "a segment's text has at most {max} bytes"
-            )));
-        }
+        crate::ops::check_text(&state, text)?;
     }
     let edit = SegmentEdit {
         text: patch.text,
