@@ -5,7 +5,8 @@
 //! The API is described in `docs/api.md`. Each concept has its module:
 //! [`auth`] (logins, roles, CSRF), [`records`] (sessions, segments,
 //! search), [`audio`] (Range requests), [`export`], [`live`] (WebSocket),
-//! [`metrics`], [`users`], the [`people`] registry and the embedded
+//! [`metrics`], [`users`], the [`people`] registry, [`recognise`]
+//! (speech in a stretch of audio, on request) and the embedded
 //! [`ui`]; [`client`] finds the client's address (behind trusted proxies)
 //! and checks `Origin`.
 
@@ -24,6 +25,7 @@ pub mod metrics;
 pub mod ops;
 pub mod people;
 mod rate;
+pub mod recognise;
 pub mod records;
 pub mod state;
 pub mod ui;
@@ -104,6 +106,7 @@ pub fn app(state: AppState) -> Router {
             "/sessions/{id}/segments",
             get(records::segments).post(ops::insert),
         )
+        .route("/sessions/{id}/recognise", post(recognise::recognise))
         .route("/sessions/{id}/speakers", post(records::add_speaker))
         .route(
             "/sessions/{sid}/speakers/{id}",

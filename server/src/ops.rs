@@ -7,6 +7,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
+use tocky_core::Word;
+use tocky_core::text::nfc;
 use tocky_index::SearchIndex;
 use tocky_store::ops::Operation;
 use tocky_store::{NewSegment, OperationOutcome, Role, SegmentState, SplitAt, Store};
@@ -62,7 +64,11 @@ pub(crate) async fn merge(
     .await
 }
 
-/// `POST /api/sessions/{id}/segments`: a segment for a time range that has none.
+/// `POST /api/sessions/{id}/segments`: a segment for a time range that has
+/// none. `words` are the timed words of a recognised text
+/// (`POST /api/sessions/{id}/recognise`): kept when the text is still
+/// theirs, so that they are not re-timed; dropped when it was corrected
+/// (the re-timer then times the new text).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct InsertRequest {
@@ -72,6 +78,8 @@ pub(crate) struct InsertRequest {
     text: String,
     #[serde(default)]
     speaker_id: Option<i64>,
+    #[serde(default)]
+    words: Option<Vec<Word>>,
 }
 
 pub(crate) async fn insert(
@@ -82,6 +90,10 @@ pub(crate) async fn insert(
 ) -> Result<(StatusCode, Json<OperationOutcome>), ApiError> {
     let user = viewer.require(Role::Stenographer)?.name.clone();
     check_text(&state, &body.text)?;
+    let words = match body.words {
+        Some(words) => kept_words(words, &body.text, body.start_ms, body.end_ms)?,
+        None => None,
+    };
     let new = NewSegment {
         start_ms: body.start_ms,
         end_ms: body.end_ms,
@@ -89,10 +101,47 @@ pub(crate) async fn insert(
         speaker_id: body.speaker_id,
     };
     let outcome = run(&state, "insert", move |store| {
-        Ok(store.insert_segment(session_id, &new, &user)?)
+        let mut outcome = store.insert_segment(session_id, &new, &user)?;
+        if let (Some(words), Some(row)) = (words, outcome.segments.first_mut()) {
+            // The words are not part of the operation (as re-timed words
+            // never are): a redo after an undo re-times them.
+            if store.set_words(row.id, row.version, &words)? {
+                *row = store.segment(row.id)?;
+            }
+        }
+        Ok(outcome)
     })
     .await?;
     Ok((StatusCode::CREATED, outcome))
+}
+
+/// The recognised words an insert keeps: those of `text` exactly (NFC,
+/// split at white space), else none. Words outside the range, out of
+/// order or without length are refused: they come from the recogniser,
+/// which never makes them.
+fn kept_words(
+    words: Vec<Word>,
+    text: &str,
+    start_ms: i64,
+    end_ms: i64,
+) -> Result<Option<Vec<Word>>, ApiError> {
+    let mut floor = u64::try_from(start_ms).unwrap_or(0);
+    let end = u64::try_from(end_ms).unwrap_or(0);
+    for w in &words {
+        if w.start_ms < floor || w.end_ms <= w.start_ms || w.end_ms > end {
+            return Err(ApiError::BadRequest(format!(
+                "word {:?} ({}–{} ms) is not inside {start_ms}–{end_ms} ms after the word before it",
+                w.text, w.start_ms, w.end_ms
+            )));
+        }
+        floor = w.end_ms;
+    }
+    let text = nfc(text.trim());
+    let same = words
+        .iter()
+        .map(|w| nfc(w.text.trim()))
+        .eq(text.split_whitespace().map(str::to_owned));
+    Ok((same && !words.is_empty()).then_some(words))
 }
 
 /// `POST /api/segments/{id}/state`: `speech` or `not_speech`.

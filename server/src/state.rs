@@ -1,7 +1,7 @@
 //! What every request shares: the configuration, the store, the search
 //! index, the live-update channel, the metrics and the login limiter.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use tocky_index::SearchIndex;
 use tocky_store::Store;
@@ -15,6 +15,7 @@ use crate::live::{LiveEvent, LiveSeats, Revocation};
 use crate::login_limit::LoginLimiter;
 use crate::metrics::Metrics;
 use crate::rate::ClientLimiter;
+use crate::recognise::{Recognise, Recognition};
 
 /// How many idle store connections are kept for reuse.
 const MAX_IDLE_CONNECTIONS: usize = 8;
@@ -50,6 +51,8 @@ struct Inner {
     /// Woken when a saved segment's words no longer follow its text or
     /// bounds, for whoever re-times them (`tocky serve` with a model).
     retime_wanted: Arc<Notify>,
+    /// Recognition on request, once `tocky serve` has loaded a model.
+    recognition: OnceLock<Recognition>,
 }
 
 impl AppState {
@@ -93,6 +96,7 @@ impl AppState {
                 login_limiter,
                 client_limiter,
                 retime_wanted: Arc::new(Notify::new()),
+                recognition: OnceLock::new(),
             }),
         })
     }
@@ -112,6 +116,21 @@ impl AppState {
     /// while nobody waits is kept (one), so none is lost between checks.
     pub fn retime_wanted(&self) -> Arc<Notify> {
         Arc::clone(&self.inner.retime_wanted)
+    }
+
+    /// Lets stenographers ask for the speech in a stretch of audio
+    /// (`POST /api/sessions/{id}/recognise`) with `recogniser`, usually the
+    /// re-timer's model. Set once, at start; a second call is refused
+    /// (returns false) so that the model never changes under a request.
+    pub fn set_recogniser(&self, recogniser: Arc<dyn Recognise>) -> bool {
+        self.inner
+            .recognition
+            .set(Recognition::new(recogniser))
+            .is_ok()
+    }
+
+    pub(crate) fn recognition(&self) -> Option<&Recognition> {
+        self.inner.recognition.get()
     }
 
     /// The metrics.

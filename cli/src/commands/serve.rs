@@ -27,12 +27,13 @@ pub(crate) struct ServeArgs {
     /// Let anyone read, search and listen without logging in.
     #[arg(long)]
     public_read: bool,
-    /// The model that re-times words after corrections: a name from
-    /// `tocky model list` or a ggml file (default: the default model, if
-    /// it is installed).
+    /// The model that re-times words after corrections and recognises a
+    /// stretch on request: a name from `tocky model list` or a ggml file
+    /// (default: the default model, if it is installed).
     #[arg(long, env = "TOCKY_MODEL", value_name = "MODEL")]
     model: Option<String>,
-    /// Do not re-time words after corrections (loads no model).
+    /// Do not re-time words after corrections, nor recognise on request
+    /// (loads no model).
     #[arg(long, conflicts_with = "model")]
     no_retime: bool,
 }
@@ -58,10 +59,11 @@ pub(crate) fn serve(args: ServeArgs, db: &Path, cache_dir: &Path) -> Result<Exit
             let locate: tocky_retime::AudioLocator = Box::new(move |session| {
                 tocky_server::audio::resolve(&media_dirs, session.audio_file.as_deref()?)
             });
-            tocky_retime::service::spawn(
-                state.clone(),
-                Arc::new(tocky_retime::Retimer::new(engine, align_options(), locate)),
-            )
+            let retimer = Arc::new(tocky_retime::Retimer::new(engine, align_options(), locate));
+            // The same model and audio cache recognise a stretch on request
+            // (the insert form's "Nhận dạng").
+            state.set_recogniser(Arc::clone(&retimer) as _);
+            tocky_retime::service::spawn(state.clone(), retimer)
         });
         let listener = tokio::net::TcpListener::bind(bind)
             .await

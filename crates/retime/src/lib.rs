@@ -8,9 +8,12 @@
 //! newer edit is never overwritten. [`service::spawn`] runs it in the
 //! background of the review server and sends each result to the
 //! session's live pages; `tocky realign` runs it for a whole session.
+//! The same model and audio recognise a stretch on request for the review
+//! server (`Retimer` is a [`tocky_server::recognise::Recognise`]).
 
 mod audio;
 pub mod error;
+mod recognise;
 pub mod service;
 
 use std::path::PathBuf;

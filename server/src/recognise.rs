@@ -1,0 +1,198 @@
+//! Recognition on request: `POST /api/sessions/{id}/recognise` answers the
+//! text and words heard in a stretch of a session's audio, for a segment
+//! the stenographer is about to insert (the insert itself is the normal
+//! one, in [`crate::ops`]). Nothing is saved.
+//!
+//! The model lives outside this crate: the recognition crates depend on the
+//! server, so `tocky serve` hands the server a [`Recognise`] (the re-timer's
+//! engine and audio cache) with [`AppState::set_recogniser`]. A server
+//! without one answers 409 "no model". One recognition runs at a time, on
+//! the blocking pool; a few more wait, and beyond them the answer is 503.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use tocky_core::Word;
+use tocky_store::{Role, Session};
+use tokio::sync::Semaphore;
+
+use crate::ApiJson;
+use crate::ApiPath;
+use crate::auth::Viewer;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The longest stretch recognised in one request, in ms: one Whisper window.
+pub const MAX_RANGE_MS: i64 = 30_000;
+/// Requests that may wait while one recognition runs; more get a 503.
+pub const MAX_WAITING: usize = 2;
+/// What a 503 asks the client to wait, in seconds (a 30 s stretch takes a
+/// few seconds on two cores).
+const RETRY_AFTER_S: u64 = 5;
+
+/// The speech heard in a stretch of audio. `text` is the words' texts
+/// joined by spaces (punctuation stays on its word), so that an insert of
+/// this text unchanged can keep these words.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Recognised {
+    /// What was said.
+    pub text: String,
+    /// Its words, timed from the session's start, inside the stretch.
+    pub words: Vec<Word>,
+}
+
+/// Why a recognition failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RecogniseError {
+    /// The session's audio cannot be found or decoded.
+    #[error("{0}")]
+    NoAudio(String),
+    /// The model failed.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Recognises speech in a session's audio with a loaded model.
+pub trait Recognise: Send + Sync {
+    /// The speech in `start_ms..end_ms` of `session`'s audio, with times
+    /// from the session's start. It blocks for as long as the model runs,
+    /// so the server calls it on the blocking pool, one call at a time.
+    fn recognise(
+        &self,
+        session: &Session,
+        start_ms: u64,
+        end_ms: u64,
+    ) -> Result<Recognised, RecogniseError>;
+}
+
+/// A recogniser with its bounds: one runs, [`MAX_WAITING`] wait.
+pub(crate) struct Recognition {
+    recogniser: Arc<dyn Recognise>,
+    /// Places for requests running or waiting (`1 + MAX_WAITING`).
+    admitted: Arc<Semaphore>,
+    /// The one place on the model.
+    running: Arc<Semaphore>,
+}
+
+impl Recognition {
+    pub(crate) fn new(recogniser: Arc<dyn Recognise>) -> Self {
+        Self {
+            recogniser,
+            admitted: Arc::new(Semaphore::new(1 + MAX_WAITING)),
+            running: Arc::new(Semaphore::new(1)),
+        }
+    }
+}
+
+/// `POST /api/sessions/{id}/recognise`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RecogniseRequest {
+    start_ms: i64,
+    end_ms: i64,
+}
+
+/// Refuses a stretch that is not a range, is too long, or runs past the
+/// session's audio. Segments in it are no reason: recognition saves nothing.
+fn check_range(start_ms: i64, end_ms: i64, duration_ms: i64) -> Result<(), ApiError> {
+    if start_ms < 0 || end_ms <= start_ms {
+        return Err(ApiError::BadRequest(format!(
+            "{start_ms}–{end_ms} ms is not a time range (0 ≤ start < end)"
+        )));
+    }
+    if end_ms - start_ms > MAX_RANGE_MS {
+        return Err(ApiError::BadRequest(format!(
+            "{start_ms}–{end_ms} ms is longer than {} s: recognise at most {} s at a time",
+            MAX_RANGE_MS / 1000,
+            MAX_RANGE_MS / 1000
+        )));
+    }
+    if duration_ms > 0 && end_ms > duration_ms {
+        return Err(ApiError::BadRequest(format!(
+            "{end_ms} ms is past the end of the session's audio ({duration_ms} ms)"
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) async fn recognise(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    ApiPath(session_id): ApiPath<i64>,
+    ApiJson(body): ApiJson<RecogniseRequest>,
+) -> Result<Json<Recognised>, ApiError> {
+    let user = viewer.require(Role::Stenographer)?.name.clone();
+    let (start_ms, end_ms) = (body.start_ms, body.end_ms);
+    check_range(start_ms, end_ms, i64::MAX)?;
+    let session = state
+        .with_store(move |store, _| Ok(store.session(session_id)?))
+        .await?;
+    check_range(start_ms, end_ms, session.duration_ms)?;
+    let Some(recognition) = state.recognition() else {
+        return Err(ApiError::Clash(
+            "no recognition model is loaded: this server runs without one \
+             (tocky serve --no-retime, or no model installed); type the text instead"
+                .into(),
+        ));
+    };
+    let admitted = Arc::clone(&recognition.admitted)
+        .try_acquire_owned()
+        .map_err(|_| ApiError::Busy {
+            reason: "recognitions are queued".into(),
+            retry_after: RETRY_AFTER_S,
+        })?;
+    // Neither semaphore is ever closed.
+    let running = Arc::clone(&recognition.running)
+        .acquire_owned()
+        .await
+        .map_err(ApiError::internal)?;
+    let recogniser = Arc::clone(&recognition.recogniser);
+    // Checked above: both are at least 0.
+    let (from, to) = (start_ms.unsigned_abs(), end_ms.unsigned_abs());
+    // The places go with the work: a client that leaves does not free the
+    // model before its recognition ends.
+    let heard = tokio::task::spawn_blocking(move || {
+        let _places = (admitted, running);
+        recogniser.recognise(&session, from, to)
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let detail = match &heard {
+        Ok(r) => format!("{start_ms}–{end_ms} ms: {} words", r.words.len()),
+        Err(e) => format!("{start_ms}–{end_ms} ms: failed: {e}"),
+    };
+    state
+        .with_store(move |store, _| {
+            Ok(store.audit(
+                &user,
+                "recognise",
+                &format!("session {session_id}"),
+                &detail,
+            )?)
+        })
+        .await?;
+    match heard {
+        Ok(r) => Ok(Json(r)),
+        Err(e @ RecogniseError::NoAudio(_)) => Err(ApiError::Clash(e.to_string())),
+        Err(RecogniseError::Failed(e)) => Err(ApiError::internal(format!("recognition: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_are_checked() {
+        assert!(check_range(0, 30_000, 60_000).is_ok());
+        assert!(check_range(-1, 10, 60_000).is_err());
+        assert!(check_range(10, 10, 60_000).is_err());
+        assert!(check_range(0, 30_001, 60_000).is_err());
+        assert!(check_range(50_000, 60_001, 60_000).is_err());
+        // A session of unknown length bounds nothing but the stretch.
+        assert!(check_range(50_000, 60_001, 0).is_ok());
+    }
+}
