@@ -120,8 +120,20 @@ impl Number {
 }
 
 /// The roles of the words of a phrase.
+/// `mốt`, `tư`, `lăm` with a capital right after a capitalised digit word
+/// are part of a name (`Ba Tư`, Persia), not a short form of a number.
 pub(crate) fn roles(words: &[Word]) -> Vec<Option<V>> {
-    words.iter().map(|w| vocab(&w.key)).collect()
+    let mut out: Vec<Option<V>> = words.iter().map(|w| vocab(&w.key)).collect();
+    for (i, w) in words.iter().enumerate().skip(1) {
+        if w.capital
+            && words[i - 1].capital
+            && matches!(out[i], Some(V::After(_)))
+            && matches!(out[i - 1], Some(V::Digit(_)))
+        {
+            out[i] = None;
+        }
+    }
+    out
 }
 
 fn at(roles: &[Option<V>], i: usize) -> Option<V> {
@@ -280,7 +292,10 @@ pub(crate) fn parse(words: &[Word], roles: &[Option<V>], i: usize) -> Option<Num
                 if d >= 1
                     && d != 5
                     && chunk(roles, pos, true).is_some_and(|c| c.2)
-                    && !matches!(at(roles, pos + 1), Some(V::Scale(_) | V::Linh)) =>
+                    && !matches!(
+                        at(roles, pos + 1),
+                        Some(V::Scale(_) | V::Linh | V::Digit(_))
+                    ) =>
             {
                 Some(d)
             }
@@ -313,8 +328,23 @@ pub(crate) fn parse(words: &[Word], roles: &[Option<V>], i: usize) -> Option<Num
         if let Some((v, n, one)) = chunk(roles, pos, true) {
             // A lone digit after a scale word, not a short form, is not
             // part of the number (`ba nghìn năm`: 3.000 years).
-            if one && !matches!(at(roles, pos + 1), Some(V::Scale(_))) {
-                break;
+            if one {
+                match (digit(roles, pos), at(roles, pos + 1)) {
+                    (_, Some(V::Scale(_))) => {}
+                    // `một nghìn hai sáu`: two digits are the tens and units.
+                    (Some(d1), Some(V::Digit(d2)))
+                        if d1 >= 1
+                            && d2 >= 1
+                            && !continues(roles, pos + 2)
+                            && !matches!(at(roles, pos + 2), Some(V::Scale(_))) =>
+                    {
+                        group = u128::from(d1) * 10 + u128::from(d2);
+                        pos += 2;
+                        just_scaled = false;
+                        continue;
+                    }
+                    _ => break,
+                }
             }
             group = v;
             pos += n;
@@ -403,7 +433,10 @@ fn round_sum(v: u128, billion: &str) -> String {
     let b = v / 1_000_000_000;
     let m = (v % 1_000_000_000) / 1_000_000;
     let mut parts = Vec::new();
-    if b > 0 {
+    if b >= 1_000_000 && b.is_multiple_of(1_000_000) {
+        // `một triệu tỷ`: 1 triệu tỷ.
+        parts.push(format!("{} {billion}", round_sum(b, billion)));
+    } else if b > 0 {
         parts.push(format!("{} {billion}", grouped(b)));
     }
     if m > 0 {

@@ -20,6 +20,9 @@ pub(crate) struct Word {
     pub(crate) key: String,
     /// The word lower-cased, as written (for scale words kept as words).
     pub(crate) lower: String,
+    /// Whether the word is written like a name: a capital, then lower case
+    /// (`Tư`, not `TƯ` nor `tư`).
+    pub(crate) capital: bool,
     /// Whether only white space separates this word from the one before
     /// (false for the first word of the line).
     pub(crate) joined: bool,
@@ -69,10 +72,12 @@ pub(crate) fn words(line: &str) -> Vec<Word> {
             None => false,
         };
         let lower = line[start..end].to_lowercase();
+        let capital = c.is_uppercase() && line[start..end].chars().skip(1).any(char::is_lowercase);
         out.push(Word {
             range: start..end,
             key: canonical_syllable(&lower),
             lower,
+            capital,
             joined,
         });
         k = e;
