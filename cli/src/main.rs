@@ -76,6 +76,9 @@ enum Command {
     /// Set and show a sitting's agenda (from a TOML file).
     #[command(subcommand)]
     Agenda(commands::agenda::AgendaCommand),
+    /// Write lines of speech on standard input in the record's written form
+    /// (numbers, dates, percentages, legal references; fillers removed).
+    Itn(commands::itn::ItnArgs),
     /// Re-time the words of a session's corrected segments against its audio.
     Realign(commands::realign::RealignArgs),
     /// List the audio input devices, with their channels and sample rates.
@@ -134,6 +137,7 @@ fn main() -> ExitCode {
         Command::Live(args) => commands::live::run(*args, &db, &cache_dir),
         Command::Realign(args) => commands::realign::run(args, &db, &cache_dir),
         Command::Devices => commands::devices::run(),
+        Command::Itn(args) => commands::itn::run(args),
     };
     match result {
         Ok(code) => code,

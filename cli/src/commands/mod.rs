@@ -4,6 +4,7 @@ pub(crate) mod agenda;
 pub(crate) mod devices;
 pub(crate) mod eval;
 pub(crate) mod export;
+pub(crate) mod itn;
 pub(crate) mod live;
 pub(crate) mod model;
 pub(crate) mod people;
