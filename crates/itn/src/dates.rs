@@ -54,12 +54,38 @@ pub(crate) fn at(ph: &Phrase<'_>, i: usize, last: Option<&Edit>) -> Option<Found
         && ph.is(i - 1, "giờ")
         && last.is_some_and(|e| e.kind == Kind::Time && e.end + 1 == i);
     if (ph.is(i, "giờ") && after(Kind::Time)) || before_hour {
-        // Minutes after the hour: `chín giờ ba mươi (phút)`.
+        // Minutes after the hour: `chín giờ ba mươi (phút)`, `sáu giờ
+        // không tám phút`, `năm giờ linh năm`, `tám giờ hai ba phút`.
+        let digit = |k: usize| match ph.roles.get(k).copied().flatten() {
+            Some(V::Digit(d)) => Some(u128::from(d)),
+            Some(V::After(u)) => Some(u128::from(u)),
+            _ => None,
+        };
+        let leading_zero = ph.is_any(i + 1, &["không", "linh", "lẻ"]);
+        if let (true, Some(m)) = (leading_zero, digit(i + 2))
+            && m >= 1
+        {
+            return Some(Found::one(i + 1, i + 3, m.to_string(), Kind::Time));
+        }
+        if let (Some(t), Some(u)) = (digit(i + 1), digit(i + 2))
+            && (1..=5).contains(&t)
+            && u >= 1
+            && ph.is(i + 3, "phút")
+            && !matches!(ph.roles.get(i + 2).copied().flatten(), Some(V::After(_)))
+        {
+            return Some(Found::one(
+                i + 1,
+                i + 3,
+                (t * 10 + u).to_string(),
+                Kind::Time,
+            ));
+        }
         let n = ph.number(i + 1)?;
         let m = n.whole_up_to(59)?;
         let end = i + 1 + n.len;
         let unit = ph.is(end, "phút");
-        return (unit || !n.single).then(|| Found::one(i + 1, end, m.to_string(), Kind::Time));
+        return (unit || !n.single || before_hour)
+            .then(|| Found::one(i + 1, end, m.to_string(), Kind::Time));
     }
     if ph.is(i, "phút") && after(Kind::Time) {
         let n = ph.number(i + 1)?;

@@ -49,10 +49,16 @@ pub(crate) fn marks(line: &str, words: &[Word], taken: &[bool], itn: &Itn) -> Ve
                     && !itn.fillers.contains(&words[k].key)
             };
             let joined = |k: usize| words.get(k).is_some_and(|w| w.joined);
+            // The next word, past fillers (`tôi ờ tôi xin`).
+            let mut next = i + 1;
+            while o.fillers && joined(next) && free(next) && itn.fillers.contains(&words[next].key)
+            {
+                next += 1;
+            }
             if plain(i)
-                && plain(i + 1)
-                && joined(i + 1)
-                && words[i + 1].key == w.key
+                && plain(next)
+                && joined(next)
+                && words[next].key == w.key
                 && !itn.reduplicated.contains(&w.key)
             {
                 out.push((i, Kind::Repeat));

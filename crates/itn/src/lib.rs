@@ -58,7 +58,7 @@ pub struct Options {
 }
 
 /// The fillers marked by default: hesitation sounds, never words of content.
-pub const DEFAULT_FILLERS: &[&str] = &["à", "ờ", "ừ", "ừm", "ờm", "ơ", "ưm", "hừm", "hmm", "ừa"];
+pub const DEFAULT_FILLERS: &[&str] = &["à", "ờ", "ừ", "ừm", "ờm", "ưm", "hừm", "hmm", "ừa"];
 
 /// Words Vietnamese doubles on purpose, kept when said twice.
 pub const DEFAULT_REDUPLICATED: &[&str] = &[

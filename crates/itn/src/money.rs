@@ -8,7 +8,7 @@ use crate::{Found, Kind, Phrase};
 
 /// Currencies said after a number.
 const CURRENCIES: &[&str] = &[
-    "đồng", "usd", "đô", "đôla", "euro", "yên", "bảng", "won", "rúp",
+    "đồng", "usd", "đô", "đôla", "euro", "yên", "won", "rúp", "ringgit",
 ];
 /// Words after `đồng` that make it another word (`một đồng chí`,
 /// `không đồng ý`): then a small number before it stays.
@@ -31,7 +31,7 @@ pub(crate) fn after_number(ph: &Phrase<'_>, i: usize, n: &Number) -> Option<Foun
     }
     if ph.is_any(end, CURRENCIES) {
         let small = n.single;
-        if small && (n.int == 0 || ph.is_any(end + 1, DONG_COMPOUNDS) && ph.is(end, "đồng")) {
+        if small && ph.is(end, "đồng") && (n.int == 0 || ph.is_any(end + 1, DONG_COMPOUNDS)) {
             return None;
         }
         return Some(Found::one(i, end, written(n), Kind::Money));
