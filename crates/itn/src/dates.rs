@@ -36,7 +36,17 @@ pub(crate) fn at(ph: &Phrase<'_>, i: usize, last: Option<&Edit>) -> Option<Found
     // `đến` that follows one.
     let year_follows_year = ph.is_any(i, &["đến", "tới"])
         && last.is_some_and(|e| e.kind == Kind::Date && e.end == i && e.text.len() == 4);
-    if (ph.is(i, "đoạn") && i > 0 && ph.is(i - 1, "giai")) || year_follows_year {
+    // `2021 – 2026`: a year after a dash that follows one (the phrase
+    // before ended with it; see `Itn::line`).
+    if i == 0 && last.is_some_and(|e| e.kind == Kind::Date && e.end == 0 && e.text.len() == 4) {
+        let (y, len) = year(ph.words, &ph.roles, 0)?;
+        return (1000..=9999)
+            .contains(&y)
+            .then(|| Found::one(0, len, y.to_string(), Kind::Date));
+    }
+    let period = (ph.is(i, "đoạn") && i > 0 && ph.is(i - 1, "giai"))
+        || (ph.is(i, "kỳ") && i > 0 && ph.is(i - 1, "nhiệm"));
+    if period || year_follows_year {
         let (y, len) = year(ph.words, &ph.roles, i + 1)?;
         return (1000..=9999)
             .contains(&y)
@@ -45,7 +55,9 @@ pub(crate) fn at(ph: &Phrase<'_>, i: usize, last: Option<&Edit>) -> Option<Found
     if ph.is(i, "năm") {
         let (y, len) = year(ph.words, &ph.roles, i + 1)?;
         let in_date = after(Kind::Date);
-        return (in_date || (1000..=9999).contains(&y))
+        // Out of a date, only years a speech names (`năm sáu nghìn người`
+        // is "five or six thousand").
+        return (in_date || (1000..=2199).contains(&y))
             .then(|| Found::one(i + 1, i + 1 + len, y.to_string(), Kind::Date));
     }
     // `mười giờ kém mười lăm`: the minutes before the hour.

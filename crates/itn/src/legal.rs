@@ -20,7 +20,10 @@ const DOCUMENTS: &[&str] = &[
 /// The spoken slash of a document number.
 const SLASH: &[&str] = &["trên", "xuyệt", "xuỵt", "xẹt", "sẹc", "xuyệc"];
 /// What names a numbered sitting before `thứ`.
-const SITTINGS: &[&str] = &["họp", "phiên", "lần", "đợt", "kỳ"];
+const SITTINGS: &[&str] = &["họp", "phiên", "kỳ"];
+/// Other ordinals of events, in digits from 10 up (`lần thứ hai`, but
+/// `Hội nghị lần thứ 13`).
+const EVENTS: &[&str] = &["lần", "đợt"];
 
 /// A label number: whole, from 1 to 9999, with no scale word.
 fn label(n: &Number) -> Option<u128> {
@@ -47,12 +50,14 @@ pub(crate) fn at(ph: &Phrase<'_>, i: usize) -> Option<Found> {
     if o.legal && ph.is(i, "số") {
         return document_number(ph, i);
     }
-    if o.legal && ph.is(i, "thứ") && i > 0 && ph.is_any(i - 1, SITTINGS) {
-        if ph.roles.get(i + 1).copied().flatten() == Some(V::After(4)) {
+    let sitting = i > 0 && ph.is_any(i - 1, SITTINGS);
+    let event = i > 0 && ph.is_any(i - 1, EVENTS);
+    if o.legal && ph.is(i, "thứ") && (sitting || event) {
+        if sitting && ph.roles.get(i + 1).copied().flatten() == Some(V::After(4)) {
             return Some(Found::one(i + 1, i + 2, "4".into(), Kind::Ordinal));
         }
         let n = ph.number(i + 1)?;
-        let v = label(&n)?;
+        let v = label(&n).filter(|&v| sitting || v >= 10)?;
         return Some(Found::one(
             i + 1,
             i + 1 + n.len,

@@ -293,9 +293,28 @@ impl Itn {
                 options: &self.options,
             };
             let mut local: Vec<Edit> = Vec::new();
+            // A year right before a dash carries over: `2021 – 2026`.
+            let dash_year = edits.last().filter(|e| {
+                e.end == offset
+                    && e.kind == Kind::Date
+                    && e.text.len() == 4
+                    && words
+                        .get(offset.wrapping_sub(1))
+                        .zip(words.get(offset))
+                        .is_some_and(|(a, b)| {
+                            let gap = line.get(a.range.end..b.range.start).unwrap_or("").trim();
+                            matches!(gap, "-" | "–" | "—")
+                        })
+            });
+            let carried = dash_year.map(|e| Edit {
+                start: 0,
+                end: 0,
+                text: e.text.clone(),
+                kind: e.kind,
+            });
             let mut i = 0;
             while i < slice.len() {
-                match self.rules(&phrase, i, local.last()) {
+                match self.rules(&phrase, i, local.last().or(carried.as_ref())) {
                     Some(found) if found.next > i => {
                         local.extend(found.edits);
                         i = found.next;
