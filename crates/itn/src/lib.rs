@@ -17,6 +17,7 @@
 
 mod dates;
 mod fillers;
+mod idioms;
 mod legal;
 mod money;
 mod numbers;
@@ -348,6 +349,12 @@ impl Itn {
     /// The first rule that applies at word `i` of a phrase.
     fn rules(&self, ph: &Phrase<'_>, i: usize, last: Option<&Edit>) -> Option<Found> {
         let o = &self.options;
+        if let Some(len) = idioms::at(ph, i) {
+            return Some(Found {
+                edits: Vec::new(),
+                next: i + len,
+            });
+        }
         if (o.legal || o.roman)
             && let Some(f) = legal::at(ph, i)
         {
