@@ -28,6 +28,7 @@ use std::collections::HashSet;
 use std::ops::Range;
 
 use numbers::V;
+use serde::Serialize;
 use tokenize::Word;
 
 /// Which rules apply, and what happens to fillers.
@@ -122,8 +123,9 @@ impl Default for Options {
     }
 }
 
-/// What a span of the input became.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What a span of the input became (serialised as [`Kind::name`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// A number in running text.
     Number,
@@ -169,7 +171,8 @@ impl Kind {
 }
 
 /// One change: input bytes, the output bytes they became, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serialised with the ranges as `{"start", "end"}` byte offsets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Span {
     /// The input's bytes (whole words).
     pub input: Range<usize>,
@@ -184,7 +187,7 @@ pub struct Span {
 }
 
 /// A line in written form, with its changes in input order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Written {
     /// The written form.
     pub text: String,

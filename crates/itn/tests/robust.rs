@@ -169,6 +169,25 @@ fn random_phrases_never_panic_and_give_sound_spans() {
 }
 
 #[test]
+fn kinds_serialise_as_their_names() {
+    for kind in [
+        Kind::Number,
+        Kind::Percent,
+        Kind::Filler,
+        Kind::Capital,
+        Kind::Ordinal,
+    ] {
+        let json = serde_json::to_string(&kind).unwrap();
+        assert_eq!(json, format!("\"{}\"", kind.name()));
+    }
+    let w = Itn::new(Options::default()).line("ờ mười");
+    let v = serde_json::to_value(&w).unwrap();
+    assert_eq!(v["text"], "10");
+    assert_eq!(v["spans"][0]["kind"], "filler");
+    assert_eq!(v["spans"][1]["input"]["start"], 4);
+}
+
+#[test]
 fn odd_inputs() {
     let itn = Itn::new(Options::default());
     for (input, want) in [
