@@ -146,5 +146,9 @@ pub(crate) fn time_after_number(ph: &Phrase<'_>, i: usize, n: &Number) -> Option
     if n.negative || n.unit.is_some() || n.int > limit {
         return None;
     }
+    // `không phút nào`: "not a minute", not zero minutes.
+    if n.single && n.int == 0 && ph.is(end + 1, "nào") {
+        return None;
+    }
     Some(Found::one(i, end, crate::numbers::written(n), Kind::Time))
 }

@@ -173,6 +173,19 @@ pub(crate) fn removals(
                 text: String::new(),
                 spans,
             }
+        } else if starts_sentence
+            && b + 1 == words.len()
+            && line.get(last.range.end..).is_some_and(|rest| {
+                rest.chars()
+                    .all(|c| c.is_whitespace() || ".!?…".contains(c))
+            })
+        {
+            // `Tôi xin hết. Ờ ờ.`: a last sentence of fillers goes whole.
+            Removal {
+                cut: before.len()..line.len(),
+                text: String::new(),
+                spans,
+            }
         } else if a > 0 && soft_gap(gap(a - 1, a)) {
             let prev_end = words.get(a - 1).map_or(first.range.start, |p| p.range.end);
             Removal {
