@@ -69,8 +69,10 @@ function run(cmd, args, { input, cwd } = {}) {
 /**
  * Everything the tests need: {base, sessionId, segments, browser, stop()}.
  * `segments` are the session's segments as ingested (id, start_ms, …).
+ * `model`: the server loads the default model (re-timing in the background,
+ * recognition on request) instead of running with --no-retime.
  */
-export async function setUp() {
+export async function setUp({ model = false } = {}) {
   const bin = path.resolve(repoRoot, process.env.TOCKY_BIN || 'target/debug/tocky');
   if (!fs.existsSync(bin)) throw new Error(`no tocky binary at ${bin}: build it (cargo build -p tocky-cli) or set TOCKY_BIN`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tocky-e2e-'));
@@ -102,8 +104,11 @@ export async function setUp() {
   }
 
   // Without background re-timing: it would move words under tests that
-  // seek to a word's time (crates/retime's own test covers it, with the model).
-  const server = spawn(bin, ['--db', db, 'serve', '--bind', '127.0.0.1:0', '--media-dir', media, '--no-retime'], {
+  // seek to a word's time (crates/retime's own test covers it, with the
+  // model). Tests of recognition on request ask for the model.
+  const serveArgs = ['--db', db, 'serve', '--bind', '127.0.0.1:0', '--media-dir', media];
+  if (!model) serveArgs.push('--no-retime');
+  const server = spawn(bin, serveArgs, {
     cwd: repoRoot,
     // Every browser context of every test comes from 127.0.0.1 and keeps
     // its connections open until the file ends: past the per-address cap

@@ -1,5 +1,6 @@
 // The segment operations in Chromium against a real `tocky serve` (see
-// harness.mjs and session/ops.js): split, merge, not speech, bounds, insert,
+// harness.mjs and session/ops.js): split, merge, not speech, bounds, insert
+// (and its recognition refused without a model),
 // undo, the agenda and scene notes, by keyboard only; two editors at once;
 // a reader. Run: scripts/e2e
 
@@ -184,6 +185,11 @@ test('o3. insert into a gap (i), a new agenda item (a) and a scene note (c), sho
   assert.ok(segs[at + 1].start_ms - segs[at].end_ms >= 100, 'a gap of 100 ms');
   await selectByKeys(p, segs[at].id);
   await p.keyboard.press('i');
+  await p.waitForSelector('.op-form input:focus');
+  // This server loads no model: asking for recognition (Alt+N) says so, and
+  // the text is typed (desk.test.mjs recognises with the model).
+  await p.keyboard.press('Alt+n');
+  await p.waitForFunction(() => /chưa nạp mô hình/.test(document.querySelector('.op-status')?.textContent || ''));
   await p.waitForSelector('.op-form input:focus');
   const text = 'Đoạn chèn <b>thêm</b> bằng bàn phím';
   await p.keyboard.type(text);

@@ -39,12 +39,14 @@ export const OPS_KEYMAP = [
   ['u', 'Hoàn tác thao tác cuối cùng trên trang này', ''],
   ['a', 'Một mục nghị sự mới bắt đầu từ đây', ''],
   ['c', 'Thêm ghi chú (vỗ tay, gõ búa…) sau đoạn', ''],
+  ['Alt+n', 'Nhận dạng lời từ âm thanh của khoảng chèn', 'trong ô chèn đoạn'],
+  ['l', 'Gắn người nói của đoạn với người trong danh bạ', ''],
 ];
 
 /** Plain keys of the operations → the action ('op:' + its name in ops.js). */
 const OPS_KEYS = {
   s: 'split', m: 'merge', x: 'speech', '[': 'startEarlier', ']': 'startLater', '{': 'endEarlier', '}': 'endLater',
-  b: 'startHere', t: 'endHere', i: 'insert', u: 'undo', a: 'agenda', c: 'note',
+  b: 'startHere', t: 'endHere', i: 'insert', u: 'undo', a: 'agenda', c: 'note', l: 'person',
 };
 
 /**

@@ -7,12 +7,18 @@
 // views show it at once. A 409 (a row changed since) reloads the rows and
 // says so; a 400 shows the server's message. What an operation needs typed
 // (the inserted text, a title, a note) is asked in a small form in the row.
+// The insert form can also ask the server to recognise the gap's audio
+// ("Nhận dạng", Alt+N: at most its first 30 s); the recognised text fills
+// the field to be checked, and if it is saved unchanged its timed words go
+// with it, so that they are not re-timed.
 
 import { get, post, errorMessage, ApiError } from '../api.js';
-import { el, toast } from '../util.js';
+import { el, fmtClock, toast } from '../util.js';
 import { gone } from './record.js';
 
 const NUDGE_MS = 100;
+/** The longest stretch the server recognises at once (docs/api.md). */
+const MAX_RECOGNISE_MS = 30_000;
 const NOTE_KINDS = [['applause', 'Vỗ tay'], ['gavel', 'Gõ búa'], ['vote', 'Biểu quyết'], ['other', 'Ghi chú khác']];
 
 export class Ops {
@@ -52,6 +58,7 @@ export class Ops {
       case 'insert': this.insert(st); break;
       case 'agenda': this.agenda(st); break;
       case 'note': this.note(st); break;
+      case 'person': v.fields.person.show(st); break;
       default: break;
     }
   }
@@ -177,11 +184,37 @@ export class Ops {
       toast('Không có khoảng trống sau đoạn này để chèn.', 'error');
       return;
     }
-    const values = await this.ask(st, 'Chèn đoạn mới', [{ name: 'text', label: 'Lời của đoạn mới', required: true }]);
+    let heard = null; // the last recognition's {text, words}
+    const recognise = {
+      label: 'Nhận dạng (Alt+N)', className: 'op-recognise', code: 'KeyN',
+      title: 'Điền lời nhận dạng từ âm thanh của khoảng này (tối đa 30 giây đầu)',
+      run: async ([input], button, status) => {
+        button.disabled = true;
+        status.textContent = 'Đang nhận dạng…';
+        try {
+          const r = await post(`/api/sessions/${v.id}/recognise`, { start_ms: start, end_ms: Math.min(end, start + MAX_RECOGNISE_MS) });
+          heard = r;
+          input.value = r.text;
+          status.textContent = r.text
+            ? 'Đã điền lời nhận dạng: hãy nghe lại, sửa nếu cần, rồi Enter để lưu.'
+            : 'Không nghe thấy lời nói trong khoảng này.';
+        } catch (err) {
+          status.textContent = err instanceof ApiError && err.status === 409 && /no recognition model/.test(errorMessage(err))
+            ? 'Máy chủ chưa nạp mô hình nhận dạng: hãy gõ lời của đoạn.'
+            : `Không nhận dạng được: ${errorMessage(err)}`;
+        } finally {
+          button.disabled = false;
+          input.focus();
+        }
+      },
+    };
+    const values = await this.ask(st, `Chèn đoạn mới (${fmtClock(start)}–${fmtClock(end)})`,
+      [{ name: 'text', label: 'Lời của đoạn mới', required: true }], [recognise]);
     if (!values) return;
-    const res = await this.send(st, `/api/sessions/${v.id}/segments`, {
-      start_ms: start, end_ms: end, text: values.text, speaker_id: st.seg.speaker_id ?? null,
-    });
+    const body = { start_ms: start, end_ms: end, text: values.text, speaker_id: st.seg.speaker_id ?? null };
+    // Unchanged, the recognised words keep their times; otherwise the server re-times the text.
+    if (heard && heard.words.length && values.text.trim() === heard.text.trim()) body.words = heard.words;
+    const res = await this.send(st, `/api/sessions/${v.id}/segments`, body);
     const added = res && res.segments && res.segments[0] && v.byId.get(res.segments[0].id);
     if (added) v.keys.select(added);
   }
@@ -255,14 +288,23 @@ export class Ops {
   /**
    * A small form under the row's text; resolves to {name: value} on Enter,
    * or null on Esc or Cancel. `fields`: {name, label, options?, required?}.
+   * `extra`: more buttons, {label, className, title, code (Alt+code runs
+   * it), run(inputs, button, status)}, with a status line they write to.
    */
-  ask(st, title, fields) {
+  ask(st, title, fields, extra = []) {
     const v = this.view;
     this.closeForm(null);
+    v.fields.person.close();
     return new Promise((resolve) => {
       const inputs = fields.map((f) => (f.options
         ? el('select', { name: f.name, className: 'op-field' }, f.options.map(([value, label]) => el('option', { value, text: label })))
         : el('input', { type: 'text', name: f.name, className: 'op-field', required: !!f.required, attrs: { lang: 'vi', autocomplete: 'off' } })));
+      const status = el('p', { className: 'op-status', attrs: { role: 'status', 'aria-live': 'polite' } });
+      const buttons = extra.map((b) => {
+        const node = el('button', { type: 'button', className: b.className, title: b.title, text: b.label });
+        node.addEventListener('click', () => b.run(inputs, node, status));
+        return { code: b.code, node };
+      });
       const node = el('form', {
         className: 'op-form', attrs: { 'aria-label': title },
         on: {
@@ -271,6 +313,12 @@ export class Ops {
             this.closeForm(Object.fromEntries(inputs.map((i) => [i.name, i.value])));
           },
           keydown: (e) => {
+            const button = e.altKey && !e.ctrlKey && buttons.find((b) => b.code === e.code);
+            if (button) {
+              e.preventDefault(); // not the page's Alt key as well
+              if (!button.node.disabled) button.node.click();
+              return;
+            }
             if (e.key !== 'Escape') return;
             e.preventDefault(); // not the page's Esc as well
             this.closeForm(null);
@@ -279,8 +327,10 @@ export class Ops {
       },
       el('p', { className: 'op-form-title', text: title }),
       fields.map((f, i) => el('label', { className: 'op-label' }, el('span', { text: f.label }), inputs[i])),
+      extra.length ? status : null,
       el('div', { className: 'op-actions' },
         el('button', { type: 'submit', className: 'primary', text: 'Đồng ý (Enter)' }),
+        buttons.map((b) => b.node),
         el('button', { type: 'button', text: 'Huỷ (Esc)', on: { click: () => this.closeForm(null) } })));
       this.form = { node, resolve, st };
       st.body.append(node);
