@@ -169,7 +169,8 @@ impl From<tocky_store::Error> for ApiError {
             | E::UnknownSpeaker(_)
             | E::UnknownOperation(_)
             | E::UnknownAgendaItem(_)
-            | E::UnknownNote(_) => Self::NotFound(e.to_string()),
+            | E::UnknownNote(_)
+            | E::UnknownVersion { .. } => Self::NotFound(e.to_string()),
             E::Conflict { current } => Self::Conflict { current },
             E::AgendaConflict { ref current } => Self::Stale {
                 message: e.to_string(),
@@ -179,7 +180,9 @@ impl From<tocky_store::Error> for ApiError {
                 message: e.to_string(),
                 current: json!(current),
             },
-            E::UserExists(_) | E::UndoRefused { .. } => Self::Clash(e.to_string()),
+            E::UserExists(_) | E::UndoRefused { .. } | E::WorkflowRefused { .. } => {
+                Self::Clash(e.to_string())
+            }
             // A person named in a request body is bad input, not a missing page.
             E::Invalid(_) | E::Document(_) | E::UnknownPerson(_) | E::InvalidPerson { .. } => {
                 Self::BadRequest(e.to_string())

@@ -96,11 +96,67 @@ pub enum Error {
         /// The note as it is now.
         current: Box<SceneNote>,
     },
+    /// A step of a sitting's workflow that is not allowed now; nothing
+    /// was written.
+    #[error("{refusal}")]
+    WorkflowRefused {
+        /// The session.
+        session: i64,
+        /// Why.
+        refusal: Refusal,
+    },
+    /// No published version with this number.
+    #[error("session {session} has no published version {number}")]
+    UnknownVersion {
+        /// The session.
+        session: i64,
+        /// The number asked for.
+        number: i64,
+    },
     /// An edit was made against an old version: someone saved in between.
     #[error("segment {} was changed by someone else (now version {}); reload and merge", current.id, current.version)]
     Conflict {
         /// The segment as it is now.
         current: Box<StoredSegment>,
+    },
+}
+
+/// Why a workflow step was refused, in words for the person who asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// Segments of the record are not marked reviewed.
+    #[error("{count} {} not reviewed yet", if *count == 1 { "segment is" } else { "segments are" })]
+    Unreviewed {
+        /// How many.
+        count: i64,
+    },
+    /// The sitting has no speech in its record.
+    #[error("an empty sitting cannot be {step}")]
+    Empty {
+        /// The step's participle: `checked`, `approved`, `published`.
+        step: &'static str,
+    },
+    /// The step does not follow from where the sitting is.
+    #[error("only {needed} sitting can be {step} (it is {state})")]
+    OutOfOrder {
+        /// The step's participle.
+        step: &'static str,
+        /// What the sitting must be first, with its article ("a checked").
+        needed: &'static str,
+        /// Where it is.
+        state: String,
+    },
+    /// The sitting is there already.
+    #[error("the sitting is {state} already")]
+    Already {
+        /// Where it is.
+        state: String,
+    },
+    /// A live sitting is still being recognised.
+    #[error("a live sitting cannot be {step} before it ends")]
+    Live {
+        /// The step's participle.
+        step: &'static str,
     },
 }
 

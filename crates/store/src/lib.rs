@@ -28,6 +28,7 @@ mod rows;
 mod schema;
 mod segment_ops;
 pub mod users;
+pub mod workflow;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -39,7 +40,7 @@ use tocky_core::text::nfc;
 
 pub use agenda::{AgendaChange, AgendaEntry, AgendaItem, ItemStart, StartChange};
 pub use edits::MAX_SPEAKER_NAME_BYTES;
-pub use error::{Error, Result};
+pub use error::{Error, Refusal, Result};
 pub use live::NewSpeaker;
 pub use model::{
     AuditEntry, IngestOutcome, ReviewStatus, Revision, Role, SearchRow, SearchSync, SegmentEdit,
@@ -49,6 +50,10 @@ pub use notes::{NoteChange, NoteEdit, SceneKind, SceneNote};
 pub use people::{ImportSummary, NewPerson, Person, PersonRole, RoleSpan};
 pub use record::{Record, RecordEntry, RecordItem, Speech};
 pub use segment_ops::{NewSegment, OperationOutcome, SplitAt};
+pub use workflow::{
+    Correction, PublishedRecord, Reasons, RecordVersion, VersionInfo, VersionState, Workflow,
+    WorkflowMove, WorkflowState, WorkflowStep,
+};
 
 /// How long a writer waits for another's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -81,8 +86,7 @@ impl Store {
             )));
         }
         conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", true)?;
-        schema::migrations().to_latest(&mut conn)?;
+        migrate(&mut conn)?;
         Ok(Self {
             conn,
             path: path.to_owned(),
@@ -223,7 +227,7 @@ impl Store {
     pub fn session_summaries(&self) -> Result<Vec<SessionSummary>> {
         let mut stmt = self.conn.prepare(
             "SELECT s.id, s.title, s.sitting_date, s.agenda_item, s.audio_file, s.audio_sha256,
-                    s.duration_ms, s.language, s.status, s.created_at,
+                    s.duration_ms, s.language, s.status, s.created_at, s.workflow,
                     (SELECT count(*) FROM segments g WHERE g.session_id = s.id),
                     (SELECT count(*) FROM segments g WHERE g.session_id = s.id
                         AND g.review_status = 'reviewed')
@@ -232,8 +236,8 @@ impl Store {
         let rows = stmt.query_map([], |r| {
             Ok(SessionSummary {
                 session: session_from_row(r)?,
-                segment_count: r.get(10)?,
-                reviewed_count: r.get(11)?,
+                segment_count: r.get(11)?,
+                reviewed_count: r.get(12)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -437,7 +441,7 @@ impl Store {
             backup,
             None::<fn(rusqlite::backup::Progress)>,
         )?;
-        schema::migrations().to_latest(&mut self.conn)?;
+        migrate(&mut self.conn)?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -457,7 +461,7 @@ impl Store {
 
 const SESSION_COLUMNS: &str =
     "SELECT id, title, sitting_date, agenda_item, audio_file, audio_sha256,
-    duration_ms, language, status, created_at FROM sessions";
+    duration_ms, language, status, created_at, workflow FROM sessions";
 
 pub(crate) const SEGMENT_COLUMNS: &str =
     "SELECT id, session_id, seq, start_ms, end_ms, channel, speaker_id,
@@ -475,6 +479,7 @@ fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Session> {
         language: r.get(7)?,
         status: r.get(8)?,
         created_at: r.get(9)?,
+        workflow: r.get(10)?,
     })
 }
 
@@ -521,6 +526,16 @@ pub(crate) fn get_segment(conn: &Connection, id: i64) -> Result<StoredSegment> {
     )
     .optional()?
     .ok_or(Error::UnknownSegment(id))
+}
+
+/// Brings the schema up to date with foreign keys off, as SQLite's way of
+/// rebuilding a table needs (a dropped parent would cascade into its
+/// children), then turns them on; each migration checks them itself.
+fn migrate(conn: &mut Connection) -> Result<()> {
+    conn.pragma_update(None, "foreign_keys", false)?;
+    schema::migrations().to_latest(conn)?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    Ok(())
 }
 
 /// Bumps the generation; returns the new one.

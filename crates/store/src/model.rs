@@ -22,10 +22,19 @@ pub struct Session {
     pub duration_ms: i64,
     /// Language code.
     pub language: String,
-    /// `live`, `draft`, `reviewed` or `published`.
+    /// `live` while recognised live, else `draft` (`reviewed` and
+    /// `published` are of records made before the workflow; see `workflow`).
     pub status: String,
     /// When it was created (UTC, ISO 8601).
     pub created_at: String,
+    /// Where the working record stands in the workflow: `draft`,
+    /// `checked`, `approved`, `published` or `final` (docs/workflow.md).
+    #[serde(default = "draft")]
+    pub workflow: String,
+}
+
+fn draft() -> String {
+    "draft".into()
 }
 
 /// Facts about a session that a transcript does not carry.
@@ -254,8 +263,10 @@ pub struct Speaker {
 pub enum Role {
     /// Searches and listens.
     Reader,
-    /// Also edits the transcript.
+    /// Also edits the transcript, and marks a sitting checked.
     Stenographer,
+    /// Also approves, publishes and finalises a sitting's record.
+    Editor,
     /// Also manages accounts.
     Admin,
 }
@@ -266,6 +277,7 @@ impl Role {
         match self {
             Self::Reader => "reader",
             Self::Stenographer => "stenographer",
+            Self::Editor => "editor",
             Self::Admin => "admin",
         }
     }
@@ -278,9 +290,10 @@ impl std::str::FromStr for Role {
         match s {
             "reader" => Ok(Self::Reader),
             "stenographer" => Ok(Self::Stenographer),
+            "editor" => Ok(Self::Editor),
             "admin" => Ok(Self::Admin),
             other => Err(format!(
-                "unknown role {other:?} (expected admin, stenographer or reader)"
+                "unknown role {other:?} (expected admin, editor, stenographer or reader)"
             )),
         }
     }

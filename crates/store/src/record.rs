@@ -75,8 +75,13 @@ impl Store {
     /// The sitting's record, derived from its segments, speakers, agenda
     /// and scene notes in one consistent read.
     pub fn record(&self, session_id: i64) -> Result<Record> {
-        // One read transaction: the parts come from one snapshot.
-        let tx = self.conn.unchecked_transaction()?;
+        // One read transaction: the parts come from one snapshot. Inside a
+        // caller's transaction (publishing) the reads already share one.
+        let tx = match self.conn.is_autocommit() {
+            true => Some(self.conn.unchecked_transaction()?),
+            false => None,
+        };
+        let conn = &self.conn;
         let segments = self.segments(session_id)?;
         let speakers: HashMap<i64, (String, Option<i64>)> = self
             .speakers(session_id)?
@@ -84,16 +89,16 @@ impl Store {
             .map(|s| (s.id, (s.name, s.person_id)))
             .collect();
         let mut events: Vec<((i64, u8, i64), Event)> = Vec::new();
-        for note in notes_of(&tx, session_id)? {
+        for note in notes_of(conn, session_id)? {
             events.push(((note.at_ms, 0, note.id), Event::Note(note)));
         }
-        for item in agenda_of(&tx, session_id)? {
+        for item in agenda_of(conn, session_id)? {
             let Some(start) = item.start_segment_id else {
                 continue;
             };
             // An item whose first segment left the record (merged into the
             // one before) still starts at that segment's time.
-            let Ok(segment) = get_segment(&tx, start) else {
+            let Ok(segment) = get_segment(conn, start) else {
                 continue;
             };
             events.push(((segment.start_ms, 1, segment.seq), Event::Start(item)));
@@ -107,7 +112,9 @@ impl Store {
             let ((at_a, kind_a, n_a), (at_b, kind_b, n_b)) = (a.0, b.0);
             (at_a, kind_a.min(1), n_a, kind_a).cmp(&(at_b, kind_b.min(1), n_b, kind_b))
         });
-        tx.commit()?;
+        if let Some(tx) = tx {
+            tx.commit()?;
+        }
 
         let mut items = vec![RecordItem {
             item: None,

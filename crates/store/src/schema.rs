@@ -213,6 +213,206 @@ CREATE TABLE scene_notes (
 CREATE INDEX scene_notes_by_time ON scene_notes (session_id, at_ms);
 "#,
         ),
+        // The workflow of a sitting (docs/workflow.md): the editor role,
+        // where each sitting stands, its published versions (frozen) and
+        // the corrections each lists against the one before, and the log
+        // of its steps. Sessions marked `reviewed` before start `checked`;
+        // those marked `published` start `approved`, since no frozen
+        // version of them exists: an editor publishes their version 1.
+        M::up(
+            r#"
+-- SQLite cannot change a CHECK: users is rebuilt (foreign keys are off
+-- while migrating, so logins stay), every account kept.
+CREATE TABLE users_new (
+    name           TEXT PRIMARY KEY,
+    password_hash  TEXT NOT NULL,
+    role           TEXT NOT NULL CHECK (role IN ('admin', 'editor', 'stenographer', 'reader')),
+    created_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+INSERT INTO users_new (name, password_hash, role, created_at)
+    SELECT name, password_hash, role, created_at FROM users;
+DROP TABLE users;
+ALTER TABLE users_new RENAME TO users;
+
+ALTER TABLE sessions ADD COLUMN workflow TEXT NOT NULL DEFAULT 'draft'
+    CHECK (workflow IN ('draft', 'checked', 'approved', 'published', 'final'));
+UPDATE sessions SET workflow = CASE status
+    WHEN 'reviewed' THEN 'checked' WHEN 'published' THEN 'approved' ELSE 'draft' END;
+
+-- A published version of a sitting's record: its content (JSON, as
+-- served) and that content's SHA-256 never change; a provisional version
+-- may become final, once.
+CREATE TABLE record_versions (
+    id            INTEGER PRIMARY KEY,
+    session_id    INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    number        INTEGER NOT NULL CHECK (number >= 1),
+    state         TEXT NOT NULL DEFAULT 'provisional' CHECK (state IN ('provisional', 'final')),
+    content       TEXT NOT NULL,
+    sha256        TEXT NOT NULL,
+    published_by  TEXT NOT NULL,
+    published_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    note          TEXT,
+    finalised_by  TEXT,
+    finalised_at  TEXT,
+    UNIQUE (session_id, number)
+);
+CREATE TRIGGER record_versions_frozen
+    BEFORE UPDATE OF session_id, number, content, sha256, published_by, published_at, note
+    ON record_versions
+BEGIN
+    SELECT RAISE(ABORT, 'a published version is never changed');
+END;
+CREATE TRIGGER record_versions_final_stays
+    BEFORE UPDATE OF state ON record_versions WHEN OLD.state = 'final'
+BEGIN
+    SELECT RAISE(ABORT, 'a final version is never changed');
+END;
+
+-- What a version changed against the one before: where (a segment, a
+-- scene note or an agenda item, and the moment), what (text before and
+-- after) and why.
+CREATE TABLE corrections (
+    id          INTEGER PRIMARY KEY,
+    version_id  INTEGER NOT NULL REFERENCES record_versions(id) ON DELETE CASCADE,
+    target      TEXT NOT NULL CHECK (target IN ('segment', 'note', 'agenda_item')),
+    target_id   INTEGER NOT NULL,
+    change      TEXT NOT NULL CHECK (change IN ('text', 'speaker', 'added', 'removed')),
+    at_ms       INTEGER,
+    before      TEXT,
+    after       TEXT,
+    reason      TEXT
+);
+CREATE INDEX corrections_by_version ON corrections (version_id);
+CREATE INDEX corrections_by_target ON corrections (target, target_id);
+
+-- Every step of a sitting's workflow: who, when, from and to, and the
+-- version it published or finalised.
+CREATE TABLE workflow_log (
+    id          INTEGER PRIMARY KEY,
+    session_id  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    at          TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    actor       TEXT NOT NULL,
+    from_state  TEXT NOT NULL,
+    to_state    TEXT NOT NULL,
+    version_id  INTEGER REFERENCES record_versions(id) ON DELETE SET NULL,
+    note        TEXT
+);
+CREATE INDEX workflow_log_by_session ON workflow_log (session_id);
+
+-- A change to what the record prints (whatever wrote it: an edit, an
+-- operation, an undo) sends a checked, approved or published sitting back
+-- to draft: the next version must be checked and approved again.
+-- Re-timed words and review marks made in draft change nothing here.
+CREATE TRIGGER reopen_segment_insert AFTER INSERT ON segments
+BEGIN
+    INSERT INTO workflow_log (session_id, actor, from_state, to_state, note)
+        SELECT id, 'tocky', workflow, 'draft', 'the record changed' FROM sessions
+        WHERE id = NEW.session_id AND workflow != 'draft';
+    INSERT INTO audit_log (actor, action, subject, detail)
+        SELECT 'tocky', 'workflow', 'session ' || id, workflow || ' -> draft: the record changed'
+        FROM sessions WHERE id = NEW.session_id AND workflow != 'draft';
+    UPDATE sessions SET workflow = 'draft' WHERE id = NEW.session_id AND workflow != 'draft';
+END;
+CREATE TRIGGER reopen_segment_update AFTER UPDATE ON segments
+    WHEN OLD.text IS NOT NEW.text OR OLD.speaker_id IS NOT NEW.speaker_id
+        OR OLD.state IS NOT NEW.state OR OLD.start_ms IS NOT NEW.start_ms
+        OR OLD.end_ms IS NOT NEW.end_ms OR OLD.review_status IS NOT NEW.review_status
+BEGIN
+    INSERT INTO workflow_log (session_id, actor, from_state, to_state, note)
+        SELECT id, 'tocky', workflow, 'draft', 'the record changed' FROM sessions
+        WHERE id = NEW.session_id AND workflow != 'draft';
+    INSERT INTO audit_log (actor, action, subject, detail)
+        SELECT 'tocky', 'workflow', 'session ' || id, workflow || ' -> draft: the record changed'
+        FROM sessions WHERE id = NEW.session_id AND workflow != 'draft';
+    UPDATE sessions SET workflow = 'draft' WHERE id = NEW.session_id AND workflow != 'draft';
+END;
+CREATE TRIGGER reopen_segment_delete AFTER DELETE ON segments
+BEGIN
+    INSERT INTO workflow_log (session_id, actor, from_state, to_state, note)
+        SELECT id, 'tocky', workflow, 'draft', 'the record changed' FROM sessions
+        WHERE id = OLD.session_id AND workflow != 'draft';
+    INSERT INTO audit_log (actor, action, subject, detail)
+        SELECT 'tocky', 'workflow', 'session ' || id, workflow || ' -> draft: the record changed'
+        FROM sessions WHERE id = OLD.session_id AND workflow != 'draft';
+    UPDATE sessions SET workflow = 'draft' WHERE id = OLD.session_id AND workflow != 'draft';
+END;
+CREATE TRIGGER reopen_speaker_update AFTER UPDATE ON speakers
+    WHEN OLD.name IS NOT NEW.name OR OLD.person_id IS NOT NEW.person_id
+BEGIN
+    INSERT INTO workflow_log (session_id, actor, from_state, to_state, note)
+        SELECT id, 'tocky', workflow, 'draft', 'the record changed' FROM sessions
+        WHERE id = NEW.session_id AND workflow != 'draft';
+    INSERT INTO audit_log (actor, action, subject, detail)
+        SELECT 'tocky', 'workflow', 'session ' || id, workflow || ' -> draft: the record changed'
+        FROM sessions WHERE id = NEW.session_id AND workflow != 'draft';
+    UPDATE sessions SET workflow = 'draft' WHERE id = NEW.session_id AND workflow != 'draft';
+END;
+CREATE TRIGGER reopen_agenda_insert AFTER INSERT ON agenda_items
+BEGIN
+    INSERT INTO workflow_log (session_id, actor, from_state, to_state, note)
+        SELECT id, 'tocky', workflow, 'draft', 'the record changed' FROM sessions
+        WHERE id = NEW.session_id AND workflow != 'draft';
+    INSERT INTO audit_log (actor, action, subject, detail)
+        SELECT 'tocky', 'workflow', 'session ' || id, workflow || ' -> draft: the record changed'
+        FROM sessions WHERE id = NEW.session_id AND workflow != 'draft';
+    UPDATE sessions SET workflow = 'draft' WHERE id = NEW.session_id AND workflow != 'draft';
+END;
+CREATE TRIGGER reopen_agenda_update AFTER UPDATE ON agenda_items
+    WHEN OLD.title IS NOT NEW.title OR OLD.reference IS NOT NEW.reference
+        OR OLD.position IS NOT NEW.position OR OLD.start_segment_id IS NOT NEW.start_segment_id
+BEGIN
+    INSERT INTO workflow_log (session_id, actor, from_state, to_state, note)
+        SELECT id, 'tocky', workflow, 'draft', 'the record changed' FROM sessions
+        WHERE id = NEW.session_id AND workflow != 'draft';
+    INSERT INTO audit_log (actor, action, subject, detail)
+        SELECT 'tocky', 'workflow', 'session ' || id, workflow || ' -> draft: the record changed'
+        FROM sessions WHERE id = NEW.session_id AND workflow != 'draft';
+    UPDATE sessions SET workflow = 'draft' WHERE id = NEW.session_id AND workflow != 'draft';
+END;
+CREATE TRIGGER reopen_agenda_delete AFTER DELETE ON agenda_items
+BEGIN
+    INSERT INTO workflow_log (session_id, actor, from_state, to_state, note)
+        SELECT id, 'tocky', workflow, 'draft', 'the record changed' FROM sessions
+        WHERE id = OLD.session_id AND workflow != 'draft';
+    INSERT INTO audit_log (actor, action, subject, detail)
+        SELECT 'tocky', 'workflow', 'session ' || id, workflow || ' -> draft: the record changed'
+        FROM sessions WHERE id = OLD.session_id AND workflow != 'draft';
+    UPDATE sessions SET workflow = 'draft' WHERE id = OLD.session_id AND workflow != 'draft';
+END;
+CREATE TRIGGER reopen_note_insert AFTER INSERT ON scene_notes
+BEGIN
+    INSERT INTO workflow_log (session_id, actor, from_state, to_state, note)
+        SELECT id, 'tocky', workflow, 'draft', 'the record changed' FROM sessions
+        WHERE id = NEW.session_id AND workflow != 'draft';
+    INSERT INTO audit_log (actor, action, subject, detail)
+        SELECT 'tocky', 'workflow', 'session ' || id, workflow || ' -> draft: the record changed'
+        FROM sessions WHERE id = NEW.session_id AND workflow != 'draft';
+    UPDATE sessions SET workflow = 'draft' WHERE id = NEW.session_id AND workflow != 'draft';
+END;
+CREATE TRIGGER reopen_note_update AFTER UPDATE ON scene_notes
+    WHEN OLD.at_ms IS NOT NEW.at_ms OR OLD.kind IS NOT NEW.kind OR OLD.text IS NOT NEW.text
+BEGIN
+    INSERT INTO workflow_log (session_id, actor, from_state, to_state, note)
+        SELECT id, 'tocky', workflow, 'draft', 'the record changed' FROM sessions
+        WHERE id = NEW.session_id AND workflow != 'draft';
+    INSERT INTO audit_log (actor, action, subject, detail)
+        SELECT 'tocky', 'workflow', 'session ' || id, workflow || ' -> draft: the record changed'
+        FROM sessions WHERE id = NEW.session_id AND workflow != 'draft';
+    UPDATE sessions SET workflow = 'draft' WHERE id = NEW.session_id AND workflow != 'draft';
+END;
+CREATE TRIGGER reopen_note_delete AFTER DELETE ON scene_notes
+BEGIN
+    INSERT INTO workflow_log (session_id, actor, from_state, to_state, note)
+        SELECT id, 'tocky', workflow, 'draft', 'the record changed' FROM sessions
+        WHERE id = OLD.session_id AND workflow != 'draft';
+    INSERT INTO audit_log (actor, action, subject, detail)
+        SELECT 'tocky', 'workflow', 'session ' || id, workflow || ' -> draft: the record changed'
+        FROM sessions WHERE id = OLD.session_id AND workflow != 'draft';
+    UPDATE sessions SET workflow = 'draft' WHERE id = OLD.session_id AND workflow != 'draft';
+END;
+"#,
+        )
+        .foreign_key_check(),
     ])
 }
 
@@ -305,5 +505,50 @@ mod tests {
             })
             .unwrap();
         assert_eq!(broken, 0);
+    }
+    /// Accounts and their logins survive the rebuild that adds the editor
+    /// role, and sessions' old statuses map onto the workflow.
+    #[test]
+    fn upgrading_to_the_workflow_keeps_accounts_and_maps_statuses() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v5.db");
+        {
+            let mut conn = rusqlite::Connection::open(&path).unwrap();
+            super::migrations().to_version(&mut conn, 5).unwrap();
+            conn.execute_batch(
+                "INSERT INTO users (name, password_hash, role) VALUES
+                     ('admin', '$argon2id$a', 'admin'), ('lan', '$argon2id$b', 'stenographer');
+                 INSERT INTO logins (token_sha256, user_name, csrf_token, expires_at)
+                     VALUES ('t', 'lan', 'c', 99);
+                 INSERT INTO sessions (id, title, status) VALUES
+                     (1, 'a', 'draft'), (2, 'b', 'reviewed'), (3, 'c', 'published'), (4, 'd', 'live');",
+            )
+            .unwrap();
+        }
+        let store = crate::Store::open(&path).unwrap();
+        let users: Vec<_> = store
+            .users()
+            .unwrap()
+            .into_iter()
+            .map(|u| (u.name, u.role))
+            .collect();
+        assert_eq!(
+            users,
+            [
+                ("admin".to_owned(), crate::Role::Admin),
+                ("lan".to_owned(), crate::Role::Stenographer)
+            ]
+        );
+        assert_eq!(store.login("t", 0).unwrap().unwrap().0.name, "lan");
+        let states: Vec<_> = [1, 2, 3, 4]
+            .iter()
+            .map(|id| store.session(*id).unwrap().workflow)
+            .collect();
+        assert_eq!(states, ["draft", "checked", "approved", "draft"]);
+        let fk_on: i64 = store
+            .conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(fk_on, 1);
     }
 }
