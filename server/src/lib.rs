@@ -30,6 +30,7 @@ pub mod records;
 pub mod state;
 pub mod ui;
 pub mod users;
+mod workflow;
 
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts};
 use axum::http::{HeaderValue, header};
@@ -149,6 +150,7 @@ pub fn app(state: AppState) -> Router {
             axum::routing::patch(agenda::edit_note).delete(agenda::delete_note),
         )
         .route("/search", get(records::search))
+        .merge(workflow::routes())
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed)
         // The record, accounts and CSRF tokens: kept by no cache (audio
