@@ -76,6 +76,9 @@ enum Command {
     /// Set and show a sitting's agenda (from a TOML file).
     #[command(subcommand)]
     Agenda(commands::agenda::AgendaCommand),
+    /// A sitting's workflow: checked, approved, published (frozen versions), final.
+    #[command(subcommand)]
+    Workflow(commands::workflow::WorkflowCommand),
     /// Write lines of speech on standard input in the record's written form
     /// (numbers, dates, percentages, legal references; fillers removed).
     Itn(commands::itn::ItnArgs),
@@ -131,6 +134,7 @@ fn main() -> ExitCode {
         Command::User(cmd) => commands::serve::user(cmd, &db),
         Command::People(cmd) => commands::people::run(cmd, &db),
         Command::Agenda(cmd) => commands::agenda::run(cmd, &db),
+        Command::Workflow(cmd) => commands::workflow::run(cmd, &db),
         Command::Transcribe(args) => commands::transcribe::run(args, &cache_dir),
         Command::Eval(args) => commands::eval::run(args, &cache_dir),
         Command::Model(cmd) => commands::model::run(cmd, &cache_dir),

@@ -89,14 +89,15 @@ export async function logout() {
   }
 }
 
-/** Stenographers and admins edit; readers only read and listen. */
+/** Stenographers, editors and admins edit; readers only read and listen. */
 export function canEdit() {
-  return !!auth.user && (auth.user.role === 'stenographer' || auth.user.role === 'admin');
+  return !!auth.user && ['stenographer', 'editor', 'admin'].includes(auth.user.role);
 }
 
 export const ROLE_LABELS = {
   reader: 'Người đọc',
   stenographer: 'Thư ký tốc ký',
+  editor: 'Biên tập viên',
   admin: 'Quản trị viên',
 };
 

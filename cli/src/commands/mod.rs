@@ -12,6 +12,7 @@ pub(crate) mod realign;
 pub(crate) mod serve;
 pub(crate) mod store;
 pub(crate) mod transcribe;
+pub(crate) mod workflow;
 
 use std::path::{Path, PathBuf};
 

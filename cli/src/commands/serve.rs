@@ -149,7 +149,7 @@ pub(crate) enum UserCommand {
     Add {
         /// The login name.
         name: String,
-        /// admin, stenographer or reader.
+        /// admin, editor, stenographer or reader.
         #[arg(long, default_value = "reader")]
         role: Role,
     },
@@ -162,7 +162,7 @@ pub(crate) enum UserCommand {
     Role {
         /// The login name.
         name: String,
-        /// admin, stenographer or reader.
+        /// admin, editor, stenographer or reader.
         role: Role,
     },
     /// Remove an account.
