@@ -12,7 +12,7 @@
 //! changed, as median and 95th percentile, for starts and ends apart.
 //!
 //! ```text
-//! cargo run --release -p tocky-bench --bin bench-align -- [--model PATH] [--threads 2]
+//! cargo run --release -p tocky-bench --bin bench-align -- [--model PATH] [--threads 2] [--only ROW]
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -36,6 +36,10 @@ struct Args {
     /// CPU threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    /// Run only the rows whose name contains this (e.g. `time`,
+    /// `adjacent`, `real clips`).
+    #[arg(long)]
+    only: Option<String>,
 }
 
 const SENTENCES: [&str; 3] = [
@@ -73,12 +77,25 @@ fn main() -> Result<()> {
         args.threads
     );
 
-    // Speed: a 10 s and a 28 s segment of espeak words, every word new and
-    // one in five new.
+    let want = |name: &str| args.only.as_deref().is_none_or(|o| name.contains(o));
+
+    // Speed: a 10 s and a 28 s segment of espeak words, every word new,
+    // one in five new, two adjacent new in the middle (a window around
+    // them recognised again), and two adjacent in five new (windows
+    // merged into about the whole segment).
     for seconds in [10, 28] {
+        if !want("time") {
+            break;
+        }
         let seg = espeak_of_length(seconds * 1000)?;
-        for (name, every) in [("every word new", 1), ("one in five new", 5)] {
-            let old = with_changes(&seg.truth, every, &[0]);
+        let n = seg.truth.len();
+        for (name, every, changed) in [
+            ("every word new", 1, vec![0]),
+            ("one in five new", 5, vec![0]),
+            ("two adjacent new in the middle", n, vec![n / 2, n / 2 + 1]),
+            ("two adjacent in five new", 5, vec![0, 1]),
+        ] {
+            let old = with_changes(&seg.truth, every, &changed);
             let req = AlignRequest {
                 audio: &seg.samples,
                 start_ms: seg.start_ms,
@@ -107,33 +124,29 @@ fn main() -> Result<()> {
 
     let real = real_segments()?;
     let n_clips = real.iter().map(|s| s.truth.len()).sum::<usize>();
-    let (starts, ends) = typed_in(&engine, &options, &real)?;
-    report(
-        &format!(
-            "real clips ({n_clips} clips in {} segments), typed in, clip edges",
-            real.len()
-        ),
-        starts,
-        ends,
+    let name = format!(
+        "real clips ({n_clips} clips in {} segments), typed in, clip edges",
+        real.len()
     );
-    let (starts, ends) = typed_in(&engine, &forced, &real)?;
-    report(
-        "real clips, typed in, clip edges, teacher-forced decoding",
-        starts,
-        ends,
-    );
-    let (starts, ends) = typed_in(&engine, &letters, &real)?;
-    report(
-        "real clips, typed in, clip edges, without the model",
-        starts,
-        ends,
-    );
-    let (starts, ends) = recognised_then_corrected(&engine, &options, &real, args.threads)?;
-    report(
-        "real clips, tocky's transcript corrected to the reference, clip edges",
-        starts,
-        ends,
-    );
+    if want(&name) {
+        let (starts, ends) = typed_in(&engine, &options, &real)?;
+        report(&name, starts, ends);
+    }
+    let name = "real clips, typed in, clip edges, teacher-forced decoding";
+    if want(name) {
+        let (starts, ends) = typed_in(&engine, &forced, &real)?;
+        report(name, starts, ends);
+    }
+    let name = "real clips, typed in, clip edges, without the model";
+    if want(name) {
+        let (starts, ends) = typed_in(&engine, &letters, &real)?;
+        report(name, starts, ends);
+    }
+    let name = "real clips, tocky's transcript corrected to the reference, clip edges";
+    if want(name) {
+        let (starts, ends) = recognised_then_corrected(&engine, &options, &real, args.threads)?;
+        report(name, starts, ends);
+    }
 
     let espeak: Vec<Segment> = SENTENCES
         .iter()
@@ -141,26 +154,29 @@ fn main() -> Result<()> {
         .map(|(i, s)| espeak_segment(s, 60_000 * (i as u64 + 1)))
         .collect::<Result<_>>()?;
     for (name, changed) in [
-        ("one word in five", &[0][..]),
-        ("two adjacent in five", &[0, 1][..]),
+        ("espeak, one word in five corrected", &[0][..]),
+        ("espeak, two adjacent in five corrected", &[0, 1][..]),
     ] {
-        let (starts, ends) = corrected(&engine, &options, &espeak, changed)?;
-        report(&format!("espeak, {name} corrected"), starts, ends);
+        if want(name) {
+            let (starts, ends) = corrected(&engine, &options, &espeak, changed)?;
+            report(name, starts, ends);
+        }
     }
-    let (starts, ends) = typed_in(&engine, &options, &espeak)?;
-    report("espeak, typed in (no old words), every word", starts, ends);
-    let (starts, ends) = typed_in(&engine, &forced, &espeak)?;
-    report(
-        "espeak, typed in, every word, teacher-forced decoding",
-        starts,
-        ends,
-    );
-    let (starts, ends) = typed_in(&engine, &letters, &espeak)?;
-    report(
-        "espeak, typed in, every word, without the model (letters and pauses)",
-        starts,
-        ends,
-    );
+    let name = "espeak, typed in (no old words), every word";
+    if want(name) {
+        let (starts, ends) = typed_in(&engine, &options, &espeak)?;
+        report(name, starts, ends);
+    }
+    let name = "espeak, typed in, every word, teacher-forced decoding";
+    if want(name) {
+        let (starts, ends) = typed_in(&engine, &forced, &espeak)?;
+        report(name, starts, ends);
+    }
+    let name = "espeak, typed in, every word, without the model (letters and pauses)";
+    if want(name) {
+        let (starts, ends) = typed_in(&engine, &letters, &espeak)?;
+        report(name, starts, ends);
+    }
 
     Ok(())
 }

@@ -9,18 +9,23 @@
 //!
 //! 1. the gap is trimmed to its audible frames (loudness against the
 //!    segment's own quiet and loud levels);
-//! 2. the boundaries between the run's words come from teacher-forced
-//!    decoding of the whole corrected text ([`model`]): the most likely
-//!    timestamp token at each word boundary;
+//! 2. the boundaries between the run's words come from re-recognition
+//!    ([`heard`]): only a window of the audio around the run, from the
+//!    kept word before it to the kept word after it (the whole segment
+//!    when nothing was kept) with about a second of context each side, is
+//!    transcribed again by the pipeline, and the run's words take the
+//!    times of the recognised words they match, the kept words inside the
+//!    window anchoring the match;
 //! 3. each boundary is moved into the nearest pause close to it, where
 //!    there is one;
-//! 4. without the model's times (a segment over 30 s, silence), the run is
+//! 4. without the model's times (a window over 30 s, silence), the run is
 //!    laid out by letters, as `place` lays out words it had to move.
 //!
 //! A run of one word needs no boundary inside it, so a correction that
 //! changes no two adjacent words does not run the model at all, and its
-//! words' probability is NaN (`null`); the model's is the mean of the
-//! forced tokens' probabilities.
+//! words' probability is NaN (`null`); the model's is the recognised
+//! word's. Teacher-forced decoding of the corrected text ([`model`],
+//! [`AlignMethod::ForcedDecoding`]) is kept for comparison.
 //!
 //! Every word ends up inside the segment, in order, without overlaps and
 //! with a non-zero length.
@@ -129,26 +134,27 @@ pub fn realign(engine: &Engine, options: &AlignOptions, req: &AlignRequest) -> R
     let mut kept = anchors(req, &texts);
     make_room(&mut kept, req);
     // The model places boundaries between new words: a run of one new
-    // word between kept ones (the common correction) needs none. The text
-    // is decoded up to the end of the last run of two or more.
-    let needed = kept
-        .windows(2)
-        .rposition(|w| w[0].is_none() && w[1].is_none())
-        .map(|k| {
-            (k..kept.len())
-                .find(|&j| kept[j].is_some())
-                .unwrap_or(kept.len())
-        });
-    let timing = match needed {
-        Some(until) if options.use_model && span_ms <= MAX_MODEL_MS => Some(match options.method {
-            AlignMethod::Recognise => {
-                heard::time_words(engine, options, req.audio, &texts[..until])?
-            }
-            AlignMethod::ForcedDecoding => {
-                model::time_words(engine, options, req.audio, &texts[..until])?
-            }
-        }),
-        _ => None,
+    // word between kept ones (the common correction) needs none.
+    let runs = kept.windows(2).any(|w| w[0].is_none() && w[1].is_none());
+    let timing = match options.method {
+        _ if !options.use_model || !runs => None,
+        // Only a window around each run is recognised again.
+        AlignMethod::Recognise => Some(heard::time_runs(engine, options, req, &texts, &kept)?),
+        // The text is decoded up to the end of the last run of two or more.
+        AlignMethod::ForcedDecoding if span_ms <= MAX_MODEL_MS => {
+            let until = kept
+                .windows(2)
+                .rposition(|w| w[0].is_none() && w[1].is_none())
+                .and_then(|k| (k..kept.len()).find(|&j| kept[j].is_some()))
+                .unwrap_or(kept.len());
+            Some(model::time_words(
+                engine,
+                options,
+                req.audio,
+                &texts[..until],
+            )?)
+        }
+        AlignMethod::ForcedDecoding => None,
     };
     Ok(assemble(req, texts, &kept, timing.as_ref()))
 }
@@ -254,12 +260,17 @@ fn anchors(req: &AlignRequest, texts: &[String]) -> Vec<Option<Word>> {
 
 /// The pairs `(i, j)` of a longest common subsequence of `a` and `b`.
 fn matches(a: &[String], b: &[String]) -> Vec<(usize, usize)> {
-    let (n, m) = (a.len(), b.len());
+    matches_by(a.len(), b.len(), |i, j| a[i] == b[j])
+}
+
+/// The pairs `(i, j)` of a longest common subsequence of `0..n` and
+/// `0..m`, where `same(i, j)` says whether `i` and `j` may be paired.
+fn matches_by(n: usize, m: usize, same: impl Fn(usize, usize) -> bool) -> Vec<(usize, usize)> {
     // lcs[i][j]: the longest common subsequence of a[i..] and b[j..].
     let mut lcs = vec![vec![0u32; m + 1]; n + 1];
     for i in (0..n).rev() {
         for j in (0..m).rev() {
-            lcs[i][j] = if a[i] == b[j] {
+            lcs[i][j] = if same(i, j) {
                 lcs[i + 1][j + 1] + 1
             } else {
                 lcs[i + 1][j].max(lcs[i][j + 1])
@@ -269,7 +280,7 @@ fn matches(a: &[String], b: &[String]) -> Vec<(usize, usize)> {
     let mut pairs = Vec::new();
     let (mut i, mut j) = (0, 0);
     while i < n && j < m {
-        if a[i] == b[j] {
+        if same(i, j) {
             pairs.push((i, j));
             i += 1;
             j += 1;

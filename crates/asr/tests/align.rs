@@ -109,19 +109,22 @@ fn percentile(errors: &mut [u64], p: usize) -> u64 {
     errors[(errors.len() - 1) * p / 100]
 }
 
-#[test]
-fn one_word_in_five_corrected_is_timed_within_the_targets() {
+/// The sentence corrected at `changed` words of every five (each word in
+/// turn): what the recogniser had heard had those words wrong and
+/// mistimed. Checks that unchanged words keep their times and that each
+/// corrected word lies in the gap between its unchanged neighbours;
+/// returns the corrected words' start and end errors (ms).
+fn corrected_errors(changed: &[usize]) -> Vec<u64> {
     let s = spoken();
     let mut errors = Vec::new();
-    // Each word is the corrected one once.
-    for offset in 0..5 {
-        // What the recogniser had heard: every fifth word wrong.
+    for rotation in 0..5 {
+        let wrong = |k: usize| changed.iter().any(|c| (c + rotation) % 5 == k % 5);
         let old: Vec<Word> = s
             .words
             .iter()
             .enumerate()
             .map(|(k, w)| {
-                if k % 5 == offset {
+                if wrong(k) {
                     Word {
                         text: format!("{}x", w.text),
                         start_ms: w.start_ms.saturating_sub(90),
@@ -143,7 +146,18 @@ fn one_word_in_five_corrected_is_timed_within_the_targets() {
         let words = realign(engine(), &options(), &req).unwrap();
         assert_well_formed(&words, SENTENCE, ORIGIN_MS, s.end_ms);
         for (k, (got, truth)) in words.iter().zip(&s.words).enumerate() {
-            if k % 5 == offset {
+            if wrong(k) {
+                let lo = (0..k)
+                    .rev()
+                    .find(|&j| !wrong(j))
+                    .map_or(ORIGIN_MS, |j| s.words[j].end_ms);
+                let hi = (k..s.words.len())
+                    .find(|&j| !wrong(j))
+                    .map_or(s.end_ms, |j| s.words[j].start_ms);
+                assert!(
+                    lo <= got.start_ms && got.end_ms <= hi,
+                    "word {k} {got:?} outside its gap {lo}..{hi}"
+                );
                 errors.push(got.start_ms.abs_diff(truth.start_ms));
                 errors.push(got.end_ms.abs_diff(truth.end_ms));
             } else {
@@ -155,10 +169,29 @@ fn one_word_in_five_corrected_is_timed_within_the_targets() {
             }
         }
     }
+    errors
+}
+
+#[test]
+fn one_word_in_five_corrected_is_timed_within_the_targets() {
+    let mut errors = corrected_errors(&[0]);
     let (median, p95) = (percentile(&mut errors, 50), percentile(&mut errors, 95));
     eprintln!("corrected words: median {median} ms, p95 {p95} ms");
     assert!(median <= 100, "median |error| {median} ms");
     assert!(p95 <= 250, "p95 |error| {p95} ms");
+}
+
+#[test]
+fn two_adjacent_words_corrected_in_a_long_segment_are_timed_in_their_window() {
+    // A run of two new words: re-recognised in a window around it (the
+    // segment is many times longer), matched with the kept words inside it;
+    // `corrected_errors` checks each lies in its gap. The p95 target is
+    // not met yet for such runs (README, Measured): only the median is
+    // held here.
+    let mut errors = corrected_errors(&[0, 1]);
+    let (median, p95) = (percentile(&mut errors, 50), percentile(&mut errors, 95));
+    eprintln!("two adjacent corrected words: median {median} ms, p95 {p95} ms");
+    assert!(median <= 100, "median |error| {median} ms");
 }
 
 #[test]

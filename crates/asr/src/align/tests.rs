@@ -157,3 +157,71 @@ fn a_segment_with_more_words_than_milliseconds_is_refused_and_tiny_ones_fit() {
     let words = by_letters(&req);
     assert_well_formed(&words, &req);
 }
+
+/// Words every second, 700 ms long, kept except at `new`.
+fn kept_except(count: usize, new: &[usize]) -> Vec<Option<Word>> {
+    (0..count)
+        .map(|k| {
+            let at = k as u64 * 1000;
+            (!new.contains(&k)).then(|| w("từ", at + 100, at + 800))
+        })
+        .collect()
+}
+
+#[test]
+fn a_run_is_recognised_in_a_window_around_its_anchors() {
+    use heard::{MARGIN_MS, Window, windows};
+    let samples = Vec::new();
+    let req = AlignRequest {
+        audio: &samples,
+        start_ms: 0,
+        end_ms: 40_000,
+        old_words: &[],
+        text: "",
+    };
+    // Two runs far apart: a window each, from a margin before the gap
+    // (past the anchor's start) to a margin after it, with the kept words
+    // wholly inside.
+    let kept = kept_except(40, &[5, 6, 30, 31]);
+    assert_eq!(
+        windows(&req, &kept),
+        [
+            Window {
+                from_ms: 4_800 - MARGIN_MS,
+                to_ms: 7_100 + MARGIN_MS,
+                words: 4..8,
+            },
+            Window {
+                from_ms: 29_800 - MARGIN_MS,
+                to_ms: 32_100 + MARGIN_MS,
+                words: 29..33,
+            },
+        ]
+    );
+    // Two runs close together share one window.
+    let kept = kept_except(40, &[5, 6, 9, 10]);
+    assert_eq!(
+        windows(&req, &kept),
+        [Window {
+            from_ms: 3_800,
+            to_ms: 12_100,
+            words: 4..12,
+        }]
+    );
+    // A run of one word needs no window.
+    assert!(windows(&req, &kept_except(40, &[5, 9])).is_empty());
+    // Typed in: the whole segment, if the model can take it at once.
+    assert!(windows(&req, &kept_except(40, &(0..40).collect::<Vec<_>>())).is_empty());
+    let req = AlignRequest {
+        end_ms: 20_000,
+        ..req
+    };
+    assert_eq!(
+        windows(&req, &kept_except(20, &(0..20).collect::<Vec<_>>())),
+        [Window {
+            from_ms: 0,
+            to_ms: 20_000,
+            words: 0..20,
+        }]
+    );
+}
