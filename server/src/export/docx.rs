@@ -14,7 +14,7 @@ use super::text::{item_heading, note_text, sitting_line};
 /// other than tab and line breaks, U+FFFE, U+FFFF), replaced by spaces: one
 /// such character pasted into a segment would otherwise make Word refuse
 /// the whole record.
-fn xml_text(text: &str) -> String {
+pub(crate) fn xml_text(text: &str) -> String {
     text.chars()
         .map(|c| match c {
             '\t' | '\n' | '\r' | '\u{20}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}' => c,

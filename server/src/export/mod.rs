@@ -1,11 +1,12 @@
-//! A session exported as JSON, SRT, WebVTT, plain text, or a printable
-//! DOCX record. Every format follows the sitting's record
+//! A session exported as JSON, SRT, WebVTT, plain text, a printable
+//! DOCX record, or an Akoma Ntoso 3.0 `debate` ([`akn`]). Every format follows the sitting's record
 //! ([`tocky_store::Store::record`]): agenda items, speeches under their
 //! speakers (named from the people registry where linked), scene notes
 //! where they fall; segments that are not speech are left out. Subtitles
 //! are timed by the corrected text's re-timed words where those are
 //! aligned, by the segments' bounds where not ([`text::cues`]).
 
+pub mod akn;
 pub mod docx;
 pub mod model;
 pub mod text;
@@ -35,13 +36,23 @@ pub enum Format {
     Txt,
     /// The record as a Word document.
     Docx,
+    /// The record as an Akoma Ntoso 3.0 `debate`.
+    Akn,
 }
 
 impl Format {
     /// Every format, in the order documented.
-    pub const ALL: [Self; 5] = [Self::Json, Self::Srt, Self::Vtt, Self::Txt, Self::Docx];
+    pub const ALL: [Self; 6] = [
+        Self::Json,
+        Self::Srt,
+        Self::Vtt,
+        Self::Txt,
+        Self::Docx,
+        Self::Akn,
+    ];
 
-    /// Its name and file extension.
+    /// Its name, as typed and in URLs; its file extension too but for
+    /// AKN's ([`Format::file_extension`]).
     pub fn extension(self) -> &'static str {
         match self {
             Self::Json => "json",
@@ -49,6 +60,15 @@ impl Format {
             Self::Vtt => "vtt",
             Self::Txt => "txt",
             Self::Docx => "docx",
+            Self::Akn => "akn",
+        }
+    }
+
+    /// The extension of its files: AKN's say they are XML.
+    pub fn file_extension(self) -> &'static str {
+        match self {
+            Self::Akn => "akn.xml",
+            other => other.extension(),
         }
     }
 
@@ -60,6 +80,7 @@ impl Format {
             Self::Vtt => "text/vtt; charset=utf-8",
             Self::Txt => "text/plain; charset=utf-8",
             Self::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            Self::Akn => akn::MEDIA_TYPE,
         }
     }
 
@@ -78,6 +99,7 @@ impl SessionExport {
             Format::Vtt => text::vtt(self).into_bytes(),
             Format::Txt => text::txt(self).into_bytes(),
             Format::Docx => docx::docx(self)?,
+            Format::Akn => akn::akn(self)?,
         })
     }
 }
@@ -89,8 +111,10 @@ pub(crate) async fn export(
 ) -> Result<Response, ApiError> {
     viewer.require_read()?;
     let Some(format) = Format::parse(&format) else {
+        let names: Vec<&str> = Format::ALL.iter().map(|f| f.extension()).collect();
         return Err(ApiError::BadRequest(format!(
-            "unknown export format {format:?} (json, srt, vtt, txt or docx)"
+            "unknown export format {format:?} ({})",
+            names.join(", ")
         )));
     };
     let export = state
@@ -102,7 +126,7 @@ pub(crate) async fn export(
         .map_err(ApiError::internal)?;
     let disposition = format!(
         "attachment; filename=\"session-{id}.{}\"",
-        format.extension()
+        format.file_extension()
     );
     Ok((
         [

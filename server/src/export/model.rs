@@ -76,7 +76,7 @@ pub struct ExportSpeech {
 }
 
 /// The record's label of a role without a more precise title.
-fn role_label(role: PersonRole) -> Option<&'static str> {
+pub(crate) fn role_label(role: PersonRole) -> Option<&'static str> {
     match role {
         PersonRole::Delegate => Some("Đại biểu"),
         PersonRole::Chair => Some("Chủ tịch Quốc hội"),

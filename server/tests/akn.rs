@@ -1,0 +1,476 @@
+//! The Akoma Ntoso export validates against the official AKN 3.0 schema
+//! (a copy in tests/data/akn, checked offline by xmllint from Debian's
+//! libxml2-utils) and carries the record: a debateSection per part, a
+//! speech per speech, each by a TLCPerson and as a TLCRole listed in the
+//! references, scene notes, unique eIds. Three sittings: (a) a full one,
+//! (b) one of hostile text, (c) an empty one.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::process::Command;
+
+use common::*;
+use quick_xml::events::Event;
+use quick_xml::{Reader, XmlVersion};
+use tocky_store::{
+    AgendaEntry, NewPerson, PersonRole, RoleSpan, SceneKind, SegmentEdit, StartChange,
+};
+
+/// One element of a parsed document: its name, attributes and own text.
+#[derive(Debug, Default)]
+struct Element {
+    name: String,
+    attrs: HashMap<String, String>,
+    text: String,
+}
+
+impl Element {
+    fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs.get(name).map(String::as_str)
+    }
+}
+
+/// Every element of `xml` in document order (a test parser: it panics on
+/// what is not well-formed).
+fn elements(xml: &[u8]) -> Vec<Element> {
+    let mut reader = Reader::from_reader(xml);
+    let mut buf = Vec::new();
+    let (mut out, mut open): (Vec<Element>, Vec<usize>) = (Vec::new(), Vec::new());
+    loop {
+        let event = reader.read_event_into(&mut buf).unwrap();
+        match &event {
+            Event::Start(e) | Event::Empty(e) => {
+                let decoder = reader.decoder();
+                let attrs = e
+                    .attributes()
+                    .map(|a| {
+                        let a = a.unwrap();
+                        let key = String::from_utf8(a.key.as_ref().to_vec()).unwrap();
+                        (
+                            key,
+                            a.decoded_and_normalized_value(XmlVersion::Explicit1_0, decoder)
+                                .unwrap()
+                                .into_owned(),
+                        )
+                    })
+                    .collect();
+                out.push(Element {
+                    name: String::from_utf8(e.name().as_ref().to_vec()).unwrap(),
+                    attrs,
+                    text: String::new(),
+                });
+                if matches!(event, Event::Start(_)) {
+                    open.push(out.len() - 1);
+                }
+            }
+            Event::End(_) => {
+                open.pop().unwrap();
+            }
+            Event::Text(t) => {
+                if let Some(&i) = open.last() {
+                    out[i].text.push_str(&t.decode().unwrap());
+                }
+            }
+            Event::GeneralRef(r) => {
+                let c = match r.resolve_char_ref().unwrap() {
+                    Some(c) => c,
+                    None => match r.decode().unwrap().as_ref() {
+                        "lt" => '<',
+                        "gt" => '>',
+                        "amp" => '&',
+                        "quot" => '"',
+                        "apos" => '\'',
+                        other => panic!("unknown entity {other}"),
+                    },
+                };
+                if let Some(&i) = open.last() {
+                    out[i].text.push(c);
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    assert!(open.is_empty(), "unclosed elements");
+    out
+}
+
+/// Validates `xml` with xmllint against the copied schema, offline.
+fn validate(xml: &[u8], name: &str) {
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/akn/akomantoso30.xsd");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(format!("{name}.akn.xml"));
+    std::fs::write(&file, xml).unwrap();
+    let output = Command::new("xmllint")
+        .arg("--noout")
+        .arg("--nonet")
+        .arg("--schema")
+        .arg(&schema)
+        .arg(&file)
+        .output()
+        .expect("xmllint (Debian's libxml2-utils; scripts/setup installs it)");
+    let shown: String = String::from_utf8_lossy(xml).chars().take(20_000).collect();
+    assert!(
+        output.status.success(),
+        "{name} does not validate:\n{}\n{shown}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The session's AKN export through the API, checked for its headers,
+/// validated and parsed.
+async fn export(f: &Fixture, session: i64, name: &str) -> (Vec<u8>, Vec<Element>) {
+    let lan = f.login("lan").await;
+    let (status, headers, body) = f
+        .send(lan.get(&format!("/api/sessions/{session}/export/akn")))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(headers[header::CONTENT_TYPE], "application/akn+xml");
+    let disposition = headers[header::CONTENT_DISPOSITION].to_str().unwrap();
+    assert!(
+        disposition.ends_with(&format!("session-{session}.akn.xml\"")),
+        "{disposition}"
+    );
+    validate(&body, name);
+    let parsed = elements(&body);
+    check_structure(&parsed);
+    (body, parsed)
+}
+
+/// What every export must hold: unique eIds, and each speech by a listed
+/// TLCPerson, as a listed TLCRole.
+fn check_structure(doc: &[Element]) {
+    let mut eids = HashSet::new();
+    for eid in doc.iter().filter_map(|e| e.attr("eId")) {
+        assert!(eids.insert(eid), "eId {eid} twice");
+    }
+    let listed = |kind: &str| -> HashSet<String> {
+        doc.iter()
+            .filter(|e| e.name == kind)
+            .map(|e| format!("#{}", e.attr("eId").unwrap()))
+            .collect()
+    };
+    let (persons, roles) = (listed("TLCPerson"), listed("TLCRole"));
+    for speech in doc.iter().filter(|e| e.name == "speech") {
+        let by = speech.attr("by").unwrap();
+        assert!(persons.contains(by), "{by} is not a TLCPerson");
+        if let Some(role) = speech.attr("as") {
+            assert!(roles.contains(role), "{role} is not a TLCRole");
+        }
+    }
+    assert_eq!(doc[0].name, "akomaNtoso");
+    assert_eq!(doc[1].name, "debate");
+}
+
+fn all<'a>(doc: &'a [Element], name: &str) -> Vec<&'a Element> {
+    doc.iter().filter(|e| e.name == name).collect()
+}
+
+fn value<'a>(doc: &'a [Element], name: &str) -> Vec<&'a str> {
+    all(doc, name)
+        .iter()
+        .filter_map(|e| e.attr("value"))
+        .collect()
+}
+
+/// Ingests `texts` as a new session; returns its id.
+fn ingest(store: &mut Store, file: &str, sha: char, texts: &[&str], meta: &SessionMeta) -> i64 {
+    match store.ingest(&doc(file, sha, texts), meta, "test").unwrap() {
+        tocky_store::IngestOutcome::Created { session_id, .. } => session_id,
+        other => panic!("{other:?}"),
+    }
+}
+
+fn person(key: &str, name: &str, role: PersonRole, delegation: Option<&str>) -> NewPerson {
+    NewPerson {
+        key: key.into(),
+        name: name.into(),
+        delegation: delegation.map(Into::into),
+        roles: vec![RoleSpan {
+            role,
+            title: None,
+            valid_from: Some("2021-07-20".into()),
+            valid_to: None,
+        }],
+        ..NewPerson::default()
+    }
+}
+
+#[tokio::test]
+async fn a_full_sitting_validates_and_carries_the_record() {
+    let f = fixture();
+    let mut store = Store::open(&f.root.join("tocky.db")).unwrap();
+    let texts = [
+        "Xin mời các đại biểu ổn định chỗ ngồi",
+        "Kính thưa Quốc hội",
+        "tôi xin trình bày tờ trình dự án luật",
+        "đề nghị làm rõ khoản ba điều mười hai",
+        "xin cảm ơn",
+        "tiếp theo là nội dung thứ hai",
+        "chính phủ xin tiếp thu",
+    ];
+    let meta = SessionMeta {
+        title: Some("Phiên họp toàn thể sáng 21/10".into()),
+        sitting_date: Some("2026-10-21".into()),
+        agenda_item: Some("Kỳ họp thứ mười".into()),
+    };
+    let id = ingest(&mut store, "sang.wav", 'c', &texts, &meta);
+    store
+        .import_people(
+            &[
+                person("tran-thanh-man", "Trần Thanh Mẫn", PersonRole::Chair, None),
+                person(
+                    "dbqh-0123",
+                    "Nguyễn Thị Lan",
+                    PersonRole::Delegate,
+                    Some("Hà Nội"),
+                ),
+                person("bt-tc", "Hồ Đức Phớc", PersonRole::Minister, None),
+            ],
+            "test",
+        )
+        .unwrap();
+    let mut speaker = |name: &str, key: Option<&str>| {
+        let id = store.add_speaker(id, name, None, None).unwrap();
+        if let Some(key) = key {
+            let person = store.person(key).unwrap();
+            store.link_speaker(id, Some(person.id), "test").unwrap();
+        }
+        id
+    };
+    let chair = speaker("Chủ toạ", Some("tran-thanh-man"));
+    let delegate = speaker("Bà Lan", Some("dbqh-0123"));
+    let minister = speaker("Bộ trưởng", Some("bt-tc"));
+    let guest = speaker("Ông Bình", None);
+    let segments = store.segments(id).unwrap();
+    // The last segment keeps no speaker: a speech by the unknown speaker.
+    let who = [chair, chair, minister, delegate, delegate, guest];
+    for (segment, speaker) in segments.iter().zip(who) {
+        let edit = SegmentEdit {
+            speaker_id: Some(Some(speaker)),
+            ..SegmentEdit::default()
+        };
+        store
+            .edit_segment(segment.id, segment.version, &edit, "test")
+            .unwrap();
+    }
+    let entry = |title: &str, reference: Option<&str>, start: StartChange| AgendaEntry {
+        title: title.into(),
+        reference: reference.map(Into::into),
+        start,
+        ..AgendaEntry::default()
+    };
+    store
+        .set_agenda(
+            id,
+            &[
+                entry(
+                    "Luật Đất đai",
+                    Some("sửa đổi"),
+                    StartChange::At(segments[1].id),
+                ),
+                entry("Chất vấn", None, StartChange::At(segments[5].id)),
+                entry("Bế mạc", None, StartChange::default()),
+            ],
+            "test",
+        )
+        .unwrap();
+    store
+        .add_note(id, 14_500, SceneKind::Applause, "", "test")
+        .unwrap();
+    store
+        .add_note(id, 24_500, SceneKind::Vote, "Quốc hội biểu quyết", "test")
+        .unwrap();
+
+    let (body, doc) = export(&f, id, "full").await;
+    let xml = String::from_utf8(body).unwrap();
+
+    // Identification.
+    let work = format!("/akn/vn/debate/2026-10-21/{id}");
+    let expression = format!("{work}/vie@2026-10-21");
+    assert_eq!(
+        value(&doc, "FRBRthis")[..2],
+        [format!("{work}/!main"), format!("{expression}/!main")]
+    );
+    assert_eq!(
+        value(&doc, "FRBRuri")[..2],
+        [work.as_str(), expression.as_str()]
+    );
+    assert_eq!(
+        value(&doc, "FRBRthis")[2],
+        format!("{expression}/!main.xml")
+    );
+    assert_eq!(value(&doc, "FRBRcountry"), ["vn"]);
+    assert_eq!(all(&doc, "FRBRlanguage")[0].attr("language"), Some("vie"));
+    assert_eq!(
+        all(&doc, "docTitle")[0].text,
+        "Phiên họp toàn thể sáng 21/10"
+    );
+    assert_eq!(all(&doc, "step").len(), 1);
+
+    // References: the registry's people by key, the others by name.
+    let persons: Vec<(&str, &str)> = all(&doc, "TLCPerson")
+        .iter()
+        .map(|p| (p.attr("eId").unwrap(), p.attr("showAs").unwrap()))
+        .collect();
+    for expected in [
+        ("person-tran-thanh-man", "Trần Thanh Mẫn"),
+        ("person-dbqh-0123", "Nguyễn Thị Lan"),
+        ("person-bt-tc", "Hồ Đức Phớc"),
+        ("speaker-ong-binh", "Ông Bình"),
+        ("unknown-speaker", "Chưa xác định"),
+    ] {
+        assert!(persons.contains(&expected), "{expected:?} in {persons:?}");
+    }
+    let roles: Vec<&str> = all(&doc, "TLCRole")
+        .iter()
+        .map(|r| r.attr("eId").unwrap())
+        .collect();
+    assert_eq!(roles, ["role-delegate", "role-chair", "role-minister"]);
+    assert_eq!(all(&doc, "TLCOrganization")[0].attr("eId"), Some("quochoi"));
+
+    // The body: what came before the first item, then the two started items.
+    let sections = all(&doc, "debateSection");
+    let names: Vec<_> = sections.iter().map(|s| s.attr("name").unwrap()).collect();
+    assert_eq!(names, ["preliminaries", "agendaItem", "agendaItem"]);
+    let headings: Vec<_> = all(&doc, "heading")
+        .iter()
+        .map(|h| h.text.as_str())
+        .collect();
+    assert_eq!(headings, ["Luật Đất đai", "Chất vấn"]);
+    assert_eq!(all(&doc, "subheading")[0].text, "sửa đổi");
+    let speeches = all(&doc, "speech");
+    let summary: Vec<(&str, &str, Option<&str>)> = speeches
+        .iter()
+        .map(|s| (s.attr("eId").unwrap(), s.attr("by").unwrap(), s.attr("as")))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "dbsect_1__spch_1",
+                "#person-tran-thanh-man",
+                Some("#role-chair")
+            ),
+            (
+                "dbsect_2__spch_1",
+                "#person-tran-thanh-man",
+                Some("#role-chair")
+            ),
+            ("dbsect_2__spch_2", "#person-bt-tc", Some("#role-minister")),
+            (
+                "dbsect_2__spch_3",
+                "#person-dbqh-0123",
+                Some("#role-delegate")
+            ),
+            ("dbsect_3__spch_1", "#speaker-ong-binh", None),
+            ("dbsect_3__spch_2", "#unknown-speaker", None),
+        ]
+    );
+    let delegate = speeches[3];
+    assert_eq!(delegate.attr("startTime"), Some("2026-10-21T00:00:15"));
+    assert_eq!(delegate.attr("endTime"), Some("2026-10-21T00:00:24"));
+    let froms: Vec<_> = all(&doc, "from").iter().map(|f| f.text.as_str()).collect();
+    assert_eq!(froms[3], "Đại biểu Nguyễn Thị Lan (Hà Nội)");
+    assert_eq!(froms.len(), 5, "the unknown speaker has no heading");
+    // One paragraph per segment: the delegate's two segments.
+    assert!(xml.contains("<p>đề nghị làm rõ khoản ba điều mười hai</p>"));
+    assert_eq!(
+        all(&doc, "p")
+            .iter()
+            .filter(|p| p.text == "xin cảm ơn")
+            .count(),
+        1
+    );
+    let scenes = all(&doc, "scene");
+    assert_eq!(scenes.len(), 1);
+    assert_eq!(scenes[0].text, "Hội trường vỗ tay");
+    assert_eq!(scenes[0].attr("eId"), Some("dbsect_2__scene_1"));
+    let narratives = all(&doc, "narrative");
+    assert_eq!(narratives.len(), 1);
+    assert_eq!(narratives[0].text, "Quốc hội biểu quyết");
+}
+
+#[tokio::test]
+async fn hostile_text_stays_valid_xml() {
+    let f = fixture();
+    let mut store = Store::open(&f.root.join("tocky.db")).unwrap();
+    let long = "dài ".repeat(50_000);
+    let texts = [
+        "<script>alert(\"x\")</script> & &amp; ]]> <!-- --> <?pi?>",
+        "nul\u{0} bell\u{7} vtab\u{b} ffff\u{ffff} fffe\u{fffe} esc\u{1b}[31m",
+        long.as_str(),
+        "مرحبا بالعالم שלום 👏🏽 🇻🇳 \u{202e}đảo ngược",
+    ];
+    let meta = SessionMeta {
+        title: Some("</docTitle><x a=\"1\">&lt; '\u{1}".into()),
+        sitting_date: Some("2026-10-22".into()),
+        agenda_item: Some("]]>&".into()),
+    };
+    let id = ingest(&mut store, "hostile.wav", 'd', &texts, &meta);
+    let speaker = store
+        .add_speaker(id, "Ông \"<Bình>\" & 'Co'", None, None)
+        .unwrap();
+    for segment in store.segments(id).unwrap() {
+        let edit = SegmentEdit {
+            speaker_id: Some(Some(speaker)),
+            ..SegmentEdit::default()
+        };
+        store
+            .edit_segment(segment.id, segment.version, &edit, "test")
+            .unwrap();
+    }
+    store
+        .add_note(id, 1_000, SceneKind::Other, "<b>&\"</b>", "test")
+        .unwrap();
+
+    let (_, doc) = export(&f, id, "hostile").await;
+    assert!(all(&doc, "x").is_empty() && all(&doc, "script").is_empty());
+    assert_eq!(
+        all(&doc, "docTitle")[0].text,
+        "</docTitle><x a=\"1\">&lt; ' "
+    );
+    let paragraphs: Vec<&str> = all(&doc, "p").iter().map(|p| p.text.as_str()).collect();
+    assert!(paragraphs.contains(&texts[0]), "{paragraphs:?}");
+    assert!(
+        paragraphs.contains(&"nul  bell  vtab  ffff  fffe  esc [31m"),
+        "control characters become spaces: {paragraphs:?}"
+    );
+    assert!(paragraphs.contains(&long.trim()));
+    assert!(paragraphs.contains(&texts[3]));
+    let from = &all(&doc, "from")[0].text;
+    assert_eq!(from, "Ông \"<Bình>\" & 'Co'");
+    let person = all(&doc, "TLCPerson")[0];
+    assert_eq!(person.attr("eId"), Some("speaker-ong-binh-co"));
+    assert_eq!(person.attr("showAs"), Some("Ông \"<Bình>\" & 'Co'"));
+    assert_eq!(all(&doc, "narrative")[0].text, "<b>&\"</b>");
+}
+
+#[tokio::test]
+async fn an_empty_sitting_validates() {
+    let f = fixture();
+    let mut store = Store::open(&f.root.join("tocky.db")).unwrap();
+    let id = ingest(&mut store, "trong.wav", 'e', &[], &SessionMeta::default());
+    let (_, doc) = export(&f, id, "empty").await;
+    assert!(all(&doc, "speech").is_empty());
+    let sections = all(&doc, "debateSection");
+    assert_eq!(sections.len(), 1, "the schema wants one section");
+    // No sitting date: the work is dated by the session's recording.
+    let created = store.session(id).unwrap().created_at;
+    let work = format!("/akn/vn/debate/{}/{id}", &created[..10]);
+    assert_eq!(value(&doc, "FRBRuri")[0], work);
+    assert_eq!(all(&doc, "TLCPerson").len(), 0);
+}
+
+#[tokio::test]
+async fn the_formats_list_names_akn() {
+    let f = fixture();
+    let lan = f.login("lan").await;
+    let (status, body) = f.json(lan.get("/api/sessions/1/export/xml")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.to_string().contains("akn"), "{body}");
+}
