@@ -56,7 +56,7 @@ enum Command {
     },
     /// Search the record, with or without diacritics.
     Search(commands::store::SearchArgs),
-    /// Export a session's record as JSON, text, SRT, WebVTT or DOCX.
+    /// Export a session's record as JSON, text, SRT, WebVTT, DOCX or Akoma Ntoso.
     Export(commands::export::ExportArgs),
     /// Manage the search index.
     #[command(subcommand)]

@@ -110,6 +110,12 @@ fn a_session_is_exported_as_its_record() {
     assert!(o.status.success());
     assert_eq!(&std::fs::read(&docx).unwrap()[..2], b"PK");
 
+    let o = tocky(&db, &["export", "1", "-f", "akn"]);
+    assert!(o.status.success());
+    let akn = stdout(&o);
+    assert!(akn.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
+    assert!(akn.contains("<debate name=\"sitting\">"), "{akn}");
+
     let o = tocky(&db, &["export", "9", "-f", "txt"]);
     assert!(!o.status.success(), "an unknown session is refused");
 }

@@ -1,4 +1,4 @@
-//! `tocky export SESSION --format json|txt|srt|vtt|docx [-o FILE]`: a
+//! `tocky export SESSION --format json|txt|srt|vtt|docx|akn [-o FILE]`: a
 //! session exported as the review server exports it (the record: agenda
 //! items, speeches under their speakers, scene notes; subtitles timed by
 //! re-timed words where aligned), to a file or standard output.
@@ -25,6 +25,8 @@ pub(crate) enum ExportFormat {
     Vtt,
     /// The record as a Word document.
     Docx,
+    /// The record as an Akoma Ntoso 3.0 `debate` (XML).
+    Akn,
 }
 
 impl From<ExportFormat> for Format {
@@ -35,6 +37,7 @@ impl From<ExportFormat> for Format {
             ExportFormat::Srt => Self::Srt,
             ExportFormat::Vtt => Self::Vtt,
             ExportFormat::Docx => Self::Docx,
+            ExportFormat::Akn => Self::Akn,
         }
     }
 }
