@@ -13,7 +13,7 @@ use std::io;
 
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
-use tocky_store::{Person, PersonRole, SceneKind, SceneNote};
+use tocky_store::{Person, PersonRole, SceneKind, SceneNote, StoredSegment};
 
 use super::docx::xml_text;
 use super::model::{ExportEntry, ExportSpeech, SessionExport, role_label};
@@ -412,6 +412,7 @@ fn inline_p(w: &mut W, inner: impl FnOnce(&mut W) -> io::Result<()>) -> io::Resu
 /// One `debateSection` per part of the record (at least one: the schema
 /// wants one even for an empty sitting).
 fn body(w: &mut W, export: &SessionExport, refs: &References) -> io::Result<()> {
+    let segments = export.segment_map();
     w.create_element("debateBody").write_inner_content(|w| {
         if export.record.is_empty() {
             w.create_element("debateSection")
@@ -444,7 +445,7 @@ fn body(w: &mut W, export: &SessionExport, refs: &References) -> io::Result<()> 
                         match entry {
                             ExportEntry::Speech(s) => {
                                 speeches += 1;
-                                speech(w, &format!("{eid}__spch_{speeches}"), s, export, refs)?;
+                                speech(w, &format!("{eid}__spch_{speeches}"), s, &segments, refs)?;
                             }
                             ExportEntry::Note(note) => {
                                 let (element, n) = if is_scene(note) {
@@ -483,7 +484,7 @@ fn speech(
     w: &mut W,
     eid: &str,
     s: &ExportSpeech,
-    export: &SessionExport,
+    segments: &HashMap<i64, &StoredSegment>,
     refs: &References,
 ) -> io::Result<()> {
     let (by, role) = refs.agent(s);
@@ -498,7 +499,6 @@ fn speech(
     if let Some(role) = &role {
         element = element.with_attribute(("as", role.as_str()));
     }
-    let segments = export.segment_map();
     element
         .with_attribute(("startTime", start.as_str()))
         .with_attribute(("endTime", end.as_str()))
