@@ -273,3 +273,40 @@ async fn bad_input_is_refused_clearly() {
     let (_, versions) = f.json(thu.get("/api/sessions/2/versions")).await;
     assert_eq!(versions, json!([]));
 }
+
+#[tokio::test]
+async fn each_step_reaches_live_clients() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let f = fixture_with_editor();
+    let (addr, stop, server) = listen(&f).await;
+    let doc = f.login("doc").await;
+    let mut watching = connect_ws(&addr, &doc.cookie, 1).await;
+    let lan = f.login("lan").await;
+    review_all(&f, &lan).await;
+    let (status, out) = step(&f, &lan, 1, json!({"to": "checked", "note": "xong"})).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let event = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            if let Message::Text(text) = watching.next().await.unwrap().unwrap() {
+                let event: Value = serde_json::from_str(&text).unwrap();
+                if event["type"] == "workflow" {
+                    break event;
+                }
+            }
+        }
+    })
+    .await
+    .expect("a workflow event arrives");
+    assert_eq!(event["actor"], "lan");
+    assert_eq!(event["session_id"], 1);
+    assert_eq!(
+        (event["from"].clone(), event["to"].clone()),
+        (json!("draft"), json!("checked"))
+    );
+    assert!(event["version"].is_null());
+    drop(watching);
+    let _ = stop.send(());
+    server.await.unwrap();
+}
