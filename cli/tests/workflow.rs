@@ -100,3 +100,38 @@ fn a_sitting_is_published_from_the_command_line() {
         text(&o.stderr)
     );
 }
+
+#[test]
+fn an_editor_account_is_added_from_the_command_line() {
+    use std::io::Write;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tocky.db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tocky"))
+        .arg("--db")
+        .arg(&db)
+        .args(["user", "add", "thu", "--role", "editor"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long enough password\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let store = tocky_store::Store::open(&db).unwrap();
+    let users = store.users().unwrap();
+    assert_eq!(users[0].role, tocky_store::Role::Editor);
+    let o = tocky(&db, &["user", "role", "thu", "chief"]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o.stderr).contains("expected admin, editor, stenographer or reader"),
+        "{}",
+        text(&o.stderr)
+    );
+}
