@@ -310,7 +310,15 @@ async fn a_full_sitting_validates_and_carries_the_record() {
         all(&doc, "docTitle")[0].text,
         "Phiên họp toàn thể sáng 21/10"
     );
-    assert_eq!(all(&doc, "step").len(), 1);
+    let steps = all(&doc, "step");
+    assert_eq!(steps.len(), 1);
+    assert_eq!(steps[0].attr("refersTo"), Some("#workflow-recorded"));
+    assert_eq!(steps[0].attr("by"), Some("#quochoi"));
+    let concepts: Vec<_> = all(&doc, "TLCConcept")
+        .iter()
+        .map(|c| c.attr("eId"))
+        .collect();
+    assert_eq!(concepts, [Some("workflow-recorded")]);
 
     // References: the registry's people by key, the others by name.
     let persons: Vec<(&str, &str)> = all(&doc, "TLCPerson")
@@ -473,4 +481,61 @@ async fn the_formats_list_names_akn() {
     let (status, body) = f.json(lan.get("/api/sessions/1/export/xml")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.to_string().contains("akn"), "{body}");
+}
+
+#[test]
+fn workflow_steps_are_listed_with_their_accounts() {
+    use tocky_server::export::SessionExport;
+    use tocky_server::export::akn::{WorkflowStep, akn_with, sitting_steps};
+
+    let f = fixture();
+    let store = Store::open(&f.root.join("tocky.db")).unwrap();
+    let export = SessionExport::load(&store, 1).unwrap();
+    let mut steps = sitting_steps(&export);
+    let step = |date: &str, action: &str, by: &str| WorkflowStep {
+        date: date.into(),
+        action: action.into(),
+        by: Some(by.into()),
+    };
+    steps.push(step("2026-10-22T09:00:00Z", "checked", "lan"));
+    steps.push(step("2026-10-22", "approved", "Trưởng ban <biên tập>"));
+    steps.push(step("soon", "published", "lan"));
+    let xml = akn_with(&export, &steps, "2026-10-23").unwrap();
+    validate(&xml, "workflow");
+    let doc = elements(&xml);
+    check_structure(&doc);
+    let steps: Vec<(&str, &str, &str)> = all(&doc, "step")
+        .iter()
+        .map(|s| {
+            let attr = |name| s.attr(name).unwrap();
+            (attr("date"), attr("by"), attr("refersTo"))
+        })
+        .collect();
+    assert_eq!(
+        steps[1..],
+        [
+            ("2026-10-22T09:00:00Z", "#user-lan", "#workflow-checked"),
+            (
+                "2026-10-22",
+                "#user-truong-ban-bien-tap",
+                "#workflow-approved"
+            ),
+        ],
+        "a step without a date is left out"
+    );
+    let persons: Vec<_> = all(&doc, "TLCPerson")
+        .iter()
+        .map(|p| p.attr("eId").unwrap())
+        .collect();
+    assert!(persons.contains(&"user-lan"), "{persons:?}");
+    let concepts: Vec<_> = all(&doc, "TLCConcept")
+        .iter()
+        .map(|c| c.attr("eId").unwrap())
+        .collect();
+    assert_eq!(
+        concepts,
+        ["workflow-recorded", "workflow-checked", "workflow-approved"]
+    );
+    let manifestation = all(&doc, "FRBRdate")[2];
+    assert_eq!(manifestation.attr("date"), Some("2026-10-23"));
 }

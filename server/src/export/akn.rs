@@ -159,7 +159,8 @@ impl References {
                 show_as: "Chưa xác định".into(),
             });
         }
-        for step in steps {
+        // Only the steps `meta` writes: those with a date.
+        for step in steps.iter().filter(|s| step_date(s).is_some()) {
             if let Some(user) = &step.by {
                 let eid = format!("user-{}", slug(user));
                 if refs.persons.iter().all(|p| p.eid != eid) {
@@ -170,11 +171,12 @@ impl References {
                     });
                 }
             }
-            let eid = slug(&step.action);
+            let action = slug(&step.action);
+            let eid = action_eid(&step.action);
             if refs.concepts.iter().all(|c| c.eid != eid) {
                 refs.concepts.push(Tlc {
-                    href: format!("/akn/ontology/concept/vn/workflow/{eid}"),
-                    show_as: action_label(&eid).unwrap_or(&eid).to_owned(),
+                    href: format!("/akn/ontology/concept/vn/workflow/{action}"),
+                    show_as: action_label(&action).unwrap_or(&action).to_owned(),
                     eid,
                 });
             }
@@ -241,6 +243,12 @@ fn person_role(person: &Person, date: &str) -> Option<PersonRole> {
         .map(|r| r.role)
 }
 
+/// The eId of a workflow action's `TLCConcept`: prefixed, so that no
+/// action can take another reference's eId.
+fn action_eid(action: &str) -> String {
+    format!("workflow-{}", slug(action))
+}
+
 /// The Vietnamese name of a workflow action.
 fn action_label(action: &str) -> Option<&'static str> {
     Some(match action {
@@ -305,7 +313,7 @@ fn meta(
                             Some(user) => format!("#user-{}", slug(user)),
                             None => author.clone(),
                         };
-                        let concept = format!("#{}", slug(&step.action));
+                        let concept = format!("#{}", action_eid(&step.action));
                         w.create_element("step")
                             .with_attribute(("date", date.as_str()))
                             .with_attribute(("by", by.as_str()))
