@@ -551,4 +551,30 @@ mod tests {
             .unwrap();
         assert_eq!(fk_on, 1);
     }
+    /// A backup made before the workflow is restored and brought up to
+    /// date the same way, its accounts and logins kept.
+    #[test]
+    fn restoring_a_backup_from_before_the_workflow_keeps_its_logins() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("v5.db");
+        {
+            let mut conn = rusqlite::Connection::open(&old).unwrap();
+            super::migrations().to_version(&mut conn, 5).unwrap();
+            conn.execute_batch(
+                "INSERT INTO users (name, password_hash, role) VALUES ('lan', '$argon2id$b', 'stenographer');
+                 INSERT INTO logins (token_sha256, user_name, csrf_token, expires_at)
+                     VALUES ('t', 'lan', 'c', 99);",
+            )
+            .unwrap();
+        }
+        let mut store = crate::Store::open(&dir.path().join("tocky.db")).unwrap();
+        store.restore(&old).unwrap();
+        assert_eq!(store.login("t", 0).unwrap().unwrap().0.name, "lan");
+        let fk_on: i64 = store
+            .conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(fk_on, 1);
+        assert!(store.workflow(1).is_err(), "no session 1 in that backup");
+    }
 }
