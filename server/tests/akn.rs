@@ -16,7 +16,8 @@ use common::*;
 use quick_xml::events::Event;
 use quick_xml::{Reader, XmlVersion};
 use tocky_store::{
-    AgendaEntry, NewPerson, PersonRole, RoleSpan, SceneKind, SegmentEdit, StartChange,
+    AgendaEntry, NewPerson, PersonRole, Reasons, ReviewStatus, RoleSpan, SceneKind, SegmentEdit,
+    StartChange, WorkflowState,
 };
 
 /// One element of a parsed document: its name, attributes and own text.
@@ -538,4 +539,89 @@ fn workflow_steps_are_listed_with_their_accounts() {
     );
     let manifestation = all(&doc, "FRBRdate")[2];
     assert_eq!(manifestation.attr("date"), Some("2026-10-23"));
+}
+
+/// Reviews session 1 and publishes it: lan checks, thu approves, publishes.
+fn publish(store: &mut Store) {
+    for s in store.segments(1).unwrap() {
+        let review = SegmentEdit {
+            review_status: Some(ReviewStatus::Reviewed),
+            ..SegmentEdit::default()
+        };
+        store.edit_segment(s.id, s.version, &review, "lan").unwrap();
+    }
+    use WorkflowState::{Approved, Checked, Published};
+    for (to, by) in [(Checked, "lan"), (Approved, "thu"), (Published, "thu")] {
+        store
+            .move_workflow(1, to, by, None, &Reasons::default())
+            .unwrap();
+    }
+}
+
+/// Version `number` of session 1 as AKN, validated and parsed.
+async fn version_akn(f: &Fixture, login: &Login, number: i64) -> Vec<Element> {
+    let uri = format!("/api/sessions/1/export/akn?version={number}");
+    let (status, _, body) = f.send(login.get(&uri)).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    validate(&body, &format!("version-{number}"));
+    let doc = elements(&body);
+    check_structure(&doc);
+    doc
+}
+
+/// Version 1 of session 1 (published, made final, then corrected by
+/// version 2) lists its steps up to its publication, by whom, and is the
+/// expression of its publication date.
+#[tokio::test]
+async fn a_published_version_lists_its_workflow_steps() {
+    let f = fixture();
+    let mut store = Store::open(&f.root.join("tocky.db")).unwrap();
+    publish(&mut store);
+    let reasons = Reasons::default();
+    store
+        .move_workflow(1, WorkflowState::Final, "thu", None, &reasons)
+        .unwrap();
+    let seg = store.segment(1).unwrap();
+    let edit = SegmentEdit {
+        text: Some("đã sửa".into()),
+        ..SegmentEdit::default()
+    };
+    store.edit_segment(1, seg.version, &edit, "lan").unwrap();
+    publish(&mut store);
+    let published = store.versions(1).unwrap()[0].published_at[..10].to_owned();
+
+    let lan = f.login("lan").await;
+    let doc = version_akn(&f, &lan, 1).await;
+    let steps: Vec<(&str, &str)> = all(&doc, "step")
+        .iter()
+        .map(|s| (s.attr("by").unwrap(), s.attr("refersTo").unwrap()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("#quochoi", "#workflow-recorded"),
+            ("#user-lan", "#workflow-checked"),
+            ("#user-thu", "#workflow-approved"),
+            ("#user-thu", "#workflow-published"),
+        ],
+        "nothing after its publication"
+    );
+    assert_eq!(value(&doc, "FRBRversionNumber"), ["1"]);
+    let uris = value(&doc, "FRBRuri");
+    assert!(
+        uris[1].ends_with(&format!("/1/vie@{published}")),
+        "{uris:?}"
+    );
+    assert_eq!(all(&doc, "FRBRdate")[2].attr("date"), Some(&*published));
+
+    let doc = version_akn(&f, &lan, 2).await;
+    let steps: Vec<_> = all(&doc, "step")
+        .iter()
+        .map(|s| s.attr("refersTo"))
+        .collect();
+    assert_eq!(steps.len(), 8, "{steps:?}");
+    assert_eq!(steps[4], Some("#workflow-final"));
+    assert_eq!(value(&doc, "FRBRversionNumber"), ["2"]);
+    let uri = "/api/sessions/1/export/akn?version=9";
+    assert_eq!(f.send(lan.get(uri)).await.0, StatusCode::NOT_FOUND);
 }

@@ -11,7 +11,8 @@ mod common;
 
 use common::*;
 use tocky_store::{
-    AgendaEntry, NewPerson, PersonRole, RoleSpan, SceneKind, SegmentEdit, SegmentState, StartChange,
+    AgendaEntry, NewPerson, PersonRole, Reasons, ReviewStatus, RoleSpan, SceneKind, SegmentEdit,
+    SegmentState, StartChange, WorkflowState,
 };
 
 /// Segment 2's corrected text: long enough to make two cues.
@@ -228,4 +229,100 @@ async fn subtitles_follow_the_re_timed_words_and_not_stale_ones() {
         (5_000, at, at, 9_000)
     );
     assert!(cues[2].2.ends_with("tán thành"), "{srt}");
+}
+
+/// Reviews every segment of session 1 and takes it through checked and
+/// approved to published: its next version.
+fn publish(store: &mut Store) {
+    for s in store.segments(1).unwrap() {
+        let review = SegmentEdit {
+            review_status: Some(ReviewStatus::Reviewed),
+            ..SegmentEdit::default()
+        };
+        store.edit_segment(s.id, s.version, &review, "lan").unwrap();
+    }
+    for (to, by) in [
+        (WorkflowState::Checked, "lan"),
+        (WorkflowState::Approved, "thu"),
+        (WorkflowState::Published, "thu"),
+    ] {
+        store
+            .move_workflow(1, to, by, None, &Reasons::default())
+            .unwrap();
+    }
+}
+
+/// Version `number` of session 1 in `format`, with its file name checked.
+async fn export_version(f: &Fixture, login: &Login, format: &str, number: i64) -> Vec<u8> {
+    let uri = format!("/api/sessions/1/export/{format}?version={number}");
+    let (status, headers, body) = f.send(login.get(&uri)).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{format}: {}",
+        String::from_utf8_lossy(&body)
+    );
+    let disposition = headers[header::CONTENT_DISPOSITION].to_str().unwrap();
+    assert!(
+        disposition.contains(&format!("session-1-v{number}.")),
+        "{disposition}"
+    );
+    body
+}
+
+#[tokio::test]
+async fn a_published_version_exports_the_same_bytes_after_edits() {
+    const FORMATS: [&str; 6] = ["json", "txt", "srt", "vtt", "docx", "akn"];
+    let f = fixture();
+    let mut store = build_record(&f);
+    let lan = f.login("lan").await;
+    publish(&mut store);
+    let mut before = Vec::new();
+    for format in FORMATS {
+        before.push(export_version(&f, &lan, format, 1).await);
+    }
+
+    // The working record moves on, and version 2 is published from it.
+    let seg = store.segment(1).unwrap();
+    let edit = SegmentEdit {
+        text: Some("Kính thưa toàn thể Quốc hội".into()),
+        ..SegmentEdit::default()
+    };
+    store.edit_segment(1, seg.version, &edit, "lan").unwrap();
+    publish(&mut store);
+
+    for (format, bytes) in FORMATS.iter().zip(&before) {
+        let again = export_version(&f, &lan, format, 1).await;
+        assert!(
+            again == *bytes,
+            "version 1 as {format} changed after the edits"
+        );
+    }
+    let txt1 = String::from_utf8(before[1].clone()).unwrap();
+    assert!(txt1.contains("Kính thưa Quốc hội"), "{txt1}");
+    let txt2 = String::from_utf8(export_version(&f, &lan, "txt", 2).await).unwrap();
+    assert!(txt2.contains("Kính thưa toàn thể Quốc hội"), "{txt2}");
+
+    let json: Value = serde_json::from_slice(&before[0]).unwrap();
+    assert_eq!(json["version"]["number"], 1);
+    assert_eq!(json["version"]["published_by"], "thu");
+    assert_eq!(
+        json["record"][0]["entries"][0]["text"],
+        "Kính thưa Quốc hội"
+    );
+    let working: Value = serde_json::from_slice(&export(&f, &lan, "json").await).unwrap();
+    assert!(
+        working.get("version").is_none(),
+        "the working record is no version"
+    );
+
+    let (status, _, body) = f
+        .send(lan.get("/api/sessions/1/export/txt?version=3"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(String::from_utf8_lossy(&body).contains('3'));
+    let (status, _, _) = f
+        .send(lan.get("/api/sessions/1/export/txt?version=x"))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 }

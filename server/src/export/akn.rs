@@ -46,19 +46,32 @@ pub struct WorkflowStep {
     pub by: Option<String>,
 }
 
-/// The steps known from the session alone: its recording (when it entered
-/// the store). The sitting's workflow adds its own steps after this one.
+/// The sitting's steps: its recording (when it entered the store), then
+/// its workflow's moves forward ([`SessionExport::workflow`]: checked,
+/// approved, published, final, by whom); for a version, up to its
+/// publication.
 pub fn sitting_steps(export: &SessionExport) -> Vec<WorkflowStep> {
-    vec![WorkflowStep {
+    let recorded = WorkflowStep {
         date: export.session.created_at.clone(),
         action: "recorded".into(),
         by: None,
-    }]
+    };
+    let moves = export.workflow.iter().map(|s| WorkflowStep {
+        date: s.at.clone(),
+        action: s.to.clone(),
+        by: Some(s.actor.clone()),
+    });
+    std::iter::once(recorded).chain(moves).collect()
 }
 
-/// The AKN document, made today with [`sitting_steps`].
+/// The AKN document with [`sitting_steps`], its manifestation made today;
+/// a version's on its publication date, so that its bytes never change.
 pub fn akn(export: &SessionExport) -> io::Result<Vec<u8>> {
-    akn_with(export, &sitting_steps(export), &format_date(today()))
+    let generated = match &export.version {
+        Some(v) => parse_date(&v.published_at).map_or_else(|| format_date(today()), format_date),
+        None => format_date(today()),
+    };
+    akn_with(export, &sitting_steps(export), &generated)
 }
 
 /// The AKN document with these workflow `steps`, its manifestation made
@@ -270,7 +283,16 @@ fn meta(
 ) -> io::Result<()> {
     let date = format_date(refs.day);
     let work = format!("/akn/vn/debate/{date}/{}", export.session.id);
-    let expression = format!("{work}/vie@{date}");
+    // A version is its own expression, dated by its publication (AKN
+    // naming: `lang@version-date`), and numbered in FRBRversionNumber.
+    let (expression_date, number) = match &export.version {
+        Some(v) => (
+            parse_date(&v.published_at).map_or_else(|| date.clone(), format_date),
+            Some(v.number.to_string()),
+        ),
+        None => (date.clone(), None),
+    };
+    let expression = format!("{work}/vie@{expression_date}");
     let author = format!("#{ASSEMBLY}");
     let source = author.as_str();
     w.create_element("meta").write_inner_content(|w| {
@@ -285,7 +307,15 @@ fn meta(
                 })?;
                 w.create_element("FRBRExpression")
                     .write_inner_content(|w| {
-                        frbr_core(w, &expression, &date, "sitting", source)?;
+                        match &number {
+                            Some(number) => {
+                                frbr_core(w, &expression, &expression_date, "publication", source)?;
+                                w.create_element("FRBRversionNumber")
+                                    .with_attribute(("value", number.as_str()))
+                                    .write_empty()?;
+                            }
+                            None => frbr_core(w, &expression, &date, "sitting", source)?,
+                        }
                         w.create_element("FRBRlanguage")
                             .with_attribute(("language", "vie"))
                             .write_empty()?;

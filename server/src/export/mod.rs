@@ -4,7 +4,9 @@
 //! speakers (named from the people registry where linked), scene notes
 //! where they fall; segments that are not speech are left out. Subtitles
 //! are timed by the corrected text's re-timed words where those are
-//! aligned, by the segments' bounds where not ([`text::cues`]).
+//! aligned, by the segments' bounds where not ([`text::cues`]). A
+//! published version is exported from its frozen content
+//! ([`SessionExport::load_version`]): always the same bytes.
 
 pub mod akn;
 pub mod docx;
@@ -16,12 +18,14 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-pub use model::{SCHEMA, SCHEMA_VERSION, SessionExport};
+pub use model::{ExportVersion, SCHEMA, SCHEMA_VERSION, SessionExport};
 
-use crate::ApiPath;
+use serde::Deserialize;
+
 use crate::auth::Viewer;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::{ApiPath, ApiQuery};
 
 /// An export format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,10 +108,17 @@ impl SessionExport {
     }
 }
 
+/// `?version=N`: a published version instead of the working record.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ExportParams {
+    version: Option<i64>,
+}
+
 pub(crate) async fn export(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     ApiPath((id, format)): ApiPath<(i64, String)>,
+    ApiQuery(params): ApiQuery<ExportParams>,
 ) -> Result<Response, ApiError> {
     viewer.require_read()?;
     let Some(format) = Format::parse(&format) else {
@@ -118,14 +129,23 @@ pub(crate) async fn export(
         )));
     };
     let export = state
-        .with_store(move |store, _| Ok(SessionExport::load(store, id)?))
+        .with_store(move |store, _| {
+            Ok(match params.version {
+                Some(number) => SessionExport::load_version(store, id, number)?,
+                None => SessionExport::load(store, id)?,
+            })
+        })
         .await?;
     let body = tokio::task::spawn_blocking(move || export.render(format))
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
+    let name = match params.version {
+        Some(number) => format!("session-{id}-v{number}"),
+        None => format!("session-{id}"),
+    };
     let disposition = format!(
-        "attachment; filename=\"session-{id}.{}\"",
+        "attachment; filename=\"{name}.{}\"",
         format.file_extension()
     );
     Ok((

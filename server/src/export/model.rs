@@ -1,14 +1,16 @@
 //! What an export holds: the session, its speakers and the people they
 //! are, its segments in the record, its agenda and notes, and the record
 //! itself (items, speeches with their headings and text, notes), read in
-//! one go from the store. The JSON export is this, serialised.
+//! one go from the store. The JSON export is this, serialised. A
+//! published version's export ([`SessionExport::load_version`]) is built
+//! from that version's frozen content alone, so that it never changes.
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 use tocky_store::{
-    AgendaItem, Person, PersonRole, RecordEntry, SceneNote, Session, Speaker, Speech, Store,
-    StoredSegment,
+    AgendaItem, Person, PersonRole, PublishedRecord, RecordEntry, RecordItem, SceneNote,
+    SegmentState, Session, Speaker, Speech, Store, StoredSegment, VersionInfo, WorkflowStep,
 };
 
 /// The JSON export's `schema`.
@@ -40,6 +42,54 @@ pub struct SessionExport {
     /// The record: what came before the first item (if anything), then
     /// each started item, with its speeches and notes in time order.
     pub record: Vec<ExportItem>,
+    /// The published version exported, if one is (absent from the JSON of
+    /// the working record, which keeps its fields as they were).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<ExportVersion>,
+    /// The sitting's workflow steps (checked, approved, published, final)
+    /// that the AKN export lists; for a version, those up to its
+    /// publication. Not part of the JSON, which the workflow API serves.
+    #[serde(skip)]
+    pub workflow: Vec<WorkflowStep>,
+}
+
+/// The facts of a published version that never change once it is
+/// published (not its state or its successor, which do).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportVersion {
+    /// Its number, from 1.
+    pub number: i64,
+    /// Who published it.
+    pub published_by: String,
+    /// When (UTC, ISO 8601).
+    pub published_at: String,
+    /// The SHA-256 of its frozen content.
+    pub sha256: String,
+}
+
+impl From<&VersionInfo> for ExportVersion {
+    fn from(info: &VersionInfo) -> Self {
+        Self {
+            number: info.number,
+            published_by: info.published_by.clone(),
+            published_at: info.published_at.clone(),
+            sha256: info.sha256.clone(),
+        }
+    }
+}
+
+/// The workflow steps an export lists: the moves forward (not the ones
+/// back to draft, which the record's edits make).
+fn forward_steps(history: Vec<WorkflowStep>) -> Vec<WorkflowStep> {
+    history
+        .into_iter()
+        .filter(|s| {
+            matches!(
+                s.to.as_str(),
+                "checked" | "approved" | "published" | "final"
+            )
+        })
+        .collect()
 }
 
 /// One part of the record.
@@ -109,7 +159,8 @@ pub fn person_heading(person: &Person, date: Option<&str>) -> String {
 }
 
 impl SessionExport {
-    /// Reads session `id` and derives its record ([`Store::record`]).
+    /// Reads session `id` as it is now: its working record
+    /// ([`Store::record`]) and every workflow step so far.
     pub fn load(store: &Store, id: i64) -> tocky_store::Result<Self> {
         let session = store.session(id)?;
         let speakers = store.speakers(id)?;
@@ -117,7 +168,7 @@ impl SessionExport {
         let segments: Vec<StoredSegment> = store
             .segments(id)?
             .into_iter()
-            .filter(|s| s.state == tocky_store::SegmentState::Speech)
+            .filter(|s| s.state == SegmentState::Speech)
             .collect();
         let mut persons: Vec<Person> = Vec::new();
         for person_id in speakers.iter().filter_map(|s| s.person_id) {
@@ -127,11 +178,111 @@ impl SessionExport {
                 persons.push(person);
             }
         }
+        let mut export = Self::assemble(
+            session,
+            speakers,
+            persons,
+            segments,
+            store.agenda(id)?,
+            store.notes(id)?,
+            record.items,
+        );
+        export.workflow = forward_steps(store.workflow(id)?.history);
+        Ok(export)
+    }
+
+    /// Reads version `number` of session `id` from its frozen content
+    /// ([`Store::version`]), with the workflow steps up to its publication:
+    /// the same version always gives the same export. Only the session's
+    /// creation time, which never changes, is read from the session.
+    pub fn load_version(store: &Store, id: i64, number: i64) -> tocky_store::Result<Self> {
+        let version = store.version(id, number)?;
+        let frozen: PublishedRecord = serde_json::from_str(&version.content).map_err(|e| {
+            tocky_store::Error::Invalid(format!("version {number} of session {id}: {e}"))
+        })?;
+        let created_at = store.session(id)?.created_at;
+        let mut history = store.workflow(id)?.history;
+        // Steps after this version's publication (its finalisation, later
+        // versions) would change its export: they are cut off.
+        if let Some(end) = history
+            .iter()
+            .position(|s| s.to == "published" && s.version == Some(number))
+        {
+            history.truncate(end + 1);
+        }
+        let mut export = Self::from_published(frozen, &version.info, created_at);
+        export.workflow = forward_steps(history);
+        Ok(export)
+    }
+
+    /// The export of a version's frozen content (no workflow steps): the
+    /// session's fields that are not frozen are fixed, so that they cannot
+    /// change its bytes; `created_at` is the session's creation time.
+    pub fn from_published(frozen: PublishedRecord, info: &VersionInfo, created_at: String) -> Self {
+        let s = frozen.session;
+        let session = Session {
+            id: s.id,
+            title: s.title,
+            sitting_date: s.sitting_date,
+            agenda_item: s.agenda_item,
+            audio_file: s.audio_file,
+            audio_sha256: s.audio_sha256,
+            duration_ms: s.duration_ms,
+            language: s.language,
+            status: "published".into(),
+            created_at,
+            workflow: "published".into(),
+        };
+        // A frozen segment has no words (their timing is not part of the
+        // record): subtitles are timed by its bounds.
+        let segments = frozen
+            .segments
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| StoredSegment {
+                id: p.id,
+                session_id: s.id,
+                seq: i64::try_from(i).unwrap_or(i64::MAX),
+                start_ms: p.start_ms,
+                end_ms: p.end_ms,
+                channel: None,
+                speaker_id: p.speaker_id,
+                text: p.text,
+                words: Vec::new(),
+                version: 0,
+                review_status: "reviewed".into(),
+                updated_at: info.published_at.clone(),
+                state: SegmentState::Speech,
+                words_aligned: false,
+            })
+            .collect();
+        let mut export = Self::assemble(
+            session,
+            frozen.speakers,
+            frozen.persons,
+            segments,
+            frozen.agenda,
+            frozen.notes,
+            frozen.record,
+        );
+        export.version = Some(ExportVersion::from(info));
+        export
+    }
+
+    /// The export of these parts: each speech's heading and text.
+    fn assemble(
+        session: Session,
+        speakers: Vec<Speaker>,
+        persons: Vec<Person>,
+        segments: Vec<StoredSegment>,
+        agenda: Vec<AgendaItem>,
+        notes: Vec<SceneNote>,
+        record: Vec<RecordItem>,
+    ) -> Self {
         let texts: HashMap<i64, &str> = segments.iter().map(|s| (s.id, s.text.as_str())).collect();
         let by_person: HashMap<i64, &Person> = persons.iter().map(|p| (p.id, p)).collect();
         let date = session.sitting_date.as_deref();
         let record = record
-            .items
             .into_iter()
             .map(|part| ExportItem {
                 item: part.item,
@@ -163,17 +314,19 @@ impl SessionExport {
                     .collect(),
             })
             .collect();
-        Ok(Self {
+        Self {
             schema: SCHEMA,
             schema_version: SCHEMA_VERSION,
-            agenda: store.agenda(id)?,
-            notes: store.notes(id)?,
+            agenda,
+            notes,
             session,
             speakers,
             persons,
             segments,
             record,
-        })
+            version: None,
+            workflow: Vec::new(),
+        }
     }
 
     /// The segments in the record by id.
