@@ -1,6 +1,6 @@
 //! `tocky export`, run as the real binary against a database in a
 //! temporary folder: the record as text, JSON and subtitles, without the
-//! segments that are not speech.
+//! segments that are not speech; a published version as it was published.
 
 // Test helpers panic on failure by design; clippy.toml only exempts #[test] fns.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -8,7 +8,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use tocky_store::{SceneKind, SegmentState, Store};
+use tocky_store::{
+    Reasons, ReviewStatus, SceneKind, SegmentEdit, SegmentState, Store, WorkflowState,
+};
 
 fn tocky(db: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tocky"))
@@ -118,4 +120,65 @@ fn a_session_is_exported_as_its_record() {
 
     let o = tocky(&db, &["export", "9", "-f", "txt"]);
     assert!(!o.status.success(), "an unknown session is refused");
+}
+
+/// Reviews session 1 and takes it to published: its next version.
+fn publish(store: &mut Store) {
+    for s in store.segments(1).unwrap() {
+        let review = SegmentEdit {
+            review_status: Some(ReviewStatus::Reviewed),
+            ..SegmentEdit::default()
+        };
+        store.edit_segment(s.id, s.version, &review, "lan").unwrap();
+    }
+    for to in [
+        WorkflowState::Checked,
+        WorkflowState::Approved,
+        WorkflowState::Published,
+    ] {
+        store
+            .move_workflow(1, to, "lan", None, &Reasons::default())
+            .unwrap();
+    }
+}
+
+#[test]
+fn a_published_version_is_exported_as_published() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sitting(dir.path());
+    let o = tocky(&db, &["export", "1", "-f", "txt", "--version", "1"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("no published version"), "{err}");
+
+    let mut store = Store::open(&db).unwrap();
+    publish(&mut store);
+    let v1 = tocky(&db, &["export", "1", "-f", "akn", "--version", "1"]);
+    assert!(
+        v1.status.success(),
+        "{}",
+        String::from_utf8_lossy(&v1.stderr)
+    );
+    let seg = store.segment(1).unwrap();
+    let edit = SegmentEdit {
+        text: Some("Kính thưa toàn thể Quốc hội".into()),
+        ..SegmentEdit::default()
+    };
+    store.edit_segment(1, seg.version, &edit, "lan").unwrap();
+    publish(&mut store);
+
+    let again = tocky(&db, &["export", "1", "-f", "akn", "--version", "1"]);
+    assert_eq!(again.stdout, v1.stdout, "version 1 is as it was published");
+    assert!(stdout(&v1).contains("<FRBRversionNumber value=\"1\"/>"));
+    let o = tocky(&db, &["export", "1", "-f", "txt", "--version", "2"]);
+    assert!(stdout(&o).contains("Kính thưa toàn thể Quốc hội"));
+    let o = tocky(&db, &["export", "1", "-f", "txt", "--version", "3"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("no version 3 (versions: 1, 2)"), "{err}");
+    let o = tocky(&db, &["--version"]);
+    assert!(
+        stdout(&o).starts_with("tocky "),
+        "tocky --version still answers"
+    );
 }

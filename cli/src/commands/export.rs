@@ -1,7 +1,8 @@
-//! `tocky export SESSION --format json|txt|srt|vtt|docx|akn [-o FILE]`: a
-//! session exported as the review server exports it (the record: agenda
-//! items, speeches under their speakers, scene notes; subtitles timed by
-//! re-timed words where aligned), to a file or standard output.
+//! `tocky export SESSION --format json|txt|srt|vtt|docx|akn [--version N]
+//! [-o FILE]`: a session exported as the review server exports it (the
+//! record: agenda items, speeches under their speakers, scene notes;
+//! subtitles timed by re-timed words where aligned), to a file or standard
+//! output; with `--version`, a published version from its frozen content.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -42,8 +43,10 @@ impl From<ExportFormat> for Format {
     }
 }
 
-/// `tocky export`'s arguments.
+/// `tocky export`'s arguments. Its `--version` is a published version's
+/// number, so clap's own `--version` (tocky's) is left to `tocky --version`.
 #[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
 pub(crate) struct ExportArgs {
     /// The session's id.
     session: i64,
@@ -54,6 +57,10 @@ pub(crate) struct ExportArgs {
     /// when not given (except for DOCX, which needs a file).
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// A published version's number: that version as published, not the
+    /// working record.
+    #[arg(long)]
+    version: Option<i64>,
 }
 
 /// Runs `tocky export`.
@@ -63,8 +70,11 @@ pub(crate) fn run(args: ExportArgs, db: &Path) -> Result<ExitCode> {
         anyhow::bail!("a DOCX export needs a file: add -o FILE.docx");
     }
     let store = Store::open(db).with_context(|| format!("opening {}", db.display()))?;
-    let export = SessionExport::load(&store, args.session)
-        .with_context(|| format!("reading session {}", args.session))?;
+    let export = match args.version {
+        Some(number) => load_version(&store, args.session, number)?,
+        None => SessionExport::load(&store, args.session)
+            .with_context(|| format!("reading session {}", args.session))?,
+    };
     let bytes = export.render(format).with_context(|| {
         format!(
             "rendering session {} as {}",
@@ -82,4 +92,28 @@ pub(crate) fn run(args: ExportArgs, db: &Path) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Version `number` of `session`; when there is none, an error that names
+/// the versions there are.
+fn load_version(store: &Store, session: i64, number: i64) -> Result<SessionExport> {
+    match SessionExport::load_version(store, session, number) {
+        Ok(export) => Ok(export),
+        Err(tocky_store::Error::UnknownVersion { .. }) => {
+            let numbers: Vec<String> = store
+                .versions(session)
+                .with_context(|| format!("reading session {session}"))?
+                .iter()
+                .map(|v| v.number.to_string())
+                .collect();
+            if numbers.is_empty() {
+                anyhow::bail!("session {session} has no published version (no version {number})")
+            }
+            anyhow::bail!(
+                "session {session} has no version {number} (versions: {})",
+                numbers.join(", ")
+            )
+        }
+        Err(e) => Err(e).with_context(|| format!("reading version {number} of session {session}")),
+    }
 }
