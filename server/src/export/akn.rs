@@ -20,8 +20,11 @@ use super::model::{ExportEntry, ExportSpeech, SessionExport, role_label};
 use super::text::note_text;
 
 mod dates;
+mod steps;
 
 use dates::{date_time, format_date, parse_date, today};
+pub use steps::{WorkflowStep, sitting_steps};
+use steps::{action_eid, action_label, step_date};
 
 /// The Akoma Ntoso 3.0 namespace.
 pub const NAMESPACE: &str = "http://docs.oasis-open.org/legaldocml/ns/akn/3.0";
@@ -32,37 +35,6 @@ pub const MEDIA_TYPE: &str = "application/akn+xml";
 pub const ASSEMBLY: &str = "quochoi";
 /// The eId of the `TLCPerson` that speeches without a speaker are by.
 pub const UNKNOWN_SPEAKER: &str = "unknown-speaker";
-
-/// One step of the sitting's workflow, as `meta/workflow/step` records it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WorkflowStep {
-    /// When: an `xsd:date` or `xsd:dateTime` (anything else is cut to its
-    /// date, or left out).
-    pub date: String,
-    /// What: a short name such as `recorded`, `checked`, `approved` or
-    /// `published`, referred to as a `TLCConcept`.
-    pub action: String,
-    /// Who, by account name; `None` for the Assembly itself.
-    pub by: Option<String>,
-}
-
-/// The sitting's steps: its recording (when it entered the store), then
-/// its workflow's moves forward ([`SessionExport::workflow`]: checked,
-/// approved, published, final, by whom); for a version, up to its
-/// publication.
-pub fn sitting_steps(export: &SessionExport) -> Vec<WorkflowStep> {
-    let recorded = WorkflowStep {
-        date: export.session.created_at.clone(),
-        action: "recorded".into(),
-        by: None,
-    };
-    let moves = export.workflow.iter().map(|s| WorkflowStep {
-        date: s.at.clone(),
-        action: s.to.clone(),
-        by: Some(s.actor.clone()),
-    });
-    std::iter::once(recorded).chain(moves).collect()
-}
 
 /// The AKN document with [`sitting_steps`], its manifestation made today;
 /// a version's on its publication date, so that its bytes never change.
@@ -254,24 +226,6 @@ fn person_role(person: &Person, date: &str) -> Option<PersonRole> {
         .next()
         .or_else(|| person.roles.first())
         .map(|r| r.role)
-}
-
-/// The eId of a workflow action's `TLCConcept`: prefixed, so that no
-/// action can take another reference's eId.
-fn action_eid(action: &str) -> String {
-    format!("workflow-{}", slug(action))
-}
-
-/// The Vietnamese name of a workflow action.
-fn action_label(action: &str) -> Option<&'static str> {
-    Some(match action {
-        "recorded" => "Ghi nhận",
-        "checked" => "Đã kiểm tra",
-        "approved" => "Đã duyệt",
-        "published" => "Đã công bố",
-        "final" => "Bản chính thức",
-        _ => return None,
-    })
 }
 
 fn meta(
@@ -607,23 +561,6 @@ fn sitting_day(export: &SessionExport) -> i64 {
         .and_then(parse_date)
         .or_else(|| parse_date(&session.created_at))
         .unwrap_or(0)
-}
-
-/// A step's date as the schema takes it: a date, or a date and time.
-fn step_date(step: &WorkflowStep) -> Option<String> {
-    let date = step.date.trim();
-    let day = parse_date(date)?;
-    let rest = &date[10..];
-    let time_like = rest.starts_with('T')
-        && rest.len() >= 9
-        && rest[1..]
-            .chars()
-            .all(|c| c.is_ascii_digit() || ":.Z+-".contains(c));
-    Some(if time_like {
-        format!("{}{rest}", format_date(day))
-    } else {
-        format_date(day)
-    })
 }
 
 #[cfg(test)]
