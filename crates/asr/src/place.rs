@@ -392,7 +392,7 @@ pub(crate) fn lay_out(words: &mut [Word], from: u64, to: u64) {
 }
 
 /// How long a word takes to say, roughly: its letters and digits.
-pub(crate) fn weight(w: &Word) -> u64 {
+fn weight(w: &Word) -> u64 {
     (w.text.chars().filter(|c| c.is_alphanumeric()).count() as u64).max(1)
 }
 

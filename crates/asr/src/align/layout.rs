@@ -4,17 +4,10 @@
 use tocky_core::Word;
 
 use super::MIN_ROOM_MS;
-use crate::place::{FRAME_MS, Loudness, lay_out, weight};
+use crate::place::{FRAME_MS, Loudness, lay_out};
 
 /// How far (ms) a boundary may move to reach a pause.
 const SNAP_MS: u64 = 150;
-
-/// A word the model's boundaries leave under this many tenths of its room
-/// by letters is taken for a misplaced boundary, and the run is laid out
-/// by letters instead (bench-align: the runs that missed had one inner
-/// boundary 200 to 350 ms off, squeezing a word to 40 to 90 ms, too far
-/// for the pause snap to mend).
-const SQUEEZED_TENTHS: u64 = 4;
 
 /// Which 10 ms frames of the segment are audible.
 pub(super) struct Frames {
@@ -96,32 +89,15 @@ pub(super) fn time_run(
                 cuts[k] = cuts[k].min(cuts[k + 1].saturating_sub(least));
             }
             cuts[0] = cuts[0].max(from);
-            if squeezed(run, &cuts) {
-                lay_out(run, from, to);
-            } else {
-                for (k, w) in run.iter_mut().enumerate() {
-                    w.start_ms = cuts[k];
-                    w.end_ms = cuts[k + 1];
-                }
+            for (k, w) in run.iter_mut().enumerate() {
+                w.start_ms = cuts[k];
+                w.end_ms = cuts[k + 1];
             }
         }
         _ => lay_out(run, from, to),
     }
     snap_to_pauses(run, &audible);
     ensure_lengths(run, lo, hi);
-}
-
-/// Whether `cuts` (the run's starts and its end) leave any word under
-/// [`SQUEEZED_TENTHS`] of its share of the run by letters. Integer
-/// arithmetic: the result is the same on every machine.
-fn squeezed(run: &[Word], cuts: &[u64]) -> bool {
-    let span = cuts.last().copied().unwrap_or(0).saturating_sub(cuts[0]);
-    let total: u64 = run.iter().map(weight).sum::<u64>().max(1);
-    run.len() > 1
-        && run.iter().enumerate().any(|(k, w)| {
-            let length = cuts[k + 1].saturating_sub(cuts[k]);
-            length * total * 10 < span * weight(w) * SQUEEZED_TENTHS
-        })
 }
 
 /// Moves each boundary between two words of the run into the nearest
