@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 // The model and the fixtures are found as the recognition tests find them.
+mod clip;
 #[path = "../../asr/tests/common/mod.rs"]
 mod common;
 
@@ -14,51 +15,28 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use clip::{CLIP, CLIP_MS};
 use serde_json::{Value, json};
 use tocky_asr::{AlignOptions, Engine, EngineOptions};
-use tocky_core::document::{DecoderInfo, SourceInfo, TranscriptDocument};
-use tocky_core::{Segment, Transcript};
+use tocky_core::Segment;
+use tocky_core::document::TranscriptDocument;
 use tocky_retime::{AudioLocator, Retimer};
 use tocky_server::{AppState, ServerConfig};
 use tocky_store::{Role, SessionMeta, Store};
 use tower::ServiceExt;
 
-const CLIP: &str = "vivos_VIVOSDEV01_R003.wav";
-const CLIP_MS: u64 = 3_687;
 /// The recording has one segment, a short one before the speech; the rest
 /// is a gap to recognise and insert.
 const GAP_MS: u64 = 250;
 const PASSWORD: &str = "mật khẩu thử";
 
 fn document() -> TranscriptDocument {
-    TranscriptDocument::new(
-        SourceInfo {
-            file: CLIP.into(),
-            sha256: "c".repeat(64),
-            bytes: 1,
-            codec: "pcm_s16le".into(),
-            sample_rate: 16_000,
-            channels: 1,
-            transcribed_channels: None,
-        },
-        DecoderInfo {
-            model: "ggml-base.bin".into(),
-            tocky_version: "0.1.0".into(),
-            beam_size: 5,
-            vad: true,
-            prompt: None,
-        },
-        Transcript {
-            language: "vi".into(),
-            duration_ms: CLIP_MS,
-            segments: vec![Segment {
-                start_ms: 0,
-                end_ms: GAP_MS,
-                text: "ừ".into(),
-                ..Segment::default()
-            }],
-        },
-    )
+    clip::document(vec![Segment {
+        start_ms: 0,
+        end_ms: GAP_MS,
+        text: "ừ".into(),
+        ..Segment::default()
+    }])
 }
 
 /// Sends `body` as `login` (cookie, CSRF token) and answers status and JSON.

@@ -5,21 +5,20 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 // The model and the fixtures are found as the recognition tests find them.
+mod clip;
 #[path = "../../asr/tests/common/mod.rs"]
 mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use clip::{CLIP, CLIP_MS};
 use tocky_asr::{AlignOptions, Engine, EngineOptions};
-use tocky_core::document::{DecoderInfo, SourceInfo, TranscriptDocument};
-use tocky_core::{Segment, Transcript, Word};
+use tocky_core::document::TranscriptDocument;
+use tocky_core::{Segment, Word};
 use tocky_retime::{AudioLocator, Retimer, service};
 use tocky_server::{AppState, ServerConfig};
 use tocky_store::{SegmentEdit, SessionMeta, Store};
-
-const CLIP: &str = "vivos_VIVOSDEV01_R003.wav";
-const CLIP_MS: u64 = 3_687;
 
 /// The clip's reference text as one segment, its words laid out evenly
 /// (times a stenographer would never see; the point is which survive).
@@ -37,35 +36,13 @@ fn document() -> TranscriptDocument {
             probability: 0.9,
         })
         .collect();
-    TranscriptDocument::new(
-        SourceInfo {
-            file: CLIP.into(),
-            sha256: "c".repeat(64),
-            bytes: 1,
-            codec: "pcm_s16le".into(),
-            sample_rate: 16_000,
-            channels: 1,
-            transcribed_channels: None,
-        },
-        DecoderInfo {
-            model: "ggml-base.bin".into(),
-            tocky_version: "0.1.0".into(),
-            beam_size: 5,
-            vad: true,
-            prompt: None,
-        },
-        Transcript {
-            language: "vi".into(),
-            duration_ms: CLIP_MS,
-            segments: vec![Segment {
-                start_ms: 0,
-                end_ms: CLIP_MS,
-                text: text.into(),
-                words,
-                ..Segment::default()
-            }],
-        },
-    )
+    clip::document(vec![Segment {
+        start_ms: 0,
+        end_ms: CLIP_MS,
+        text: text.into(),
+        words,
+        ..Segment::default()
+    }])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
