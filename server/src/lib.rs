@@ -153,6 +153,11 @@ pub fn app(state: AppState) -> Router {
         .merge(workflow::routes())
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed)
+        // After a write: a sitting its change sent back to draft is told live.
+        .layer(middleware::from_fn_with_state(
+            workflow::Reopened::new(state.clone()),
+            workflow::announce_reopened,
+        ))
         // The record, accounts and CSRF tokens: kept by no cache (audio
         // says `private` itself).
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -3,7 +3,10 @@
 //! publishes and makes it final), its published versions served exactly
 //! as stored (the SHA-256 as `ETag`), and their corrections. A refused
 //! step answers 409 with its reason; each step is published to the
-//! session's live clients as a `workflow` message.
+//! session's live clients as a `workflow` message, and so is a sitting
+//! sent back to draft by a change to its record ([`reopened`]).
+
+mod reopened;
 
 use std::collections::BTreeMap;
 
@@ -20,6 +23,8 @@ use crate::error::ApiError;
 use crate::live::LiveEvent;
 use crate::state::AppState;
 use crate::{ApiJson, ApiPath};
+
+pub(crate) use reopened::{Reopened, announce as announce_reopened};
 
 /// The routes of this module, under `/api`.
 pub(crate) fn routes() -> Router<AppState> {

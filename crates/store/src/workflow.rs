@@ -14,6 +14,7 @@
 //! record is the draft of the next one.
 
 mod content;
+pub mod pending;
 
 use std::collections::BTreeMap;
 
