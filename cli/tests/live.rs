@@ -148,6 +148,7 @@ fn a_file_played_in_real_time_reaches_the_record_the_index_and_the_websocket_in_
             from: None,
             to: None,
             limit: 10,
+            published: false,
         })
         .unwrap();
     if heard.contains("ủng hộ") {

@@ -44,11 +44,16 @@ pub(crate) async fn audio(
     ApiPath(id): ApiPath<i64>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    viewer.require_read()?;
+    viewer.require_public()?;
+    let drafts = viewer.sees_drafts();
     let dirs = state.config().media_dirs.clone();
     let path = state
         .with_store(move |store, _| {
             let session = store.session(id)?;
+            // Without a login, only a published sitting's audio.
+            if !drafts {
+                crate::public::latest_number(store, id)?;
+            }
             let name = session.audio_file.unwrap_or_default();
             resolve(&dirs, &name).ok_or_else(|| {
                 ApiError::NotFound(format!(

@@ -157,13 +157,30 @@ impl Viewer {
         }
     }
 
-    /// Whether this viewer may read the record.
+    /// Whether this viewer may read the working record, drafts included:
+    /// a login with the reader role or above (401 without one, whatever
+    /// `public_read` says). Routes that serve only what is published ask
+    /// [`Viewer::require_public`] instead, so that a route opens to the
+    /// public only where it says so.
     pub fn require_read(&self) -> Result<(), ApiError> {
+        self.require(Role::Reader).map(|_| ())
+    }
+
+    /// Whether this viewer may read published versions: anyone with
+    /// `public_read`, else a reader or above.
+    pub fn require_public(&self) -> Result<(), ApiError> {
         if self.public_read {
             Ok(())
         } else {
-            self.require(Role::Reader).map(|_| ())
+            self.require_read()
         }
+    }
+
+    /// Whether this viewer reads the working record (a logged-in reader or
+    /// above), or only published versions (a visitor let in by
+    /// `public_read`).
+    pub fn sees_drafts(&self) -> bool {
+        self.user.is_some()
     }
 }
 
@@ -441,5 +458,15 @@ mod tests {
             Err(ApiError::Unauthorized)
         ));
         assert!(Viewer::default().require_read().is_err());
+        let public = Viewer {
+            public_read: true,
+            ..Viewer::default()
+        };
+        assert!(public.require_public().is_ok());
+        assert!(!public.sees_drafts());
+        assert!(matches!(public.require_read(), Err(ApiError::Unauthorized)));
+        assert!(viewer(Role::Reader).require_public().is_ok());
+        assert!(viewer(Role::Reader).sees_drafts());
+        assert!(Viewer::default().require_public().is_err());
     }
 }

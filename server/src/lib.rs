@@ -24,6 +24,7 @@ mod login_limit;
 pub mod metrics;
 pub mod ops;
 pub mod people;
+pub mod public;
 mod rate;
 pub mod recognise;
 pub mod records;
@@ -175,6 +176,7 @@ pub fn app(state: AppState) -> Router {
         .route("/ui/{*path}", get(ui::file))
         .route("/health", get(health))
         .route("/metrics", get(metrics::metrics))
+        .merge(public::routes(state.clone()))
         .nest("/api", api)
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -1,4 +1,12 @@
 //! The record's routes: sessions, segments, speakers, revisions and search.
+//!
+//! A login (reader and above) reads the working record. A visitor let in
+//! by `public_read` reads published material only: the published
+//! sittings in the list, a published sitting with its published speakers,
+//! and search over the text as published; segments and revisions (drafts)
+//! need a login.
+
+use std::collections::HashSet;
 
 use axum::Extension;
 use axum::Json;
@@ -7,9 +15,10 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Deserializer, Serialize};
 use tocky_index::jump::{HitSegment, jump_ms};
 use tocky_index::{SearchIndex, SearchQuery};
+use tocky_store::published::PublishedScope;
 use tocky_store::{
-    ReviewStatus, Revision, Role, SegmentEdit, Session, SessionSummary, Speaker, Store,
-    StoredSegment,
+    PublishedRecord, ReviewStatus, Revision, Role, SegmentEdit, Session, SessionSummary, Speaker,
+    Store, StoredSegment,
 };
 
 use crate::auth::Viewer;
@@ -22,9 +31,22 @@ pub(crate) async fn sessions(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
 ) -> Result<Json<Vec<SessionSummary>>, ApiError> {
-    viewer.require_read()?;
+    viewer.require_public()?;
+    let drafts = viewer.sees_drafts();
     let list = state
-        .with_store(|store, _| Ok(store.session_summaries()?))
+        .with_store(move |store, _| {
+            let mut list = store.session_summaries()?;
+            if !drafts {
+                // Without a login: the published sittings only.
+                let published: HashSet<i64> = store
+                    .published_versions(PublishedScope::Latest, usize::MAX)?
+                    .into_iter()
+                    .map(|v| v.session_id)
+                    .collect();
+                list.retain(|s| published.contains(&s.session.id));
+            }
+            Ok(list)
+        })
         .await?;
     Ok(Json(list))
 }
@@ -41,13 +63,23 @@ pub(crate) async fn session(
     Extension(viewer): Extension<Viewer>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<SessionDetail>, ApiError> {
-    viewer.require_read()?;
+    viewer.require_public()?;
+    let drafts = viewer.sees_drafts();
     let detail = state
         .with_store(move |store, _| {
-            Ok(SessionDetail {
-                session: store.session(id)?,
-                speakers: store.speakers(id)?,
-            })
+            let session = store.session(id)?;
+            let speakers = if drafts {
+                store.speakers(id)?
+            } else {
+                // Without a login: a published sitting, with the speakers
+                // of its latest version (not those added since).
+                let number = crate::public::latest_number(store, id)?;
+                let content = store.version(id, number)?.content;
+                serde_json::from_str::<PublishedRecord>(&content)
+                    .map_err(ApiError::internal)?
+                    .speakers
+            };
+            Ok(SessionDetail { session, speakers })
         })
         .await?;
     Ok(Json(detail))
@@ -165,28 +197,10 @@ pub(crate) async fn revisions(
     Extension(viewer): Extension<Viewer>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<Revision>>, ApiError> {
+    // Revisions hold drafts: a login's only, whatever `public_read` says.
     viewer.require_read()?;
-    let anonymous = viewer.user.is_none();
     let list = state
-        .with_store(move |store, _| {
-            let mut list = store.revisions(id)?;
-            if anonymous {
-                // Readers without a login (public_read) see who edited by
-                // role, not by name.
-                let roles: std::collections::HashMap<String, Role> = store
-                    .users()?
-                    .into_iter()
-                    .map(|u| (u.name, u.role))
-                    .collect();
-                for r in &mut list {
-                    r.author = roles
-                        .get(&r.author)
-                        .map_or("editor", |role| role.as_str())
-                        .to_owned();
-                }
-            }
-            Ok(list)
-        })
+        .with_store(move |store, _| Ok(store.revisions(id)?))
         .await?;
     Ok(Json(list))
 }
@@ -258,6 +272,10 @@ pub(crate) struct SearchParams {
     from: Option<String>,
     to: Option<String>,
     limit: Option<usize>,
+    /// Only the text as published (each sitting's latest version); always
+    /// so without a login.
+    #[serde(default)]
+    published: bool,
 }
 
 /// One search result, with what the UI shows beside it.
@@ -276,6 +294,9 @@ pub(crate) struct SearchHit {
     text: String,
     /// Escaped by the index; matches in `<b>`.
     snippet_html: String,
+    /// The published version the hit is in (`published=true` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<i64>,
 }
 
 /// `GET /api/search` answer.
@@ -297,7 +318,8 @@ pub(crate) async fn search(
     Extension(viewer): Extension<Viewer>,
     ApiQuery(params): ApiQuery<SearchParams>,
 ) -> Result<Json<SearchResults>, ApiError> {
-    viewer.require_read()?;
+    viewer.require_public()?;
+    let published = params.published || !viewer.sees_drafts();
     if params.q.trim().is_empty() {
         return Err(ApiError::BadRequest("type something to search for".into()));
     }
@@ -314,9 +336,14 @@ pub(crate) async fn search(
         from: check_date(params.from)?,
         to: check_date(params.to)?,
         limit: params.limit.unwrap_or(50).clamp(1, max.max(1)),
+        published,
     };
     let hits = state
         .with_store(move |store, index| {
+            if published {
+                // Versions published since the last published search.
+                index.sync_published(store)?;
+            }
             let hits = index.search(&query)?;
             let typed = query.text.as_str();
             // Only the sessions the hits are in, each read once.
@@ -327,6 +354,24 @@ pub(crate) async fn search(
                     .entry(hit.session_id)
                     .or_insert_with(|| store.session(hit.session_id).ok())
                     .as_ref();
+                if hit.version.is_some() {
+                    // Published text: what the version says, never the
+                    // working segment (which may have changed since).
+                    out.push(SearchHit {
+                        segment_id: hit.segment_id,
+                        session_id: hit.session_id,
+                        session_title: session.map(|s| s.title.clone()).unwrap_or_default(),
+                        sitting_date: session.and_then(|s| s.sitting_date.clone()),
+                        speaker_id: hit.speaker_id,
+                        start_ms: hit.start_ms,
+                        jump_ms: hit.start_ms,
+                        score: hit.score,
+                        text: hit.text,
+                        snippet_html: hit.snippet_html,
+                        version: hit.version,
+                    });
+                    continue;
+                }
                 // The index may trail a deletion by a moment: skip what is gone.
                 let Ok(segment) = store.segment(hit.segment_id) else {
                     continue;
@@ -354,6 +399,7 @@ pub(crate) async fn search(
                     score: hit.score,
                     text: hit.text,
                     snippet_html: hit.snippet_html,
+                    version: None,
                 });
             }
             Ok(out)

@@ -1,4 +1,4 @@
-//! `tocky export SESSION --format json|txt|srt|vtt|docx|akn [--version N]
+//! `tocky export SESSION --format json|txt|srt|vtt|docx|akn|html [--version N]
 //! [-o FILE]`: a session exported as the review server exports it (the
 //! record: agenda items, speeches under their speakers, scene notes;
 //! subtitles timed by re-timed words where aligned), to a file or standard
@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use tocky_server::export::{Format, SessionExport};
+use tocky_server::export::{Format, SessionExport, html};
 use tocky_store::Store;
 
 /// An export format, as typed.
@@ -28,6 +28,9 @@ pub(crate) enum ExportFormat {
     Docx,
     /// The record as an Akoma Ntoso 3.0 `debate` (XML).
     Akn,
+    /// The record as a standalone HTML page (a version's with its
+    /// corrections).
+    Html,
 }
 
 impl From<ExportFormat> for Format {
@@ -39,6 +42,7 @@ impl From<ExportFormat> for Format {
             ExportFormat::Vtt => Self::Vtt,
             ExportFormat::Docx => Self::Docx,
             ExportFormat::Akn => Self::Akn,
+            ExportFormat::Html => Self::Html,
         }
     }
 }
@@ -75,13 +79,21 @@ pub(crate) fn run(args: ExportArgs, db: &Path) -> Result<ExitCode> {
         None => SessionExport::load(&store, args.session)
             .with_context(|| format!("reading session {}", args.session))?,
     };
-    let bytes = export.render(format).with_context(|| {
-        format!(
-            "rendering session {} as {}",
-            args.session,
-            format.extension()
-        )
-    })?;
+    let bytes = match (format, args.version) {
+        // A version's page lists its corrections and says its state.
+        (Format::Html, Some(number)) => {
+            let options = html::options(&store, args.session, number)
+                .with_context(|| format!("reading version {number} of session {}", args.session))?;
+            html::html(&export, &options).into_bytes()
+        }
+        _ => export.render(format).with_context(|| {
+            format!(
+                "rendering session {} as {}",
+                args.session,
+                format.extension()
+            )
+        })?,
+    };
     match args.output {
         Some(path) => tocky_core::atomic::write(&path, &bytes)
             .with_context(|| format!("writing {}", path.display()))?,

@@ -204,6 +204,7 @@ pub(crate) fn search(args: SearchArgs, db: &Path) -> Result<ExitCode> {
         from: args.from,
         to: args.to,
         limit: args.limit,
+        published: false,
     };
     let hits = index.search(&query)?;
     if args.json {

@@ -14,10 +14,16 @@
 //! folded. A query typed without diacritics searches the folded field; one
 //! typed with diacritics searches both, with exact matches weighted up so
 //! that they rank first. Quoted text is a phrase over syllables.
+//!
+//! The index holds two layers ([`published`]): the working record (each
+//! segment as it is now), and the text as published (each sitting's latest
+//! published version, from its frozen content). A search reads one or the
+//! other ([`SearchQuery::published`]), never both.
 
 pub mod analyzer;
 pub mod error;
 pub mod jump;
+pub mod published;
 mod query;
 
 use std::path::{Path, PathBuf};
@@ -26,7 +32,8 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value,
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions, Value,
 };
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
@@ -54,6 +61,13 @@ pub struct Hit {
     pub text: String,
     /// The text around the matches, HTML-escaped, matches in `<b>`.
     pub snippet_html: String,
+    /// The segment's speaker, if known.
+    #[serde(default)]
+    pub speaker_id: Option<i64>,
+    /// The published version the text is from; `None` for the working
+    /// record.
+    #[serde(default)]
+    pub version: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -65,6 +79,13 @@ pub(crate) struct Fields {
     pub(crate) sitting_day: Field,
     pub(crate) exact: Field,
     pub(crate) folded: Field,
+    /// [`published::WORKING`], [`published::PUBLISHED`] or
+    /// [`published::MARKER`].
+    pub(crate) layer: Field,
+    /// A published document's version number.
+    pub(crate) version: Field,
+    /// A marker's version SHA-256.
+    pub(crate) sha256: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -83,11 +104,14 @@ fn schema() -> (Schema, Fields) {
     let fields = Fields {
         segment_id: b.add_u64_field("segment_id", INDEXED | STORED | FAST),
         session_id: b.add_u64_field("session_id", INDEXED | STORED | FAST),
-        speaker_id: b.add_u64_field("speaker_id", INDEXED | FAST),
+        speaker_id: b.add_u64_field("speaker_id", INDEXED | STORED | FAST),
         start_ms: b.add_u64_field("start_ms", STORED | FAST),
         sitting_day: b.add_u64_field("sitting_day", INDEXED | FAST),
         exact: b.add_text_field("text_exact", text(EXACT, false)),
         folded: b.add_text_field("text", text(FOLDED, true)),
+        layer: b.add_u64_field("layer", INDEXED | STORED | FAST),
+        version: b.add_u64_field("version", STORED),
+        sha256: b.add_text_field("sha256", STRING | STORED),
     };
     (b.build(), fields)
 }
@@ -236,15 +260,14 @@ impl SearchIndex {
         let count = match indexed {
             Some(since) if since >= sync.rebuild_from && since <= sync.generation => {
                 with_rollback(&mut writer, |writer| {
+                    // The working layer's documents only: the published
+                    // text stays as published.
                     if let Some(session) = session {
-                        writer
-                            .delete_term(Term::from_field_u64(self.fields.session_id, id(session)));
+                        writer.delete_query(self.working(self.fields.session_id, session))?;
                     }
                     for row in &rows {
-                        writer.delete_term(Term::from_field_u64(
-                            self.fields.segment_id,
-                            id(row.segment_id),
-                        ));
+                        writer
+                            .delete_query(self.working(self.fields.segment_id, row.segment_id))?;
                         // Not speech, or merged away: only dropped.
                         if row.in_record {
                             writer.add_document(self.document(row))?;
@@ -273,6 +296,10 @@ impl SearchIndex {
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address)?;
             let u64_of = |f: Field| doc.get_first(f).and_then(|v| v.as_u64()).unwrap_or(0);
+            let version = match u64_of(self.fields.layer) {
+                published::PUBLISHED => Some(u64_of(self.fields.version) as i64),
+                _ => None,
+            };
             hits.push(Hit {
                 segment_id: u64_of(self.fields.segment_id) as i64,
                 session_id: u64_of(self.fields.session_id) as i64,
@@ -284,6 +311,9 @@ impl SearchIndex {
                     .unwrap_or_default()
                     .to_owned(),
                 snippet_html: snippets.snippet_from_doc(&doc).to_html(),
+                // 0 stands for none.
+                speaker_id: Some(u64_of(self.fields.speaker_id) as i64).filter(|s| *s > 0),
+                version,
             });
         }
         Ok(hits)
@@ -310,7 +340,22 @@ impl SearchIndex {
             f.sitting_day => day_number(row.sitting_date.as_deref()),
             f.exact => row.text.as_str(),
             f.folded => row.text.as_str(),
+            f.layer => published::WORKING,
         )
+    }
+
+    /// The working layer's documents whose `field` is `value`.
+    fn working(&self, field: Field, value: i64) -> Box<dyn tantivy::query::Query> {
+        let term = |f: Field, v: u64| -> Box<dyn tantivy::query::Query> {
+            Box::new(tantivy::query::TermQuery::new(
+                Term::from_field_u64(f, v),
+                IndexRecordOption::Basic,
+            ))
+        };
+        Box::new(tantivy::query::BooleanQuery::intersection(vec![
+            term(field, id(value)),
+            term(self.fields.layer, published::WORKING),
+        ]))
     }
 
     fn lock_writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {

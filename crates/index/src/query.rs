@@ -31,6 +31,9 @@ pub struct SearchQuery {
     pub to: Option<String>,
     /// At most this many hits.
     pub limit: usize,
+    /// Search the text as published (each sitting's latest published
+    /// version) instead of the working record.
+    pub published: bool,
 }
 
 /// One word or quoted phrase of the query, as syllables.
@@ -112,6 +115,17 @@ impl SearchQuery {
                 IndexRecordOption::Basic,
             ))
         };
+        let layer = match self.published {
+            true => crate::published::PUBLISHED,
+            false => crate::published::WORKING,
+        };
+        must.push((
+            Occur::Must,
+            Box::new(TermQuery::new(
+                Term::from_field_u64(f.layer, layer),
+                IndexRecordOption::Basic,
+            )),
+        ));
         if let Some(s) = self.session_id {
             must.push((Occur::Must, id_filter(f.session_id, s)));
         }

@@ -22,6 +22,7 @@ pub mod model;
 pub mod notes;
 pub mod ops;
 pub mod people;
+pub mod published;
 pub mod record;
 mod retime;
 mod rows;

@@ -10,6 +10,7 @@
 
 pub mod akn;
 pub mod docx;
+pub mod html;
 pub mod model;
 pub mod text;
 
@@ -42,17 +43,20 @@ pub enum Format {
     Docx,
     /// The record as an Akoma Ntoso 3.0 `debate`.
     Akn,
+    /// The record as a standalone HTML page ([`html`]).
+    Html,
 }
 
 impl Format {
     /// Every format, in the order documented.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Json,
         Self::Srt,
         Self::Vtt,
         Self::Txt,
         Self::Docx,
         Self::Akn,
+        Self::Html,
     ];
 
     /// Its name, as typed and in URLs; its file extension too but for
@@ -65,6 +69,7 @@ impl Format {
             Self::Txt => "txt",
             Self::Docx => "docx",
             Self::Akn => "akn",
+            Self::Html => "html",
         }
     }
 
@@ -85,6 +90,7 @@ impl Format {
             Self::Txt => "text/plain; charset=utf-8",
             Self::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             Self::Akn => akn::MEDIA_TYPE,
+            Self::Html => html::MEDIA_TYPE,
         }
     }
 
@@ -104,6 +110,7 @@ impl SessionExport {
             Format::Txt => text::txt(self).into_bytes(),
             Format::Docx => docx::docx(self)?,
             Format::Akn => akn::akn(self)?,
+            Format::Html => html::html(self, &html::HtmlOptions::default()).into_bytes(),
         })
     }
 }
@@ -120,7 +127,7 @@ pub(crate) async fn export(
     ApiPath((id, format)): ApiPath<(i64, String)>,
     ApiQuery(params): ApiQuery<ExportParams>,
 ) -> Result<Response, ApiError> {
-    viewer.require_read()?;
+    viewer.require_public()?;
     let Some(format) = Format::parse(&format) else {
         let names: Vec<&str> = Format::ALL.iter().map(|f| f.extension()).collect();
         return Err(ApiError::BadRequest(format!(
@@ -128,19 +135,34 @@ pub(crate) async fn export(
             names.join(", ")
         )));
     };
-    let export = state
+    let drafts = viewer.sees_drafts();
+    let (export, options, version) = state
         .with_store(move |store, _| {
-            Ok(match params.version {
+            // A visitor without a login reads published versions only: the
+            // one asked for, else the latest (404 when there is none).
+            let version = match params.version {
+                None if !drafts => Some(crate::public::latest_number(store, id)?),
+                version => version,
+            };
+            let export = match version {
                 Some(number) => SessionExport::load_version(store, id, number)?,
                 None => SessionExport::load(store, id)?,
-            })
+            };
+            let options = match (format, version) {
+                (Format::Html, Some(number)) => html::options(store, id, number)?,
+                _ => html::HtmlOptions::default(),
+            };
+            Ok((export, options, version))
         })
         .await?;
-    let body = tokio::task::spawn_blocking(move || export.render(format))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
-    let name = match params.version {
+    let body = tokio::task::spawn_blocking(move || match format {
+        Format::Html => Ok(html::html(&export, &options).into_bytes()),
+        _ => export.render(format),
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    let name = match version {
         Some(number) => format!("session-{id}-v{number}"),
         None => format!("session-{id}"),
     };
