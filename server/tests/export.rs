@@ -158,9 +158,9 @@ async fn json_txt_and_docx_carry_the_record() {
     for needle in [
         "Khai mạc",
         "2. Luật Đất đai (sửa đổi)",
-        "Chủ tịch Quốc hội Trần Thanh Mẫn: ",
+        "Chủ tịch Quốc hội Trần Thanh Mẫn:",
         "(Hội trường vỗ tay)",
-        "Ông Bình: ",
+        "Ông Bình:",
         CORRECTED,
     ] {
         assert!(has(needle), "{needle}");
