@@ -65,6 +65,8 @@ pub const MAX_DOCUMENT_BYTES: u64 = 256 << 20;
 pub struct Store {
     pub(crate) conn: Connection,
     path: PathBuf,
+    /// The rules of the record's written form ([`Store::set_written`]).
+    pub(crate) written: tocky_itn::Itn,
 }
 
 impl Store {
@@ -91,6 +93,7 @@ impl Store {
         Ok(Self {
             conn,
             path: path.to_owned(),
+            written: tocky_itn::Itn::new(tocky_itn::Options::default()),
         })
     }
 

@@ -541,7 +541,7 @@ fn publish(
     note: Option<&str>,
     reasons: &Reasons,
 ) -> Result<(i64, WorkflowState)> {
-    let (content, sha) = content::freeze(store, session_id)?;
+    let (content, sha) = content::freeze(store, session_id, &store.written)?;
     let last = latest_version(tx, session_id)?;
     if let Some(last) = &last
         && last.sha256 == sha

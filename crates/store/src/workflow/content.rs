@@ -5,6 +5,13 @@
 //! fields in their declared order and lists in the record's order (no map
 //! whose order could vary): the same record always gives the same bytes,
 //! and so the same SHA-256.
+//!
+//! Each segment carries its written form (the record layer, as printed:
+//! `tocky_itn`'s rules applied at publication) beside its verbatim text, so
+//! that a version prints the same words even after the rules change in a
+//! later release. Content published before the written form was frozen
+//! (schema version 1) has none: [`PublishedSegment::written_or`] writes it
+//! with the rules of today.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -17,11 +24,13 @@ use crate::notes::SceneNote;
 use crate::people::Person;
 use crate::record::RecordItem;
 use crate::{Error, Result, Store};
+use tocky_itn::Itn;
 
 /// [`PublishedRecord::schema`].
 pub const SCHEMA: &str = "tocky.published_record";
-/// [`PublishedRecord::schema_version`].
-pub const SCHEMA_VERSION: u32 = 1;
+/// [`PublishedRecord::schema_version`]: 2 adds
+/// [`PublishedSegment::written`]; version 1 content still reads.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A sitting's record as published: what renderers (JSON, AKN, HTML, DOCX)
 /// read for a version. Its number, state and publisher are the version's
@@ -70,8 +79,9 @@ pub struct PublishedSession {
     pub language: String,
 }
 
-/// A segment as published: its place, speaker and text (no words: their
-/// timing is re-aligned after edits and is not part of the record).
+/// A segment as published: its place, speaker, verbatim text and written
+/// form (no words: their timing is re-aligned after edits and is not part
+/// of the record).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublishedSegment {
     /// Its id in the store.
@@ -82,13 +92,32 @@ pub struct PublishedSegment {
     pub end_ms: i64,
     /// The speaker, if known.
     pub speaker_id: Option<i64>,
-    /// The text.
+    /// The verbatim text, as said and corrected.
     pub text: String,
+    /// The written form as the record printed it at publication (fillers
+    /// and false starts removed, numbers and references written out);
+    /// `None` in content published before it was frozen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written: Option<String>,
+}
+
+impl PublishedSegment {
+    /// The text as the record prints it: the frozen written form, or for
+    /// content published before it was frozen, `itn`'s written form of the
+    /// verbatim text.
+    pub fn written_or(&self, itn: &Itn) -> String {
+        match &self.written {
+            Some(written) => written.clone(),
+            None => itn.line(&self.text).text,
+        }
+    }
 }
 
 /// The frozen record of `session_id` as it is now, with its SHA-256 (hex).
 /// Run inside the publishing transaction, so that it is what was checked.
-pub(super) fn freeze(store: &Store, session_id: i64) -> Result<(String, String)> {
+/// `written` writes each segment's written form (publishing passes the
+/// store's rules, [`Store::written`]).
+pub(super) fn freeze(store: &Store, session_id: i64, written: &Itn) -> Result<(String, String)> {
     let session = store.session(session_id)?;
     let speakers = store.speakers(session_id)?;
     let mut persons: Vec<Person> = Vec::new();
@@ -107,6 +136,7 @@ pub(super) fn freeze(store: &Store, session_id: i64) -> Result<(String, String)>
             start_ms: s.start_ms,
             end_ms: s.end_ms,
             speaker_id: s.speaker_id,
+            written: Some(written.line(&s.text).text),
             text: s.text,
         })
         .collect();
@@ -134,6 +164,22 @@ pub(super) fn freeze(store: &Store, session_id: i64) -> Result<(String, String)>
         .map_err(|e| Error::Invalid(format!("the record of session {session_id}: {e}")))?;
     let sha = sha256_hex(content.as_bytes());
     Ok((content, sha))
+}
+
+impl Store {
+    /// Sets the rules of the record's written form that publishing freezes
+    /// into each version and that renderers of the working record apply
+    /// (by default, [`tocky_itn::Options::default`]): the server's
+    /// `[record]` configuration, or `tocky`'s `--fillers` and
+    /// `--keep-fillers`. The verbatim text is never changed by them.
+    pub fn set_written(&mut self, options: tocky_itn::Options) {
+        self.written = Itn::new(options);
+    }
+
+    /// The rules of the record's written form ([`Store::set_written`]).
+    pub fn written(&self) -> &Itn {
+        &self.written
+    }
 }
 
 /// The SHA-256 of `bytes`, lowercase hex.
@@ -205,6 +251,13 @@ pub(super) fn changes(before: &str, after: &str) -> Result<Vec<Change>> {
                         Some(o.text.clone()),
                         Some(s.text.clone()),
                     ));
+                } else if let (Some(was), Some(is)) = (&o.written, &s.written)
+                    && was != is
+                {
+                    // The same words written otherwise (rules of a later
+                    // release): what readers see changed, so it is listed,
+                    // in the written form.
+                    segment_changes.push(change("text", Some(was.clone()), Some(is.clone())));
                 }
                 let (was, is) = (
                     speaker(&old_names, o.speaker_id),
