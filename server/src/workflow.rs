@@ -4,7 +4,8 @@
 //! as stored (the SHA-256 as `ETag`), and their corrections. A refused
 //! step answers 409 with its reason; each step is published to the
 //! session's live clients as a `workflow` message, and so is a sitting
-//! sent back to draft by a change to its record ([`reopened`]).
+//! sent back to draft by a change to its record ([`reopened`]). The
+//! corrections pending publication are listed before it, for reasons.
 
 mod reopened;
 
@@ -16,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
+use tocky_store::workflow::pending::PendingCorrections;
 use tocky_store::{Correction, Reasons, Role, VersionInfo, Workflow, WorkflowMove, WorkflowState};
 
 use crate::auth::Viewer;
@@ -30,6 +32,7 @@ pub(crate) use reopened::{Reopened, announce as announce_reopened};
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/sessions/{id}/workflow", get(workflow).post(move_to))
+        .route("/sessions/{id}/workflow/pending", get(pending))
         .route("/sessions/{id}/versions", get(versions))
         .route("/sessions/{id}/versions/{number}", get(version))
         .route(
@@ -73,6 +76,21 @@ pub(crate) async fn workflow(
         .with_store(move |store, _| Ok(store.workflow(session_id)?))
         .await?;
     Ok(Json(workflow))
+}
+
+/// `GET /api/sessions/{id}/workflow/pending`: the corrections publishing
+/// now would list against the last version, so that the publisher can give
+/// a reason for each before publishing.
+pub(crate) async fn pending(
+    State(state): State<AppState>,
+    Extension(viewer): Extension<Viewer>,
+    ApiPath(session_id): ApiPath<i64>,
+) -> Result<Json<PendingCorrections>, ApiError> {
+    viewer.require_read()?;
+    let pending = state
+        .with_store(move |store, _| Ok(store.pending_corrections(session_id)?))
+        .await?;
+    Ok(Json(pending))
 }
 
 /// `POST /api/sessions/{id}/workflow`.

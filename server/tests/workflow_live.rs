@@ -1,5 +1,6 @@
-//! The workflow as the review desk sees it: a sitting sent back to draft
-//! by a change to its record reaching every live client. Session 1
+//! The workflow as the review desk sees it: the corrections pending
+//! publication (for the publisher's reasons), and a sitting sent back to
+//! draft by a change to its record reaching every live client. Session 1
 //! holds "Kính thưa Quốc hội", "luật đất đai sửa đổi" and "xin cảm ơn"
 //! (segments 1–3); session 2 holds segment 4.
 
@@ -78,6 +79,92 @@ async fn next_of(socket: &mut Socket, kind: &str) -> Value {
     })
     .await
     .unwrap_or_else(|_| panic!("a {kind} message arrives"))
+}
+
+#[tokio::test]
+async fn pending_corrections_are_listed_before_publication_with_their_reasons_after() {
+    let f = fixture_with_editor();
+    let (lan, thu, doc) = (
+        f.login("lan").await,
+        f.login("thu").await,
+        f.login("doc").await,
+    );
+    let (status, pending) = f.json(doc.get("/api/sessions/1/workflow/pending")).await;
+    assert_eq!(status, StatusCode::OK, "{pending}");
+    assert_eq!(pending["previous"], Value::Null);
+    assert_eq!(pending["next"], 1);
+    assert_eq!(pending["corrections"], json!([]));
+
+    publish(&f, &lan, &thu, json!({"note": "bản tạm thời"})).await;
+    let (_, pending) = f.json(doc.get("/api/sessions/1/workflow/pending")).await;
+    assert_eq!(
+        (pending["previous"].clone(), pending["next"].clone()),
+        (json!(1), json!(2))
+    );
+    assert_eq!(pending["unchanged"], true);
+
+    // Hostile text stays text: the API gives it back as it was typed.
+    let typed = "luật đất đai <b>sửa đổi</b> & \"bổ sung\"";
+    edit(&f, &lan, 2, json!({"text": typed})).await;
+    let (_, pending) = f.json(doc.get("/api/sessions/1/workflow/pending")).await;
+    assert_eq!(pending["unchanged"], false);
+    let corrections = pending["corrections"].as_array().unwrap();
+    assert_eq!(corrections.len(), 1, "{pending}");
+    let c = &corrections[0];
+    assert_eq!(
+        (c["target"].clone(), c["target_id"].clone()),
+        (json!("segment"), json!(2))
+    );
+    assert_eq!(c["change"], "text");
+    assert_eq!(c["before"], "luật đất đai sửa đổi");
+    assert_eq!(c["after"], typed);
+    assert_eq!(c["at_ms"], 5_000);
+    assert_eq!(
+        (c["version"].clone(), c["previous_version"].clone()),
+        (json!(2), json!(1))
+    );
+    assert!(c["reason"].is_null());
+
+    // Published with a reason for segment 2: version 2 lists it with it.
+    let out = publish(
+        &f,
+        &lan,
+        &thu,
+        json!({"note": "bản sửa", "reasons": {"2": "theo đề nghị của đại biểu"}}),
+    )
+    .await;
+    assert_eq!(out["version"]["number"], 2);
+    let (_, listed) = f
+        .json(doc.get("/api/sessions/1/versions/2/corrections"))
+        .await;
+    let stored = &listed["corrections"][0];
+    assert_eq!(stored["after"], typed);
+    assert_eq!(stored["reason"], "theo đề nghị của đại biểu");
+    let (_, pending) = f.json(doc.get("/api/sessions/1/workflow/pending")).await;
+    assert_eq!(pending["corrections"], json!([]));
+    assert_eq!(pending["next"], 3);
+}
+
+#[tokio::test]
+async fn pending_corrections_need_a_login_even_when_public_and_a_known_session() {
+    let f = fixture_with_editor();
+    let (status, _) = f.json(get("/api/sessions/1/workflow/pending")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let doc = f.login("doc").await;
+    let (status, out) = f.json(doc.get("/api/sessions/99/workflow/pending")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{out}");
+    let (status, _) = f.json(doc.get("/api/sessions/x/workflow/pending")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Read-only: nothing else answers there.
+    let (status, _) = f
+        .json(doc.send_json("POST", "/api/sessions/1/workflow/pending", &json!({})))
+        .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+
+    // What is pending is draft text: the public never sees it.
+    let open = fixture_with(|c| c.public_read = true);
+    let (status, _) = open.json(get("/api/sessions/1/workflow/pending")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

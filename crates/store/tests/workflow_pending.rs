@@ -1,5 +1,6 @@
-//! What happened since, in the store's workflow: the steps logged after a
-//! mark (the step a change to the record made).
+//! What happened since, in the store's workflow: the corrections that
+//! publishing now would list (the same as publishing then stores), and the
+//! steps logged after a mark (the step a change to the record made).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -43,6 +44,88 @@ fn publish(store: &mut Store, session: i64) {
 }
 
 #[test]
+fn pending_corrections_are_those_publishing_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, id) = sitting(dir.path());
+    let pending = store.pending_corrections(id).unwrap();
+    assert_eq!((pending.previous, pending.next), (None, 1));
+    assert!(!pending.unchanged);
+    assert!(pending.corrections.is_empty());
+
+    review_all(&mut store, id);
+    publish(&mut store, id);
+    let pending = store.pending_corrections(id).unwrap();
+    assert_eq!((pending.previous, pending.next), (Some(1), 2));
+    assert!(pending.unchanged);
+    assert!(pending.corrections.is_empty());
+
+    let mark = store.workflow_log_mark().unwrap();
+    let s = store.segments(id).unwrap().remove(1);
+    let edit = SegmentEdit {
+        text: Some("luật đất đai sửa đổi".into()),
+        ..SegmentEdit::default()
+    };
+    store.edit_segment(s.id, s.version, &edit, "lan").unwrap();
+    let pending = store.pending_corrections(id).unwrap();
+    assert!(!pending.unchanged);
+    assert_eq!(pending.corrections.len(), 1);
+    let c = &pending.corrections[0];
+    assert_eq!((c.target.as_str(), c.change.as_str()), ("segment", "text"));
+    assert_eq!(
+        (c.id, c.target_id, c.version, c.previous_version),
+        (0, s.id, 2, 1)
+    );
+    assert_eq!(c.at_ms, Some(s.start_ms));
+    assert_eq!(c.before.as_deref(), Some("luật đất đai"));
+    assert_eq!(c.after.as_deref(), Some("luật đất đai sửa đổi"));
+    assert_eq!(c.reason, None);
+
+    // The edit sent the sitting back to draft: one step after the mark,
+    // the triggers' own.
+    let steps = store.workflow_steps_after(mark, 10).unwrap();
+    assert_eq!(steps.len(), 1);
+    assert_eq!(steps[0].session_id, id);
+    assert_eq!(steps[0].step.actor, "tocky");
+    assert_eq!(
+        (steps[0].step.from.as_str(), steps[0].step.to.as_str()),
+        ("published", "draft")
+    );
+    assert_eq!(store.workflow_log_mark().unwrap(), steps[0].id);
+    assert!(
+        store
+            .workflow_steps_after(steps[0].id, 10)
+            .unwrap()
+            .is_empty()
+    );
+
+    // Publishing stores the same corrections, with their reasons.
+    review_all(&mut store, id);
+    for to in [W::Checked, W::Approved] {
+        store
+            .move_workflow(id, to, "thu", None, &Reasons::default())
+            .unwrap();
+    }
+    let reasons = Reasons {
+        by_segment: [(s.id, "đại biểu xin sửa".to_owned())].into(),
+        default: None,
+    };
+    store
+        .move_workflow(id, W::Published, "thu", None, &reasons)
+        .unwrap();
+    let stored = store.corrections(id, 2).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        (stored[0].before.clone(), stored[0].after.clone()),
+        (c.before.clone(), c.after.clone())
+    );
+    assert_eq!(stored[0].reason.as_deref(), Some("đại biểu xin sửa"));
+    // And nothing is pending after it.
+    let pending = store.pending_corrections(id).unwrap();
+    assert!(pending.unchanged);
+    assert_eq!((pending.previous, pending.next), (Some(2), 3));
+}
+
+#[test]
 fn steps_after_a_mark_are_bounded_and_include_the_triggers() {
     let dir = tempfile::tempdir().unwrap();
     let (mut store, id) = sitting(dir.path());
@@ -67,4 +150,5 @@ fn steps_after_a_mark_are_bounded_and_include_the_triggers() {
         (steps[0].step.actor.as_str(), steps[0].step.note.as_deref()),
         ("tocky", Some("the record changed"))
     );
+    assert!(store.pending_corrections(id + 100).is_err());
 }
