@@ -85,7 +85,7 @@ fn a_session_is_exported_as_its_record() {
 
     let o = tocky(&db, &["export", "1", "--format", "json"]);
     let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(json["schema_version"], 2);
+    assert_eq!(json["schema_version"], 3);
     assert_eq!(json["segments"].as_array().unwrap().len(), 2);
     assert_eq!(json["record"][0]["entries"][1]["type"], "note");
 
@@ -181,4 +181,55 @@ fn a_published_version_is_exported_as_published() {
         stdout(&o).starts_with("tocky "),
         "tocky --version still answers"
     );
+}
+
+#[test]
+fn the_written_form_follows_the_filler_flags_and_a_version_keeps_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sitting(dir.path());
+    let mut store = Store::open(&db).unwrap();
+    let edit = SegmentEdit {
+        text: Some("ờ Quốc hội khóa mười lăm nhé".into()),
+        ..SegmentEdit::default()
+    };
+    store.edit_segment(1, 1, &edit, "test").unwrap();
+    let txt = |args: &[&str]| {
+        let mut all = vec!["export", "1", "--format", "txt"];
+        all.extend_from_slice(args);
+        let o = tocky(&db, &all);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        stdout(&o)
+    };
+    assert!(
+        txt(&[]).contains("\nQuốc hội khóa XV nhé\n"),
+        "{}",
+        txt(&[])
+    );
+    let kept = txt(&["--keep-fillers"]);
+    assert!(kept.contains("\nờ Quốc hội khóa XV nhé\n"), "{kept}");
+    let other = txt(&["--fillers", "nhé,ừm"]);
+    assert!(other.contains("\nờ Quốc hội khóa XV\n"), "{other}");
+    // The store keeps what was said.
+    assert_eq!(
+        store.segment(1).unwrap().text,
+        "ờ Quốc hội khóa mười lăm nhé"
+    );
+
+    // Published with "nhé" as a filler, version 1 prints what was frozen
+    // whatever the flags of the export.
+    for s in store.segments(1).unwrap() {
+        let review = SegmentEdit {
+            review_status: Some(ReviewStatus::Reviewed),
+            ..SegmentEdit::default()
+        };
+        store.edit_segment(s.id, s.version, &review, "lan").unwrap();
+    }
+    for to in ["checked", "approved", "published"] {
+        let o = tocky(&db, &["workflow", "move", "1", to, "--fillers", "nhé"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    for flags in [&[][..], &["--keep-fillers"][..]] {
+        let v1 = txt(&[&["--version", "1"][..], flags].concat());
+        assert!(v1.contains("\nờ Quốc hội khóa XV\n"), "{v1}");
+    }
 }

@@ -11,8 +11,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Deserializer, Serialize};
 use tocky_store::{
-    AgendaChange, AgendaEntry, AgendaItem, ItemStart, NoteChange, NoteEdit, Record, Role,
-    SceneKind, SceneNote, StartChange, Store,
+    AgendaChange, AgendaEntry, AgendaItem, ItemStart, NoteChange, NoteEdit, Role, SceneKind,
+    SceneNote, StartChange, Store,
 };
 
 use crate::auth::Viewer;
@@ -129,15 +129,16 @@ pub fn operation_events(store: &Store, operation_id: i64) -> Vec<LiveEvent> {
     events
 }
 
-/// `GET /api/sessions/{id}/record`: the record, derived now.
+/// `GET /api/sessions/{id}/record`: the record, derived now, with each of
+/// its segments' written forms ([`crate::written`]).
 pub(crate) async fn record(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<Record>, ApiError> {
+) -> Result<Json<crate::written::RecordView>, ApiError> {
     viewer.require_read()?;
     let record = state
-        .with_store(move |store, _| Ok(store.record(id)?))
+        .with_store(move |store, _| Ok(crate::written::record_view(store, id)?))
         .await?;
     Ok(Json(record))
 }

@@ -50,6 +50,8 @@ pub struct ServerConfig {
     pub allowed_origins: Vec<String>,
     /// Sizes, rates and timeouts.
     pub limits: Limits,
+    /// How the record is written ([`RecordConfig`]).
+    pub record: RecordConfig,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -68,6 +70,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("allowed_origins", &self.allowed_origins)
             .field("limits", &self.limits)
+            .field("record", &self.record)
             .finish()
     }
 }
@@ -85,6 +88,7 @@ impl Default for ServerConfig {
             trusted_proxies: Vec::new(),
             allowed_origins: Vec::new(),
             limits: Limits::default(),
+            record: RecordConfig::default(),
         }
     }
 }
@@ -112,6 +116,7 @@ impl ServerConfig {
     /// `allowed_origins` entry that is not `scheme://host[:port]`.
     pub fn validate(&self) -> Result<(), Error> {
         self.proxies()?;
+        self.record.validate()?;
         for origin in &self.allowed_origins {
             crate::client::check_origin_setting(origin).map_err(Error::InvalidConfig)?;
         }
@@ -164,6 +169,68 @@ where
             "must be a string (a token of digits only is read as a number: quote it, \
              as '\"…\"' in the environment, or add letters)",
         )),
+    }
+}
+
+/// The most fillers `[record] fillers` may list.
+pub const MAX_FILLERS: usize = 100;
+/// The longest filler, in bytes.
+pub const MAX_FILLER_BYTES: usize = 40;
+
+/// The record's written form (docs/itn.md): which hesitation words are
+/// marked as fillers, and whether marked words (fillers, false starts) are
+/// removed from what the record prints. Publishing freezes the written
+/// form by these rules; the review desk shows what they drop and change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RecordConfig {
+    /// The fillers (any case and tone-mark placement matches); by default
+    /// `tocky_itn::DEFAULT_FILLERS`. An empty list marks none.
+    pub fillers: Vec<String>,
+    /// Keep fillers and repeated words in the printed text instead of
+    /// removing them (they are still shown as marked before approval).
+    pub keep_fillers: bool,
+}
+
+impl Default for RecordConfig {
+    fn default() -> Self {
+        Self {
+            fillers: tocky_itn::DEFAULT_FILLERS
+                .iter()
+                .map(|w| (*w).to_owned())
+                .collect(),
+            keep_fillers: false,
+        }
+    }
+}
+
+impl RecordConfig {
+    /// Refuses a filler list too long, or with a word that is empty, too
+    /// long or more than one word.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.fillers.len() > MAX_FILLERS {
+            return Err(Error::InvalidConfig(format!(
+                "record.fillers lists more than {MAX_FILLERS} words"
+            )));
+        }
+        for word in &self.fillers {
+            let w = word.trim();
+            if w.is_empty() || w.len() > MAX_FILLER_BYTES || w.contains(char::is_whitespace) {
+                return Err(Error::InvalidConfig(format!(
+                    "record.fillers: {w:?} is not one word of at most {MAX_FILLER_BYTES} bytes"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The written form's options these settings give.
+    pub fn written_options(&self) -> tocky_itn::Options {
+        tocky_itn::Options {
+            filler_words: self.fillers.iter().map(|w| w.trim().to_owned()).collect(),
+            remove_marked: !self.keep_fillers,
+            ..tocky_itn::Options::default()
+        }
     }
 }
 
@@ -364,6 +431,39 @@ mod tests {
             Ok(())
         });
         assert_eq!(ServerConfig::default().metrics_token, None);
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail decides the closure's type
+    fn the_fillers_come_from_the_file_and_the_environment() {
+        assert_eq!(
+            ServerConfig::default().record.written_options(),
+            tocky_itn::Options::default()
+        );
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("server.toml", "[record]\nfillers = [\"ờ\", \"thì là\"]\n")?;
+            let e = ServerConfig::load(Some(Path::new("server.toml"))).unwrap_err();
+            assert!(e.to_string().contains("thì là"), "{e}");
+
+            jail.create_file("server.toml", "[record]\nfillers = [\"ờ\", \"nhé\"]\n")?;
+            let c =
+                ServerConfig::load(Some(Path::new("server.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(c.record.fillers, ["ờ", "nhé"]);
+            assert!(!c.record.keep_fillers);
+            let itn = tocky_itn::Itn::new(c.record.written_options());
+            assert_eq!(
+                itn.line("nhé Quốc hội khóa mười lăm à").text,
+                "Quốc hội khóa XV à"
+            );
+
+            jail.set_env("TOCKY_SERVER_RECORD__KEEP_FILLERS", "true");
+            let c =
+                ServerConfig::load(Some(Path::new("server.toml"))).map_err(|e| e.to_string())?;
+            assert!(c.record.keep_fillers);
+            let itn = tocky_itn::Itn::new(c.record.written_options());
+            assert_eq!(itn.line("nhé khóa mười lăm").text, "nhé khóa XV");
+            Ok(())
+        });
     }
 
     #[test]

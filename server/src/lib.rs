@@ -32,6 +32,7 @@ pub mod state;
 pub mod ui;
 pub mod users;
 mod workflow;
+pub mod written;
 
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts};
 use axum::http::{HeaderValue, header};

@@ -60,7 +60,8 @@ impl AppState {
     /// is stale, corrupt or missing).
     pub fn new(config: ServerConfig) -> Result<Self, Error> {
         config.validate()?;
-        let store = Store::open(&config.db)?;
+        let mut store = Store::open(&config.db)?;
+        store.set_written(config.record.written_options());
         let (index, rebuilt) = SearchIndex::open_synced(&config.index_dir(), &store)?;
         if rebuilt {
             tracing::info!(
@@ -227,7 +228,12 @@ impl AppState {
                 .pop();
             let mut store = match taken {
                 Some(store) => store,
-                None => Store::open(&inner.config.db)?,
+                None => {
+                    // Every connection writes the record by the configured rules.
+                    let mut store = Store::open(&inner.config.db)?;
+                    store.set_written(inner.config.record.written_options());
+                    store
+                }
             };
             let result = f(&mut store, &inner.index);
             let mut idle = inner.idle.lock().unwrap_or_else(PoisonError::into_inner);

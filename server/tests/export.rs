@@ -114,7 +114,7 @@ async fn json_txt_and_docx_carry_the_record() {
 
     let json: Value = serde_json::from_slice(&export(&f, &lan, "json").await).unwrap();
     assert_eq!(json["schema"], "tocky.session");
-    assert_eq!(json["schema_version"], 2);
+    assert_eq!(json["schema_version"], 3);
     assert_eq!(json["session"]["id"], 1, "version 1's fields are kept");
     assert_eq!(json["speakers"].as_array().unwrap().len(), 2);
     let segments: Vec<i64> = json["segments"]

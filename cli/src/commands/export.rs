@@ -65,6 +65,10 @@ pub(crate) struct ExportArgs {
     /// working record.
     #[arg(long)]
     version: Option<i64>,
+    /// The written form's fillers (a version published with it frozen
+    /// prints what was frozen).
+    #[command(flatten)]
+    written: super::itn::WrittenArgs,
 }
 
 /// Runs `tocky export`.
@@ -73,7 +77,8 @@ pub(crate) fn run(args: ExportArgs, db: &Path) -> Result<ExitCode> {
     if format == Format::Docx && args.output.is_none() {
         anyhow::bail!("a DOCX export needs a file: add -o FILE.docx");
     }
-    let store = Store::open(db).with_context(|| format!("opening {}", db.display()))?;
+    let mut store = Store::open(db).with_context(|| format!("opening {}", db.display()))?;
+    store.set_written(args.written.options());
     let export = match args.version {
         Some(number) => load_version(&store, args.session, number)?,
         None => SessionExport::load(&store, args.session)

@@ -9,18 +9,45 @@ use anyhow::{Context, Result};
 use clap::Args;
 use tocky_itn::{Itn, Options};
 
-#[derive(Debug, Args)]
-pub(crate) struct ItnArgs {
+/// The written form's filler flags, the same for `tocky itn`, `tocky
+/// export` and `tocky workflow move` (which freezes the written form when
+/// it publishes), as the server's `[record]` settings.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct WrittenArgs {
     /// Keep fillers (ờ, à, ừm) and repeated words in the text instead of
     /// removing them.
     #[arg(long)]
     keep_fillers: bool,
-    /// Do not mark repeated words (false starts) at all.
-    #[arg(long)]
-    no_repeats: bool,
     /// The fillers, comma-separated, instead of the default list.
     #[arg(long, value_delimiter = ',', value_name = "WORDS")]
     fillers: Option<Vec<String>>,
+}
+
+impl WrittenArgs {
+    /// The written form's options these flags give.
+    pub(crate) fn options(&self) -> Options {
+        let mut options = Options {
+            remove_marked: !self.keep_fillers,
+            ..Options::default()
+        };
+        if let Some(words) = &self.fillers {
+            options.filler_words = words
+                .iter()
+                .map(|w| w.trim().to_owned())
+                .filter(|w| !w.is_empty())
+                .collect();
+        }
+        options
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ItnArgs {
+    #[command(flatten)]
+    written: WrittenArgs,
+    /// Do not mark repeated words (false starts) at all.
+    #[arg(long)]
+    no_repeats: bool,
     /// Print each line's changes as JSON (`{"text":…,"spans":[…]}`) instead
     /// of the text alone.
     #[arg(long)]
@@ -28,14 +55,10 @@ pub(crate) struct ItnArgs {
 }
 
 pub(crate) fn run(args: ItnArgs) -> Result<ExitCode> {
-    let mut options = Options {
-        remove_marked: !args.keep_fillers,
+    let options = Options {
         repeats: !args.no_repeats,
-        ..Options::default()
+        ..args.written.options()
     };
-    if let Some(words) = args.fillers {
-        options.filler_words = words.into_iter().filter(|w| !w.trim().is_empty()).collect();
-    }
     let itn = Itn::new(options);
     let stdin = std::io::stdin();
     let mut input = stdin.lock();

@@ -37,6 +37,9 @@ pub(crate) enum WorkflowCommand {
         /// corrections).
         #[arg(long)]
         note: Option<String>,
+        /// The written form's fillers, frozen into a version it publishes.
+        #[command(flatten)]
+        written: crate::commands::itn::WrittenArgs,
     },
     /// Write a published version exactly as published (JSON).
     Version {
@@ -64,7 +67,13 @@ pub(crate) fn run(cmd: WorkflowCommand, db: &Path) -> Result<ExitCode> {
     let mut store = Store::open(db).with_context(|| format!("opening {}", db.display()))?;
     match cmd {
         WorkflowCommand::Show { session, json } => show(&store, session, json),
-        WorkflowCommand::Move { session, to, note } => {
+        WorkflowCommand::Move {
+            session,
+            to,
+            note,
+            written,
+        } => {
+            store.set_written(written.options());
             let step = match store.move_workflow(
                 session,
                 to,

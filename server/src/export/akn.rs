@@ -13,7 +13,7 @@ use std::io;
 
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
-use tocky_store::{Person, PersonRole, SceneKind, SceneNote, StoredSegment};
+use tocky_store::{Person, PersonRole, SceneKind, SceneNote};
 
 use super::docx::xml_text;
 use super::model::{ExportEntry, ExportSpeech, SessionExport, role_label};
@@ -404,7 +404,6 @@ fn inline_p(w: &mut W, inner: impl FnOnce(&mut W) -> io::Result<()>) -> io::Resu
 /// One `debateSection` per part of the record (at least one: the schema
 /// wants one even for an empty sitting).
 fn body(w: &mut W, export: &SessionExport, refs: &References) -> io::Result<()> {
-    let segments = export.segment_map();
     w.create_element("debateBody").write_inner_content(|w| {
         if export.record.is_empty() {
             w.create_element("debateSection")
@@ -437,7 +436,7 @@ fn body(w: &mut W, export: &SessionExport, refs: &References) -> io::Result<()> 
                         match entry {
                             ExportEntry::Speech(s) => {
                                 speeches += 1;
-                                speech(w, &format!("{eid}__spch_{speeches}"), s, &segments, refs)?;
+                                speech(w, &format!("{eid}__spch_{speeches}"), s, refs)?;
                             }
                             ExportEntry::Note(note) => {
                                 let (element, n) = if is_scene(note) {
@@ -472,13 +471,7 @@ fn is_scene(note: &SceneNote) -> bool {
     matches!(note.kind, SceneKind::Applause | SceneKind::Gavel)
 }
 
-fn speech(
-    w: &mut W,
-    eid: &str,
-    s: &ExportSpeech,
-    segments: &HashMap<i64, &StoredSegment>,
-    refs: &References,
-) -> io::Result<()> {
+fn speech(w: &mut W, eid: &str, s: &ExportSpeech, refs: &References) -> io::Result<()> {
     let (by, role) = refs.agent(s);
     let by = format!("#{by}");
     let role = role.map(|r| format!("#{r}"));
@@ -498,14 +491,8 @@ fn speech(
             if let Some(heading) = &s.heading {
                 text_element(w, "from", heading)?;
             }
-            let paragraphs: Vec<&str> = s
-                .speech
-                .segment_ids
-                .iter()
-                .filter_map(|id| segments.get(id))
-                .map(|seg| seg.text.trim())
-                .filter(|t| !t.is_empty())
-                .collect();
+            // A paragraph per segment, in written form.
+            let paragraphs = &s.paragraphs;
             // A speech holds at least one block: an empty one keeps `<p/>`.
             if paragraphs.is_empty() {
                 w.create_element("p").write_empty()?;

@@ -4,10 +4,19 @@
 //! one go from the store. The JSON export is this, serialised. A
 //! published version's export ([`SessionExport::load_version`]) is built
 //! from that version's frozen content alone, so that it never changes.
+//!
+//! Every speech is printed in written form (docs/itn.md: numbers and
+//! references written out, fillers and false starts removed), segment by
+//! segment, by the store's rules ([`Store::written`]); a version prints
+//! the written form frozen at its publication (or, for one published
+//! before that was frozen, its verbatim text by today's rules). The
+//! verbatim text in the store is never changed: the JSON keeps it in
+//! `segments` and beside each speech's text.
 
 use std::collections::HashMap;
 
 use serde::Serialize;
+use tocky_itn::Itn;
 use tocky_store::{
     AgendaItem, Person, PersonRole, PublishedRecord, RecordEntry, RecordItem, SceneNote,
     SegmentState, Session, Speaker, Speech, Store, StoredSegment, VersionInfo, WorkflowStep,
@@ -17,8 +26,10 @@ use tocky_store::{
 pub const SCHEMA: &str = "tocky.session";
 /// The JSON export's `schema_version`: 2 adds `schema_version`, `persons`,
 /// `agenda`, `notes` and `record`, and leaves out segments that are not
-/// speech; the fields of version 1 (unversioned) are kept as they were.
-pub const SCHEMA_VERSION: u32 = 2;
+/// speech; the fields of version 1 (unversioned) are kept as they were. 3:
+/// a speech's `text` is its written form, and its verbatim text is beside
+/// it in `verbatim`.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// A session as exported.
 #[derive(Debug, Clone, Serialize)]
@@ -51,6 +62,10 @@ pub struct SessionExport {
     /// publication. Not part of the JSON, which the workflow API serves.
     #[serde(skip)]
     pub workflow: Vec<WorkflowStep>,
+    /// Each segment's written form, by segment id: what the record prints
+    /// for it ([`SessionExport::segment_text`]).
+    #[serde(skip)]
+    pub written: HashMap<i64, String>,
 }
 
 /// The facts of a published version that never change once it is
@@ -121,8 +136,16 @@ pub struct ExportSpeech {
     /// (and delegation, for a delegate) when the speaker is linked to the
     /// registry, else the speaker's name; `None` when unknown.
     pub heading: Option<String>,
-    /// Its segments' texts, joined by spaces.
+    /// The text as the record prints it: its segments' written forms,
+    /// joined by spaces.
     pub text: String,
+    /// Its segments' verbatim texts (as said and corrected), joined by
+    /// spaces.
+    pub verbatim: String,
+    /// Its segments' written forms, one per segment that prints anything
+    /// (AKN prints a paragraph for each).
+    #[serde(skip)]
+    pub paragraphs: Vec<String>,
 }
 
 /// The record's label of a role without a more precise title.
@@ -178,11 +201,16 @@ impl SessionExport {
                 persons.push(person);
             }
         }
+        let written = segments
+            .iter()
+            .map(|s| (s.id, store.written().line(&s.text).text))
+            .collect();
         let mut export = Self::assemble(
             session,
             speakers,
             persons,
             segments,
+            written,
             store.agenda(id)?,
             store.notes(id)?,
             record.items,
@@ -210,15 +238,22 @@ impl SessionExport {
         {
             history.truncate(end + 1);
         }
-        let mut export = Self::from_published(frozen, &version.info, created_at);
+        let mut export = Self::from_published(frozen, &version.info, created_at, store.written());
         export.workflow = forward_steps(history);
         Ok(export)
     }
 
     /// The export of a version's frozen content (no workflow steps): the
     /// session's fields that are not frozen are fixed, so that they cannot
-    /// change its bytes; `created_at` is the session's creation time.
-    pub fn from_published(frozen: PublishedRecord, info: &VersionInfo, created_at: String) -> Self {
+    /// change its bytes; `created_at` is the session's creation time. Each
+    /// segment prints its frozen written form; `itn` writes one for content
+    /// published before the written form was frozen.
+    pub fn from_published(
+        frozen: PublishedRecord,
+        info: &VersionInfo,
+        created_at: String,
+        itn: &Itn,
+    ) -> Self {
         let s = frozen.session;
         let session = Session {
             id: s.id,
@@ -233,6 +268,11 @@ impl SessionExport {
             created_at,
             workflow: "published".into(),
         };
+        let written = frozen
+            .segments
+            .iter()
+            .map(|p| (p.id, p.written_or(itn)))
+            .collect();
         // A frozen segment has no words (their timing is not part of the
         // record): subtitles are timed by its bounds.
         let segments = frozen
@@ -261,6 +301,7 @@ impl SessionExport {
             frozen.speakers,
             frozen.persons,
             segments,
+            written,
             frozen.agenda,
             frozen.notes,
             frozen.record,
@@ -269,17 +310,21 @@ impl SessionExport {
         export
     }
 
-    /// The export of these parts: each speech's heading and text.
+    /// The export of these parts: each speech's heading and text (from
+    /// `written`, each segment's written form by id).
+    #[allow(clippy::too_many_arguments)] // the parts of an export, each its own
     fn assemble(
         session: Session,
         speakers: Vec<Speaker>,
         persons: Vec<Person>,
         segments: Vec<StoredSegment>,
+        written: HashMap<i64, String>,
         agenda: Vec<AgendaItem>,
         notes: Vec<SceneNote>,
         record: Vec<RecordItem>,
     ) -> Self {
         let texts: HashMap<i64, &str> = segments.iter().map(|s| (s.id, s.text.as_str())).collect();
+        let printed: HashMap<i64, &str> = written.iter().map(|(id, t)| (*id, t.as_str())).collect();
         let by_person: HashMap<i64, &Person> = persons.iter().map(|p| (p.id, p)).collect();
         let date = session.sitting_date.as_deref();
         let record = record
@@ -296,18 +341,24 @@ impl SessionExport {
                                 Some(person) => Some(person_heading(person, date)),
                                 None => speech.speaker.clone(),
                             };
-                            let text = speech
-                                .segment_ids
-                                .iter()
-                                .filter_map(|id| texts.get(id))
-                                .map(|t| t.trim())
-                                .filter(|t| !t.is_empty())
-                                .collect::<Vec<_>>()
-                                .join(" ");
+                            let joined = |texts: &HashMap<i64, &str>| -> Vec<String> {
+                                speech
+                                    .segment_ids
+                                    .iter()
+                                    .filter_map(|id| texts.get(id))
+                                    .map(|t| t.trim())
+                                    .filter(|t| !t.is_empty())
+                                    .map(str::to_owned)
+                                    .collect()
+                            };
+                            let verbatim = joined(&texts).join(" ");
+                            let paragraphs = joined(&printed);
                             ExportEntry::Speech(ExportSpeech {
+                                text: paragraphs.join(" "),
+                                verbatim,
+                                paragraphs,
                                 speech,
                                 heading,
-                                text,
                             })
                         }
                     })
@@ -326,11 +377,20 @@ impl SessionExport {
             record,
             version: None,
             workflow: Vec::new(),
+            written,
         }
     }
 
     /// The segments in the record by id.
     pub fn segment_map(&self) -> HashMap<i64, &StoredSegment> {
         self.segments.iter().map(|s| (s.id, s)).collect()
+    }
+
+    /// What the record prints for `segment`: its written form (its
+    /// verbatim text if it has none).
+    pub fn segment_text<'a>(&'a self, segment: &'a StoredSegment) -> &'a str {
+        self.written
+            .get(&segment.id)
+            .map_or(segment.text.as_str(), String::as_str)
     }
 }

@@ -1,6 +1,7 @@
 //! The export as plain text (the record: headings, speeches, notes) and as
 //! subtitles (the record's segments as cues, timed by their words where
 //! those are aligned to the corrected text, by their bounds where not).
+//! Both print the record's written form ([`SessionExport::segment_text`]).
 
 use tocky_core::render::{self, Cue, CueLimits, cue_line, segment_cues};
 use tocky_core::transcript::format_clock;
@@ -83,9 +84,11 @@ pub fn txt(export: &SessionExport) -> String {
     out
 }
 
-/// The record's segments as subtitle cues: each segment cut by
-/// [`segment_cues`], using its words only where they are aligned to its
-/// text; a speech's first cue led by its speaker ("Name: ").
+/// The record's segments as subtitle cues: each segment's written form cut
+/// by [`segment_cues`], using its words only where they are aligned to its
+/// text and the written form is that text unchanged (words are timed on
+/// the verbatim text: a changed segment is timed by its bounds); a
+/// speech's first cue led by its speaker ("Name: ").
 pub fn cues(export: &SessionExport) -> Vec<Cue> {
     let segments = export.segment_map();
     let mut out = Vec::new();
@@ -101,11 +104,13 @@ pub fn cues(export: &SessionExport) -> Vec<Cue> {
                 .iter()
                 .filter_map(|id| segments.get(id))
             {
-                let words = segment.words_aligned.then_some(segment.words.as_slice());
+                let text = export.segment_text(segment);
+                let words = (segment.words_aligned && text == segment.text)
+                    .then_some(segment.words.as_slice());
                 let mut cut = segment_cues(
                     u64::try_from(segment.start_ms).unwrap_or(0),
                     u64::try_from(segment.end_ms).unwrap_or(0),
-                    &segment.text,
+                    text,
                     words,
                     CueLimits::default(),
                 );

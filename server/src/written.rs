@@ -1,0 +1,198 @@
+//! What the written form will drop and change, for the reporter to see
+//! before approval: each segment of the record in written form (by the
+//! store's rules, [`tocky_store::Store::written`]) as parts in print order,
+//! plain text, replacements (`XV` for `mười lăm`) and removed words (`ờ`,
+//! a false start), served beside the record by
+//! `GET /api/sessions/{id}/record` (docs/itn.md, docs/api.md). The
+//! verbatim text stays as it is in the store; this only shows it.
+
+use serde::Serialize;
+use tocky_itn::{Itn, Kind, Span};
+use tocky_store::{Record, SegmentState, Store};
+
+/// The record with each of its segments' written forms.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordView {
+    /// The record, as [`Store::record`] derives it.
+    #[serde(flatten)]
+    pub record: Record,
+    /// The written form of every segment of the record, in time order.
+    pub written: Vec<SegmentWritten>,
+}
+
+/// One segment's written form and how it came from the verbatim text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SegmentWritten {
+    /// The segment.
+    pub segment_id: i64,
+    /// The verbatim text it was written from (a client whose text differs
+    /// holds a newer edit: this written form is stale).
+    pub verbatim: String,
+    /// The written form, as the record prints it.
+    pub text: String,
+    /// The written form in print order, with what was removed where it was.
+    pub parts: Vec<Part>,
+}
+
+/// A piece of a written form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Part {
+    /// The printed text; empty for removed words.
+    pub text: String,
+    /// The spoken words it was written from, when a rule changed or removed
+    /// them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spoken: Option<String>,
+    /// The rule ([`Kind::name`]): `number`, `date`, `roman`, `filler`,
+    /// `repeat`…; absent for text left as it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
+    /// Whether the spoken words are removed from the print (a filler, a
+    /// false start); a marked word that stays (`keep_fillers`) is not.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub removed: bool,
+}
+
+impl Part {
+    fn plain(text: &str) -> Part {
+        Part {
+            text: text.to_owned(),
+            spoken: None,
+            kind: None,
+            removed: false,
+        }
+    }
+}
+
+/// The record of session `id` with its segments' written forms.
+pub fn record_view(store: &Store, id: i64) -> tocky_store::Result<RecordView> {
+    let record = store.record(id)?;
+    let written = store
+        .segments(id)?
+        .into_iter()
+        .filter(|s| s.state == SegmentState::Speech)
+        .map(|s| segment_written(store.written(), s.id, s.text))
+        .collect();
+    Ok(RecordView { record, written })
+}
+
+/// The written form of one segment's verbatim text, as parts.
+pub fn segment_written(itn: &Itn, segment_id: i64, verbatim: String) -> SegmentWritten {
+    let written = itn.line(&verbatim);
+    let parts = parts(&verbatim, &written.text, &written.spans);
+    SegmentWritten {
+        segment_id,
+        text: written.text,
+        verbatim,
+        parts,
+    }
+}
+
+/// `output` (the written form of `input`) cut at its `spans` (in input
+/// order, as [`tocky_itn::Written`] lists them): the text between them as
+/// it is, each change with the words it was written from, and removed
+/// words where they were (adjacent removals of one kind as one part).
+pub fn parts(input: &str, output: &str, spans: &[Span]) -> Vec<Part> {
+    let mut out: Vec<Part> = Vec::new();
+    let mut at = 0;
+    for span in spans {
+        let start = span.output.start.max(at);
+        if start > at {
+            out.push(Part::plain(output.get(at..start).unwrap_or("")));
+            at = start;
+        }
+        let spoken = input.get(span.input.clone()).unwrap_or("").to_owned();
+        if span.removed {
+            if let Some(last) = out.last_mut().filter(|p| {
+                p.removed && p.kind == Some(span.kind.name()) && span.kind != Kind::Filler
+            }) {
+                // A false start of two words: one part, as it reads.
+                if let Some(words) = &mut last.spoken {
+                    words.push(' ');
+                    words.push_str(&spoken);
+                }
+                continue;
+            }
+            out.push(Part {
+                text: String::new(),
+                spoken: Some(spoken),
+                kind: Some(span.kind.name()),
+                removed: true,
+            });
+            continue;
+        }
+        let end = span.output.end.max(at);
+        out.push(Part {
+            text: output.get(at..end).unwrap_or("").to_owned(),
+            spoken: Some(spoken),
+            kind: Some(span.kind.name()),
+            removed: false,
+        });
+        at = end;
+    }
+    if at < output.len() {
+        out.push(Part::plain(output.get(at..).unwrap_or("")));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tocky_itn::Options;
+
+    fn shown(parts: &[Part]) -> String {
+        parts
+            .iter()
+            .map(|p| match (&p.spoken, p.removed) {
+                (Some(s), true) => format!("[-{s}-]"),
+                (Some(s), false) => format!("[{}={s}]", p.text),
+                (None, _) => p.text.clone(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn removals_and_replacements_are_parts_in_print_order() {
+        let itn = Itn::new(Options::default());
+        let w = segment_written(
+            &itn,
+            7,
+            "ờ chúng tôi, ờ, đề nghị đề nghị Quốc hội khóa mười lăm thông qua".into(),
+        );
+        assert_eq!(w.text, "chúng tôi, đề nghị Quốc hội khóa XV thông qua");
+        assert_eq!(
+            shown(&w.parts),
+            "[-ờ-]chúng tôi, [-ờ-][-đề nghị-]đề nghị Quốc hội khóa [XV=mười lăm] thông qua"
+        );
+        // The printed text is the parts' text, in order.
+        let printed: String = w.parts.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(printed, w.text);
+    }
+
+    #[test]
+    fn kept_fillers_are_marked_but_printed() {
+        let itn = Itn::new(Options {
+            remove_marked: false,
+            ..Options::default()
+        });
+        let w = segment_written(&itn, 1, "ừm, hai mươi phần trăm".into());
+        assert_eq!(w.text, "ừm, 20%");
+        let printed: String = w.parts.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(printed, w.text);
+        assert!(w.parts.iter().all(|p| !p.removed));
+        assert!(
+            w.parts
+                .iter()
+                .any(|p| p.kind == Some("filler") && p.text == "ừm")
+        );
+    }
+
+    #[test]
+    fn text_without_changes_is_one_plain_part() {
+        let itn = Itn::new(Options::default());
+        let w = segment_written(&itn, 1, "Xin cảm ơn <b>&".into());
+        assert_eq!(w.parts, [Part::plain("Xin cảm ơn <b>&")]);
+        assert!(segment_written(&itn, 1, String::new()).parts.is_empty());
+    }
+}
