@@ -71,8 +71,9 @@ function run(cmd, args, { input, cwd } = {}) {
  * `segments` are the session's segments as ingested (id, start_ms, …).
  * `model`: the server loads the default model (re-timing in the background,
  * recognition on request) instead of running with --no-retime.
+ * `publicRead`: the server runs with --public-read.
  */
-export async function setUp({ model = false } = {}) {
+export async function setUp({ model = false, publicRead = false } = {}) {
   const bin = path.resolve(repoRoot, process.env.TOCKY_BIN || 'target/debug/tocky');
   if (!fs.existsSync(bin)) throw new Error(`no tocky binary at ${bin}: build it (cargo build -p tocky-cli) or set TOCKY_BIN`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tocky-e2e-'));
@@ -108,6 +109,7 @@ export async function setUp({ model = false } = {}) {
   // model). Tests of recognition on request ask for the model.
   const serveArgs = ['--db', db, 'serve', '--bind', '127.0.0.1:0', '--media-dir', media];
   if (!model) serveArgs.push('--no-retime');
+  if (publicRead) serveArgs.push('--public-read');
   const server = spawn(bin, serveArgs, {
     cwd: repoRoot,
     // Every browser context of every test comes from 127.0.0.1 and keeps

@@ -155,7 +155,8 @@ fn list_page(sittings: &[PublishedVersion]) -> String {
          <link rel=\"alternate\" type=\"application/atom+xml\" href=\"/records/feed.atom\" \
          title=\"Biên bản đã công bố\">\n<style>{}</style>\n</head>\n<body>\n\
          <header>\n<h1>Biên bản đã công bố</h1>\n\
-         <p class=\"links\"><a href=\"/records/feed.atom\">Atom</a></p>\n</header>\n<main>\n",
+         <p class=\"links\"><a href=\"/records/feed.atom\">Atom</a>\
+         <a href=\"/#/login\">Đăng nhập</a></p>\n</header>\n<main>\n",
         html::STYLE
     );
     if sittings.is_empty() {

@@ -60,8 +60,11 @@ async function route() {
   }
   renderHeader();
   const { path, params } = parseHash();
-  if (path !== '/login' && !auth.user && !auth.publicRead) {
-    location.replace(loginHash());
+  if (path !== '/login' && !auth.user) {
+    // Without a login the desk is closed; public reading (public_read)
+    // opens the published record's own pages.
+    if (auth.publicRead) location.replace('/records');
+    else location.replace(loginHash());
     return;
   }
   main.replaceChildren();
@@ -157,7 +160,8 @@ async function boot() {
     auth.user = null;
     auth.csrf = null;
     renderHeader();
-    if (!auth.publicRead && parseHash().path !== '/login') {
+    // Drafts need a login, public reading or not.
+    if (parseHash().path !== '/login') {
       toast('Phiên đăng nhập đã hết; hãy đăng nhập lại.', 'error');
       location.replace(loginHash());
     }
