@@ -29,7 +29,7 @@ use crate::export::SessionExport;
 use crate::export::html::{self, escape, version_path};
 use crate::state::AppState;
 
-/// The most sittings the list shows, and the most entries the feed has.
+/// The most sittings the list shows.
 const MAX_LISTED: usize = 1000;
 /// The most entries in the feed (the newest publications).
 const MAX_FEED_ENTRIES: usize = 200;

@@ -508,3 +508,64 @@ async fn the_feed_has_one_entry_per_version() {
     let again = page(&f, None, "/records/feed.atom").await.2;
     assert_eq!(again, body);
 }
+
+#[tokio::test]
+async fn agenda_items_and_speakers_are_headings() {
+    let f = fixture_for(true);
+    let (lan, thu) = (f.login("lan").await, f.login("thu").await);
+    let (status, out) = f
+        .json(lan.send_json(
+            "PUT",
+            "/api/sessions/1/agenda",
+            &json!({"items": [
+                {"title": "Khai mạc", "start_segment_id": 1},
+                {"title": "Luật Đất đai <sửa đổi>", "reference": "Tờ trình số 5", "start_segment_id": 2},
+            ]}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let items = out["items"].as_array().unwrap().clone();
+    let (status, speaker) = f
+        .json(lan.send_json(
+            "POST",
+            "/api/sessions/1/speakers",
+            &json!({"name": "Trần Văn A"}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{speaker}");
+    let (_, segments) = f.json(lan.get("/api/sessions/1/segments")).await;
+    let third = &segments[2];
+    let (status, out) = f
+        .json(lan.send_json(
+            "PATCH",
+            "/api/segments/3",
+            &json!({"version": third["version"], "speaker_id": speaker["id"]}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    publish(&f, &lan, &thu, json!({})).await;
+    let body = page(&f, None, "/records/1").await.2;
+    assert!(
+        body.contains(&format!(
+            "<section class=\"item\" id=\"i{}\">\n<h2>1. Khai mạc</h2>",
+            items[0]["id"]
+        )),
+        "{body}"
+    );
+    assert!(body.contains(&format!(
+        "<section class=\"item\" id=\"i{}\">\n<h2>2. Luật Đất đai &lt;sửa đổi&gt; (Tờ trình số 5)</h2>",
+        items[1]["id"]
+    )));
+    // Segment 2 has no speaker, segment 3 is Trần Văn A's: two speeches.
+    assert!(body.contains(
+        "<article class=\"speech\" id=\"s2\">\n<h3 class=\"speaker\">Người phát biểu chưa rõ</h3>"
+    ));
+    assert!(
+        body.contains(
+            "<article class=\"speech\" id=\"s3\">\n<h3 class=\"speaker\">Trần Văn A</h3>"
+        )
+    );
+    assert!(body.contains("href=\"/api/sessions/1/audio#t=10.000\""));
+    // Each item starts a new printed page.
+    assert!(body.contains("section.item{break-before:page"));
+}
