@@ -13,7 +13,16 @@
 // in the shape of its Record ({items: [{item, entries: [{type: 'speech',
 // speaker_id, segment_ids, …} | {type: 'note', …}]}]}), so that edits show
 // at once, without asking GET /api/sessions/{id}/record again.
+//
+// What the record prints is the written form (docs/itn.md): numbers and
+// references written out, fillers and false starts dropped. Each segment
+// of the record shows it here, from the `written` list of
+// GET /api/sessions/{id}/record (computed by the server with its configured
+// rules): removed words struck through, replacements marked with the
+// spoken words in their title. The verbatim text (what is edited) stays in
+// the row, shown again while a newer edit's written form is being fetched.
 
+import { get } from '../api.js';
 import { el, fmtClock } from '../util.js';
 
 const LIST_LABEL = { segments: 'Các đoạn của biên bản', record: 'Biên bản phiên họp' };
@@ -23,6 +32,40 @@ const LIST_LABEL = { segments: 'Các đoạn của biên bản', record: 'Biên 
 const PARAGRAPH_SEGMENTS = 30;
 
 const NOTE_LABEL = { applause: 'Vỗ tay', gavel: 'Gõ búa', vote: 'Biểu quyết', other: 'Ghi chú' };
+
+// What each rule of the written form is called, for the marks' titles.
+const KIND_LABEL = {
+  filler: 'từ đệm', repeat: 'lặp từ', number: 'số', date: 'ngày tháng', time: 'giờ', percent: 'phần trăm',
+  money: 'số tiền', legal: 'điều khoản, văn bản', ordinal: 'số thứ tự', roman: 'số La Mã', capital: 'viết hoa',
+};
+// How long after an edit the written forms are asked for again.
+const WRITTEN_REFETCH_MS = 400;
+
+/**
+ * A segment's written form as nodes (text only, never markup): `parts` in
+ * print order, {text} as it is, {text, spoken, kind} a replacement,
+ * {spoken, kind, removed} words the print drops.
+ */
+export function writtenNodes(parts) {
+  const out = [];
+  for (const p of parts || []) {
+    const label = KIND_LABEL[p.kind] || p.kind;
+    if (p.removed) {
+      out.push(el('del', {
+        className: 'itn-drop', dataset: { kind: p.kind || '' }, text: p.spoken || '',
+        title: `Bỏ khi in (${label})`,
+      }), ' ');
+    } else if (p.spoken != null) {
+      out.push(el('span', {
+        className: 'itn-change', dataset: { kind: p.kind || '' }, text: p.text || '',
+        title: `Lời nói: ${p.spoken} (${label})`,
+      }));
+    } else {
+      out.push(p.text || '');
+    }
+  }
+  return out;
+}
 
 /** Whether a segment belongs in the record (a missing state is speech). */
 export function inRecord(seg) {
@@ -91,6 +134,10 @@ export class Record {
     this.headings = [];
     this.key = ''; // what the headings were built from
     this.raf = 0;
+    this.written = new Map(); // segment id → its written form ({verbatim, text, parts})
+    this.writtenTimer = 0;
+    this.fetching = false;
+    this.fetchAgain = false;
   }
 
   /** The switch in the player bar (session.js starts in the record for ?view=record). */
@@ -158,8 +205,10 @@ export class Record {
     v.list.classList.toggle('record-mode', on);
     v.list.setAttribute('aria-label', on ? LIST_LABEL.record : LIST_LABEL.segments);
     this.label();
-    if (on) this.build();
-    else this.clear();
+    if (on) {
+      this.build();
+      this.loadWritten();
+    } else this.clear();
     this.remember();
     // Keep the place: the selection (or the playhead) stays in view.
     const st = v.keys.selected || v.player.current;
@@ -182,8 +231,69 @@ export class Record {
     if (!this.on || this.raf) return;
     this.raf = requestAnimationFrame(() => {
       this.raf = 0;
-      if (this.on && !this.view.destroyed) this.build();
+      if (!this.on || this.view.destroyed) return;
+      this.build();
+      // A segment whose text is newer than its written form asks again.
+      if (this.paint()) this.refetchWritten();
     });
+  }
+
+  /** Asks for the written forms again, soon (edits come in bursts). */
+  refetchWritten() {
+    clearTimeout(this.writtenTimer);
+    this.writtenTimer = setTimeout(() => this.loadWritten(), WRITTEN_REFETCH_MS);
+  }
+
+  /** The written form of every segment of the record (GET …/record). */
+  async loadWritten() {
+    if (this.fetching) {
+      this.fetchAgain = true;
+      return;
+    }
+    this.fetching = true;
+    try {
+      const res = await get(`/api/sessions/${this.view.id}/record`);
+      this.written = new Map((res && Array.isArray(res.written) ? res.written : []).map((w) => [w.segment_id, w]));
+    } catch {
+      // The rows keep their verbatim text; the next edit asks again.
+    } finally {
+      this.fetching = false;
+    }
+    if (this.view.destroyed) return;
+    if (this.fetchAgain) {
+      this.fetchAgain = false;
+      this.loadWritten();
+      return;
+    }
+    if (this.on) this.paint();
+  }
+
+  /**
+   * Shows each record row's written form where it is of the row's text;
+   * returns whether some row's is missing or stale (its text was edited).
+   */
+  paint() {
+    let stale = false;
+    for (const st of this.view.states) {
+      if (!inRecord(st.seg) || gone(st.seg)) continue;
+      const w = this.written.get(st.seg.id);
+      const current = !!w && w.verbatim === (st.seg.text || '');
+      if (!current) {
+        stale = true;
+        st.row.classList.remove('has-written');
+        continue;
+      }
+      if (st.writtenOf !== w) {
+        st.writtenOf = w;
+        if (!st.written) {
+          st.written = el('span', { className: 'written', attrs: { lang: 'vi' } });
+          st.body.insertBefore(st.written, st.text.nextSibling);
+        }
+        st.written.replaceChildren(...writtenNodes(w.parts));
+      }
+      st.row.classList.add('has-written');
+    }
+    return stale;
   }
 
   clear() {
