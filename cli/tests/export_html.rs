@@ -107,3 +107,32 @@ fn a_version_exports_as_its_public_page() {
         text(&o.stderr)
     );
 }
+
+#[test]
+fn search_in_published_text_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = published(dir.path());
+    {
+        let mut store = tocky_store::Store::open(&db).unwrap();
+        let s = store.segments(1).unwrap().remove(1);
+        let edit = tocky_store::SegmentEdit {
+            text: Some("xin trân trọng cảm ơn".into()),
+            ..Default::default()
+        };
+        store.edit_segment(s.id, s.version, &edit, "lan").unwrap();
+    }
+    // The working record has the edit; the published text does not.
+    let o = tocky(&db, &["search", "tran trong"]);
+    assert!(
+        text(&o.stdout).contains("xin trân trọng cảm ơn"),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = tocky(&db, &["search", "--published", "tran trong"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).is_empty(), "{}", text(&o.stdout));
+    let o = tocky(&db, &["search", "--published", "cam on"]);
+    let out = text(&o.stdout);
+    assert!(out.starts_with("session 1    v1 "), "{out}");
+    assert!(out.contains("xin cảm ơn"), "{out}");
+}

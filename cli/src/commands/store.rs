@@ -192,6 +192,10 @@ pub(crate) struct SearchArgs {
     /// Print the hits as JSON.
     #[arg(long)]
     json: bool,
+    /// Only the text as published (each sitting's latest published
+    /// version), as the public searches it.
+    #[arg(long)]
+    published: bool,
 }
 
 pub(crate) fn search(args: SearchArgs, db: &Path) -> Result<ExitCode> {
@@ -204,8 +208,11 @@ pub(crate) fn search(args: SearchArgs, db: &Path) -> Result<ExitCode> {
         from: args.from,
         to: args.to,
         limit: args.limit,
-        published: false,
+        published: args.published,
     };
+    if args.published {
+        index.sync_published(&store)?;
+    }
     let hits = index.search(&query)?;
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&hits)?)?;
@@ -220,8 +227,9 @@ pub(crate) fn search(args: SearchArgs, db: &Path) -> Result<ExitCode> {
             .ok()
             .and_then(|s| s.sitting_date)
             .unwrap_or_else(|| "----------".into());
+        let version = hit.version.map(|v| format!(" v{v}")).unwrap_or_default();
         outln!(
-            "session {:<4} {date}  {}  {}",
+            "session {:<4}{version} {date}  {}  {}",
             hit.session_id,
             tocky_core::transcript::format_timestamp(u64::try_from(hit.start_ms).unwrap_or(0)),
             hit.text
