@@ -43,6 +43,21 @@ export const OPS_KEYMAP = [
   ['l', 'Gắn người nói của đoạn với người trong danh bạ', ''],
 ];
 
+/**
+ * The sitting's workflow (session/workflow.js): listed for those who may
+ * edit; a step the account's role may not take is not offered.
+ */
+export const WORKFLOW_KEYMAP = [
+  ['Alt+Shift+C', 'Quy trình: đánh dấu đã kiểm tra', 'mọi đoạn phải đã duyệt'],
+  ['Alt+Shift+A', 'Quy trình: phê duyệt', 'biên tập viên'],
+  ['Alt+Shift+P', 'Quy trình: công bố (ghi lý do từng sửa đổi)', 'biên tập viên'],
+  ['Alt+Shift+F', 'Quy trình: chốt bản chính thức', 'biên tập viên'],
+  ['Alt+Shift+D', 'Quy trình: trả lại bản nháp', 'từ đã kiểm tra hoặc đã phê duyệt'],
+];
+
+/** Alt+Shift keys of the workflow → the step ('wf:' + the state it moves to). */
+const WORKFLOW_KEYS = { KeyC: 'checked', KeyA: 'approved', KeyP: 'published', KeyF: 'final', KeyD: 'draft' };
+
 /** Plain keys of the operations → the action ('op:' + its name in ops.js). */
 const OPS_KEYS = {
   s: 'split', m: 'merge', x: 'speech', '[': 'startEarlier', ']': 'startLater', '{': 'endEarlier', '}': 'endLater',
@@ -66,6 +81,7 @@ export function actionFor(e, typing) {
     return null;
   }
   if (e.altKey && !ctrl) {
+    if (e.shiftKey && WORKFLOW_KEYS[code]) return `wf:${WORKFLOW_KEYS[code]}`;
     // e.code, not e.key: Alt+letter yields other characters on some layouts.
     if (code === 'KeyK') return 'playPause';
     if (code === 'KeyR') return 'review';
@@ -122,7 +138,7 @@ export function helpOpen() {
 
 let overlayEditable = null;
 
-/** Shows (or hides) the overlay listing KEYMAP (and OPS_KEYMAP for `editable`). */
+/** Shows (or hides) the overlay listing KEYMAP (and OPS_KEYMAP and WORKFLOW_KEYMAP for `editable`). */
 export function toggleHelp(show = !helpOpen(), editable = overlayEditable) {
   if (overlay && editable !== overlayEditable && editable !== null) {
     overlay.remove();
@@ -130,7 +146,7 @@ export function toggleHelp(show = !helpOpen(), editable = overlayEditable) {
   }
   if (!overlay) {
     overlayEditable = editable;
-    const rows = (editable ? KEYMAP.concat(OPS_KEYMAP) : KEYMAP).map(([keys, what, where]) =>
+    const rows = (editable ? KEYMAP.concat(OPS_KEYMAP, WORKFLOW_KEYMAP) : KEYMAP).map(([keys, what, where]) =>
       el('tr', {},
         el('th', { scope: 'row' }, keys.split(' / ').flatMap((k, i) => [i ? ' / ' : '', el('kbd', { text: k })])),
         el('td', { text: what }),

@@ -1,6 +1,7 @@
 // The session page: audio, the transcript as one row per segment, editing
 // with drafts and conflict resolution, speakers, review status, revisions,
-// live updates, the keyboard, and the record view of the same rows.
+// live updates, the keyboard, the record view of the same rows, and the
+// sitting's workflow (its bar, steps, published versions and corrections).
 //
 // This module builds the page and wires the parts in session/ together; each
 // part is a small controller that holds the view and reaches the others
@@ -24,6 +25,7 @@ import { History } from './session/history.js';
 import { Live } from './session/live.js';
 import { Record } from './session/record.js';
 import { Ops } from './session/ops.js';
+import { Workflow } from './session/workflow.js';
 
 const EXPORTS = [['json', 'JSON'], ['srt', 'SRT'], ['vtt', 'WebVTT'], ['txt', 'TXT'], ['docx', 'DOCX']];
 
@@ -66,6 +68,7 @@ class SessionView {
     this.live = new Live(this);
     this.record = new Record(this);
     this.ops = new Ops(this);
+    this.workflow = new Workflow(this);
     this.record.setAgenda(agenda);
     this.record.setNotes(notes);
 
@@ -74,6 +77,7 @@ class SessionView {
     this.editor.restoreDrafts();
     this.bindEvents();
     this.live.connect();
+    this.workflow.refresh();
     if (params.get('view') === 'record') this.record.toggle(true);
     this.player.applyStartParams(params);
   }
@@ -97,6 +101,7 @@ class SessionView {
         el('h1', { id: 'session-title', text: s.title }),
         this.meta,
         exports,
+        this.workflow.build(),
         this.editable ? null : el('p', { className: 'readonly-note', id: 'readonly-note', text: 'Chỉ đọc' })),
       el('div', { className: 'player-bar' },
         this.audio, this.speedLabel, this.liveLabel, this.record.button(),
@@ -135,6 +140,7 @@ class SessionView {
     this.keys.unbind();
     this.editor.unbind();
     this.live.close();
+    this.workflow.destroy();
     this.player.unload();
     closeHelp();
   }

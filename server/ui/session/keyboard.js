@@ -121,6 +121,8 @@ export class Keyboard {
       default:
         // The segment operations (session/ops.js), for stenographers.
         if (action.startsWith('op:')) v.ops.run(action.slice(3), this.target());
+        // The sitting's workflow steps (session/workflow.js).
+        else if (action.startsWith('wf:')) v.workflow.run(action.slice(3));
         break;
     }
   }

@@ -1,5 +1,6 @@
 // Live updates over the session's WebSocket: segments, speakers, the agenda
-// and scene notes as they change or arrive, live recognition's partial text per channel, reconnecting
+// and scene notes as they change or arrive, the sitting's workflow steps
+// (session/workflow.js), live recognition's partial text per channel, reconnecting
 // with backoff (and fetching what was missed), and the 4401 close of a login
 // that ended. The status label in the player bar says whether it is live.
 
@@ -43,6 +44,8 @@ export class Live {
       } catch {
         return;
       }
+      // What the record holds changed: the workflow bar counts again.
+      if (['segment', 'operation', 'agenda', 'note', 'speaker'].includes(msg.type)) v.workflow.changed();
       if (msg.type === 'segment' && msg.segment) v.rows.apply(msg.segment);
       // A split, merge, insert, change of state or bounds, or an undo: the
       // segments it wrote (those merged away are hidden, not removed).
@@ -53,6 +56,8 @@ export class Live {
         else v.record.setNotes([msg.note]);
       } else if (msg.type === 'speaker' && msg.speaker) v.fields.addSpeaker(msg.speaker);
       else if (msg.type === 'partial') this.showPartial(msg);
+      // A step, by someone or by the record changing after a check.
+      else if (msg.type === 'workflow') v.workflow.onLive(msg);
       // The server dropped events this page was too slow for: fetch them.
       else if (msg.type === 'resync') this.resync();
     };
@@ -94,6 +99,7 @@ export class Live {
     try {
       const segments = await get(`/api/sessions/${v.id}/segments`);
       if (!v.destroyed) for (const seg of segments) v.rows.apply(seg);
+      if (!v.destroyed) v.workflow.refresh();
     } catch {
       /* the next reconnect tries again */
     }
