@@ -20,7 +20,9 @@
 // GET /api/sessions/{id}/record (computed by the server with its configured
 // rules): removed words struck through, replacements marked with the
 // spoken words in their title. The verbatim text (what is edited) stays in
-// the row, shown again while a newer edit's written form is being fetched.
+// the row, shown again while a newer edit's written form is being fetched,
+// and shown instead where the written form changes nothing (its words
+// stay clickable there; a changed segment plays from its row).
 
 import { get } from '../api.js';
 import { el, fmtClock } from '../util.js';
@@ -278,8 +280,10 @@ export class Record {
       if (!inRecord(st.seg) || gone(st.seg)) continue;
       const w = this.written.get(st.seg.id);
       const current = !!w && w.verbatim === (st.seg.text || '');
-      if (!current) {
-        stale = true;
+      if (!current) stale = true;
+      // A segment the written form leaves as it is keeps its words (they
+      // play from themselves and follow the playhead).
+      if (!current || !(w.parts || []).some((part) => part.spoken != null)) {
         st.row.classList.remove('has-written');
         continue;
       }
