@@ -205,6 +205,11 @@ test('4. the versions panel lists v1 and v2 with the correction, where, before, 
   assert.equal(exported.status, 200);
   assert.ok(exported.text.includes('trích dẫn'), 'v2 holds the correction');
 
+  // The public page of v2 answers (helper B's /records pages).
+  const publicPage = await watcher.evaluate(async (href) => (await fetch(href, { credentials: 'same-origin' })).status,
+    await watcher.getAttribute(`${v2} .version-public`, 'href'));
+  assert.equal(publicPage, 200);
+
   // Where: a click selects the corrected segment.
   await watcher.click(`${v2} .correction .where`);
   await watcher.waitForSelector(`.segment.selected[data-id="${corrected.id}"]`);
@@ -226,4 +231,44 @@ test('5. the help overlay lists the workflow keys; the server still refuses a st
   assert.equal(r.status, 403);
   await barSays(steno, 'published');
   assertNoPageErrors(steno);
+});
+
+test('6. an editor makes v2 final through its form; every page follows', { timeout: 60_000 }, async () => {
+  await editor.evaluate(() => document.activeElement?.blur());
+  await editor.keyboard.press('Alt+Shift+KeyF');
+  await editor.waitForSelector('#workflow-form[data-to="final"]');
+  // Esc closes the form and nothing moves.
+  await editor.press('#workflow-note', 'Escape');
+  await editor.waitForSelector('#workflow-form', { state: 'detached' });
+  await editor.click('.workflow-step[data-to="final"]');
+  await editor.fill('#workflow-note', 'Bản chính thức');
+  await editor.click('#workflow-submit');
+  await barSays(editor, 'final');
+  await barSays(watcher, 'final');
+  assert.match(await watcher.textContent('#workflow-last'), /editor1 .*Đã công bố \(tạm thời\) → Bản chính thức \(«Bản chính thức»\)/);
+  await watcher.waitForFunction(() => /chính thức · .*chốt bởi editor1/.test(document.querySelector('#versions-panel .version[data-number="2"] .version-head')?.textContent || ''), null, { timeout: 15_000 });
+  assertNoPageErrors(editor);
+  assertNoPageErrors(watcher);
+});
+
+test('7. a stenographer sends a checked sitting back to draft with a reason', { timeout: 60_000 }, async () => {
+  // Errata after the final version: a change reopens it.
+  const r = await patchFromPage(steno, env, corrected.id, { text: 'đã sửa lần nữa', review_status: 'reviewed' });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  await barSays(steno, 'draft');
+  assert.match(await steno.textContent('#workflow-last'), /biên bản thay đổi .*Bản chính thức → Bản nháp/);
+  await steno.click('.workflow-step[data-to="checked"]');
+  await barSays(steno, 'checked');
+  await steno.evaluate(() => document.activeElement?.blur());
+  await steno.keyboard.press('Alt+Shift+KeyD');
+  await steno.waitForSelector('#workflow-form[data-to="draft"]');
+  await steno.fill('#workflow-note', 'Thiếu một đoạn');
+  await steno.click('#workflow-submit');
+  await barSays(steno, 'draft');
+  await barSays(editor, 'draft');
+  assert.match(await editor.textContent('#workflow-last'), /steno1 .*Đã kiểm tra → Bản nháp \(«Thiếu một đoạn»\)/);
+  // Readers still see the final v2.
+  assert.match(await editor.textContent('#workflow-published'), /v2 \(chính thức/);
+  assertNoPageErrors(steno);
+  assertNoPageErrors(editor);
 });

@@ -62,6 +62,7 @@ export class Workflow {
     this.stateLabel = el('strong', { className: 'workflow-state', id: 'workflow-state' });
     this.counts = el('span', { className: 'workflow-counts note', id: 'workflow-counts' });
     this.publishedLabel = el('span', { className: 'workflow-published note', id: 'workflow-published' });
+    this.lastLabel = el('span', { className: 'workflow-last note', id: 'workflow-last' });
     this.buttons = new Map();
     for (const s of role ? stepsFor(role) : []) {
       this.buttons.set(s.to, el('button', {
@@ -75,6 +76,7 @@ export class Workflow {
     this.formBox = el('div', { className: 'workflow-form-box', id: 'workflow-form-box', hidden: true });
     this.bar = el('div', { className: 'workflow-bar', id: 'workflow-bar', hidden: true, attrs: { role: 'region', 'aria-label': 'Quy trình biên bản' } },
       el('span', { className: 'note', text: 'Quy trình:' }), this.stateLabel, this.counts, this.publishedLabel,
+      this.lastLabel,
       el('span', { className: 'workflow-steps' }, [...this.buttons.values()]),
       this.versions.button());
     return el('div', { className: 'workflow' }, this.bar, this.message, this.formBox, this.versions.panel());
@@ -128,6 +130,14 @@ export class Workflow {
     this.publishedLabel.textContent = p
       ? `Bạn đọc thấy bản v${p.number} (${p.state === 'final' ? 'chính thức' : 'tạm thời'}, ${fmtDateTime(p.published_at)})`
       : 'Chưa công bố';
+    // The last step: who, when, and what they said (the triggers' step
+    // says the record changed).
+    const last = wf.history && wf.history[wf.history.length - 1];
+    this.lastLabel.textContent = last
+      ? `· ${last.actor === 'tocky' ? 'biên bản thay đổi' : last.actor} ${fmtDateTime(last.at)}: `
+        + `${STATE_LABELS[last.from] || last.from} → ${STATE_LABELS[last.to] || last.to}`
+        + `${last.note && last.actor !== 'tocky' ? ` («${last.note}»)` : ''}`
+      : '';
     for (const s of STEPS) {
       const b = this.buttons.get(s.to);
       if (b) b.hidden = !s.from.includes(wf.state);
