@@ -176,3 +176,25 @@ test('4. a permalink lands on its speech; an audio link plays from its start', {
   const at = await page.evaluate(() => document.querySelector('video, audio').currentTime);
   assert.ok(Math.abs(at - t) < 0.5, `the audio starts at ${at} s, the speech at ${t} s`);
 });
+
+test('5. the search form finds the published text, and a hit opens its speech', { timeout: 120_000 }, async () => {
+  const page = await anonymous();
+  await page.goto(`${env.base}records`);
+  // A word of the published page's first speech, typed without diacritics.
+  await openRecord(page);
+  const word = (await page.textContent('article.speech p.text')).trim().split(/\s+/)[0];
+  await page.goto(`${env.base}records`);
+  await page.fill('form.search input[name="q"]', word);
+  await page.click('form.search button');
+  await page.waitForURL(/\/records\/search\?q=/);
+  const hits = page.locator('ol.hits > li');
+  assert.ok((await hits.count()) >= 1, await page.textContent('main'));
+  assert.ok(!(await page.textContent('main')).includes(DRAFT));
+  const link = hits.first().locator('a').first();
+  const href = await link.getAttribute('href');
+  assert.match(href, new RegExp(`^/records/${env.sessionId}/v/1#s\\d+$`));
+  await link.click();
+  await page.waitForSelector('article.speech:target');
+  assert.equal(await page.evaluate(() => document.querySelector(':target').id), href.split('#')[1]);
+  await shot(page, 'public-search');
+});

@@ -5,7 +5,8 @@
 //! - `GET /records/{id}`: a sitting's latest published version;
 //! - `GET /records/{id}/v/{n}`: version `n` (the page [`html`] renders:
 //!   permalinks, audio links, corrections linked both ways);
-//! - `GET /records/feed.atom`: one entry per published version.
+//! - `GET /records/feed.atom`: one entry per published version;
+//! - `GET /records/search?q=…`: search in the published text ([`search`]).
 //!
 //! Readers and above see them, and with `public_read` anyone. Only
 //! published versions are ever served here, from their frozen content: a
@@ -21,6 +22,8 @@ use axum::{Extension, Router, middleware};
 use sha2::{Digest, Sha256};
 use tocky_store::published::{PublishedScope, PublishedVersion};
 use tocky_store::{Store, VersionState};
+
+mod search;
 
 use crate::ApiPath;
 use crate::auth::Viewer;
@@ -41,6 +44,7 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/records", get(list))
         .route("/records/feed.atom", get(feed))
+        .route("/records/search", get(search::search))
         .route("/records/{id}", get(latest))
         .route("/records/{id}/v/{number}", get(version))
         .layer(middleware::from_fn_with_state(
@@ -68,7 +72,7 @@ pub(crate) fn latest_number(store: &Store, id: i64) -> Result<i64, ApiError> {
 fn page(status: StatusCode, body: String) -> Response {
     let csp = format!(
         "default-src 'none'; style-src {}; media-src 'self'; img-src 'self'; \
-         base-uri 'none'; frame-ancestors 'none'; form-action 'none'",
+         base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
         html::style_source()
     );
     let mut response = (status, body).into_response();
@@ -156,8 +160,9 @@ fn list_page(sittings: &[PublishedVersion]) -> String {
          title=\"Biên bản đã công bố\">\n<style>{}</style>\n</head>\n<body>\n\
          <header>\n<h1>Biên bản đã công bố</h1>\n\
          <p class=\"links\"><a href=\"/records/feed.atom\">Atom</a>\
-         <a href=\"/#/login\">Đăng nhập</a></p>\n</header>\n<main>\n",
-        html::STYLE
+         <a href=\"/#/login\">Đăng nhập</a></p>\n{}</header>\n<main>\n",
+        html::STYLE,
+        search::form("")
     );
     if sittings.is_empty() {
         o.push_str("<p>Chưa có biên bản nào được công bố.</p>\n");

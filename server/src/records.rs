@@ -297,6 +297,10 @@ pub(crate) struct SearchHit {
     /// The published version the hit is in (`published=true` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     version: Option<i64>,
+    /// The speech it is in, on the version's page (`#s{speech}`;
+    /// `published=true` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    speech: Option<i64>,
 }
 
 /// `GET /api/search` answer.
@@ -369,6 +373,7 @@ pub(crate) async fn search(
                         text: hit.text,
                         snippet_html: hit.snippet_html,
                         version: hit.version,
+                        speech: hit.speech,
                     });
                     continue;
                 }
@@ -400,6 +405,7 @@ pub(crate) async fn search(
                     text: hit.text,
                     snippet_html: hit.snippet_html,
                     version: None,
+                    speech: None,
                 });
             }
             Ok(out)

@@ -569,3 +569,60 @@ async fn agenda_items_and_speakers_are_headings() {
     // Each item starts a new printed page.
     assert!(body.contains("section.item{break-before:page"));
 }
+
+#[tokio::test]
+async fn the_public_search_page_finds_published_text_only() {
+    let f = fixture_for(true);
+    let (lan, thu) = (f.login("lan").await, f.login("thu").await);
+    // Before any publication: the form, and nothing found.
+    let (status, headers, body) = page(&f, None, "/records/search?q=dat+dai").await;
+    assert_eq!(status, StatusCode::OK);
+    let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(csp.contains("form-action 'self'"), "{csp}");
+    assert!(body.contains("<form class=\"search\" action=\"/records/search\" method=\"get\""));
+    assert!(body.contains("value=\"dat dai\""));
+    assert!(body.contains("Không tìm thấy."), "{body}");
+
+    publish(&f, &lan, &thu, json!({})).await;
+    edit(&f, &lan, 2, "luật nhà ở chưa công bố").await;
+    let body = page(&f, None, "/records/search?q=dat+dai").await.2;
+    // Segment 2 is in the speech that starts at segment 1.
+    assert!(
+        body.contains("<a href=\"/records/1/v/1#s1\">Phiên họp thứ nhất</a>"),
+        "{body}"
+    );
+    assert!(
+        body.contains("href=\"/api/sessions/1/audio#t=5.000\""),
+        "{body}"
+    );
+    assert!(body.contains("<b>đất</b> <b>đai</b>"), "{body}");
+    let body = page(&f, None, "/records/search?q=nha+o").await.2;
+    assert!(
+        body.contains("Không tìm thấy.") && !body.contains("chưa công bố"),
+        "{body}"
+    );
+    // The API says the same.
+    let (_, out) = f.json(get("/api/search?q=dat+dai")).await;
+    assert_eq!(out["hits"][0]["speech"], 1);
+    assert_eq!(out["hits"][0]["version"], 1);
+
+    // Typed text is escaped back into the form; bad input is a clear page.
+    let body = page(&f, None, "/records/search?q=%22%3E%3Cscript%3E")
+        .await
+        .2;
+    assert!(!body.contains("<script"), "{body}");
+    assert!(
+        body.contains("value=\"&quot;&gt;&lt;script&gt;\""),
+        "{body}"
+    );
+    let long = "a".repeat(2000);
+    let (status, _, _) = page(&f, None, &format!("/records/search?q={long}")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // The list of sittings carries the form.
+    let list = page(&f, None, "/records").await.2;
+    assert!(list.contains("action=\"/records/search\""));
+    // Without public reading, a login.
+    let private = fixture_for(false);
+    let (status, _, _) = page(&private, None, "/records/search?q=x").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

@@ -68,6 +68,10 @@ pub struct Hit {
     /// record.
     #[serde(default)]
     pub version: Option<i64>,
+    /// For published text, the first segment of the speech it is in (the
+    /// version page's anchor `s{id}`).
+    #[serde(default)]
+    pub speech: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -86,6 +90,8 @@ pub(crate) struct Fields {
     pub(crate) version: Field,
     /// A marker's version SHA-256.
     pub(crate) sha256: Field,
+    /// A published document's speech (its first segment's id).
+    pub(crate) speech: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -112,6 +118,7 @@ fn schema() -> (Schema, Fields) {
         layer: b.add_u64_field("layer", INDEXED | STORED | FAST),
         version: b.add_u64_field("version", STORED),
         sha256: b.add_text_field("sha256", STRING | STORED),
+        speech: b.add_u64_field("speech", STORED),
     };
     (b.build(), fields)
 }
@@ -296,9 +303,12 @@ impl SearchIndex {
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address)?;
             let u64_of = |f: Field| doc.get_first(f).and_then(|v| v.as_u64()).unwrap_or(0);
-            let version = match u64_of(self.fields.layer) {
-                published::PUBLISHED => Some(u64_of(self.fields.version) as i64),
-                _ => None,
+            let (version, speech) = match u64_of(self.fields.layer) {
+                published::PUBLISHED => (
+                    Some(u64_of(self.fields.version) as i64),
+                    Some(u64_of(self.fields.speech) as i64).filter(|s| *s > 0),
+                ),
+                _ => (None, None),
             };
             hits.push(Hit {
                 segment_id: u64_of(self.fields.segment_id) as i64,
@@ -314,6 +324,7 @@ impl SearchIndex {
                 // 0 stands for none.
                 speaker_id: Some(u64_of(self.fields.speaker_id) as i64).filter(|s| *s > 0),
                 version,
+                speech,
             });
         }
         Ok(hits)

@@ -41,6 +41,21 @@ pub const MARKER: u64 = 2;
 struct Frozen {
     session: FrozenSession,
     segments: Vec<FrozenSegment>,
+    #[serde(default)]
+    record: Vec<FrozenItem>,
+}
+
+/// A part of the record: only its speeches' segments are read.
+#[derive(Deserialize)]
+struct FrozenItem {
+    #[serde(default)]
+    entries: Vec<FrozenEntry>,
+}
+
+#[derive(Deserialize)]
+struct FrozenEntry {
+    #[serde(default)]
+    segment_ids: Vec<i64>,
 }
 
 #[derive(Deserialize)]
@@ -104,6 +119,14 @@ impl SearchIndex {
                     )))
                 })?;
                 let day = day_number(frozen.session.sitting_date.as_deref());
+                // Each segment's speech, by its first segment: the page's anchor.
+                let speech_of: HashMap<i64, i64> = frozen
+                    .record
+                    .iter()
+                    .flat_map(|item| &item.entries)
+                    .filter_map(|e| Some((e.segment_ids.first()?, &e.segment_ids)))
+                    .flat_map(|(first, ids)| ids.iter().map(move |id| (*id, *first)))
+                    .collect();
                 for seg in &frozen.segments {
                     let text = seg.written.as_deref().unwrap_or(&seg.text);
                     writer.add_document(doc!(
@@ -116,6 +139,7 @@ impl SearchIndex {
                         f.folded => text,
                         f.layer => PUBLISHED,
                         f.version => id(number),
+                        f.speech => speech_of.get(&seg.id).map_or(0, |s| id(*s)),
                     ))?;
                 }
                 writer.add_document(doc!(

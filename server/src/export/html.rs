@@ -44,8 +44,9 @@ h3.speaker{font-size:1rem;margin:1.2rem 0 .2rem}
 .links{font-size:.8rem;margin-top:0}.links a{margin-right:.8rem}
 .note{font-style:italic;text-align:center}
 ins{background:#e6ffed}del{background:#ffeef0}
+form.search{margin:1rem 0}form.search input{width:70%;font:inherit;padding:.3rem}
 @media print{
-nav,.links{display:none}
+nav,.links,form{display:none}
 a{color:inherit;text-decoration:none}
 body{max-width:none;font-family:'Times New Roman',Times,serif;font-size:12pt;color:#000}
 section.item{break-before:page;page-break-before:always}
