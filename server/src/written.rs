@@ -7,6 +7,7 @@
 //! verbatim text stays as it is in the store; this only shows it.
 
 use serde::Serialize;
+use tocky_core::Word;
 use tocky_itn::{Itn, Kind, Span};
 use tocky_store::{Record, SegmentState, Store};
 
@@ -136,6 +137,93 @@ pub fn parts(input: &str, output: &str, spans: &[Span]) -> Vec<Part> {
     out
 }
 
+/// Timed words for a written form: one per whitespace-separated token of
+/// `written` (as subtitle cues want them), each timed by the verbatim word
+/// it comes from (`words`, aligned one per token of `verbatim`), so that a
+/// changed segment's cues keep the times of what was said. A kept word is
+/// its own; a replacement's tokens take the replaced words' times in turn;
+/// removed words give none. `None` when `words` are not aligned to
+/// `verbatim` or the tokens do not add up (then cues are timed by the
+/// segment's bounds).
+pub fn written_words(
+    verbatim: &str,
+    words: &[Word],
+    written: &str,
+    spans: &[Span],
+) -> Option<Vec<Word>> {
+    let tokens: Vec<std::ops::Range<usize>> = token_ranges(verbatim);
+    if tokens.len() != words.len() {
+        return None;
+    }
+    let out_tokens: Vec<&str> = written.split_whitespace().collect();
+    // For each verbatim token, in order: the written tokens it gives.
+    let mut timed: Vec<u64> = Vec::with_capacity(out_tokens.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        let overlaps =
+            |s: &Span, t: &std::ops::Range<usize>| s.input.start < t.end && t.start < s.input.end;
+        match spans.iter().find(|s| overlaps(s, &tokens[i])) {
+            None => {
+                timed.push(words[i].start_ms);
+                i += 1;
+            }
+            Some(span) => {
+                // Every token the span touches goes with it.
+                let mut j = i + 1;
+                while j < tokens.len() && overlaps(span, &tokens[j]) {
+                    j += 1;
+                }
+                if !span.removed {
+                    let given = written
+                        .get(span.output.clone())?
+                        .split_whitespace()
+                        .count()
+                        .max(1);
+                    for m in 0..given {
+                        timed.push(words[i + m * (j - i) / given].start_ms);
+                    }
+                }
+                i = j;
+            }
+        }
+    }
+    if timed.len() != out_tokens.len() {
+        return None;
+    }
+    Some(
+        out_tokens
+            .iter()
+            .zip(timed)
+            .map(|(text, start_ms)| Word {
+                text: (*text).to_owned(),
+                start_ms,
+                end_ms: start_ms,
+                probability: 1.0,
+            })
+            .collect(),
+    )
+}
+
+/// The byte ranges of `text`'s whitespace-separated tokens.
+fn token_ranges(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (at, c) in text.char_indices() {
+        match (c.is_whitespace(), start) {
+            (true, Some(s)) => {
+                out.push(s..at);
+                start = None;
+            }
+            (false, None) => start = Some(at),
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push(s..text.len());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,6 +274,44 @@ mod tests {
                 .iter()
                 .any(|p| p.kind == Some("filler") && p.text == "ừm")
         );
+    }
+
+    #[test]
+    fn written_words_keep_the_times_of_what_was_said() {
+        let itn = Itn::new(Options::default());
+        let verbatim = "ờ, Quốc hội khóa mười lăm có bốn trăm tám mươi hai đại biểu";
+        let words: Vec<Word> = verbatim
+            .split_whitespace()
+            .enumerate()
+            .map(|(i, t)| Word {
+                text: t.into(),
+                start_ms: 1_000 + i as u64 * 100,
+                end_ms: 1_050 + i as u64 * 100,
+                probability: 0.9,
+            })
+            .collect();
+        let w = itn.line(verbatim);
+        assert_eq!(w.text, "Quốc hội khóa XV có 482 đại biểu");
+        let timed = written_words(verbatim, &words, &w.text, &w.spans).unwrap();
+        let shown: Vec<(&str, u64)> = timed
+            .iter()
+            .map(|w| (w.text.as_str(), w.start_ms))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("Quốc", 1_100),
+                ("hội", 1_200),
+                ("khóa", 1_300),
+                ("XV", 1_400),
+                ("có", 1_600),
+                ("482", 1_700),
+                ("đại", 2_200),
+                ("biểu", 2_300)
+            ]
+        );
+        // Words that are not aligned give none.
+        assert!(written_words(verbatim, &words[1..], &w.text, &w.spans).is_none());
     }
 
     #[test]

@@ -251,3 +251,53 @@ fn a_version_published_before_the_written_form_was_frozen_is_written_by_todays_r
     let txt = String::from_utf8(export.render(Format::Txt).unwrap()).unwrap();
     assert!(txt.contains(WRITTEN) && !has_spoken(&txt), "{txt}");
 }
+
+#[tokio::test]
+async fn subtitles_of_a_changed_segment_keep_the_times_of_what_was_said() {
+    const LONG: &str = "ờ, Quốc hội khóa mười lăm đã thông qua điều mười hai khoản ba của luật \
+                        đất đai sửa đổi với bốn trăm tám mươi hai đại biểu tán thành chiếm chín \
+                        mươi sáu phẩy hai phần trăm tổng số đại biểu";
+    let f = fixture();
+    let mut store = Store::open(&f.root.join("tocky.db")).unwrap();
+    // Its words are aligned to its text: one every 100 ms from 0.
+    let mut long = doc("dai.wav", 'c', &[LONG]);
+    for (k, w) in long.transcript.segments[0].words.iter_mut().enumerate() {
+        (w.start_ms, w.end_ms) = (k as u64 * 100, k as u64 * 100 + 80);
+    }
+    let outcome = store
+        .ingest(&long, &SessionMeta::default(), "test")
+        .unwrap();
+    let tocky_store::IngestOutcome::Created { session_id, .. } = outcome else {
+        panic!("created");
+    };
+    let lan = f.login("lan").await;
+    let (status, _, body) = f
+        .send(lan.get(&format!("/api/sessions/{session_id}/export/srt")))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let srt = String::from_utf8(body).unwrap();
+    let cues: Vec<(&str, &str)> = srt
+        .split("\n\n")
+        .filter_map(|cue| {
+            let mut lines = cue.lines().skip(1);
+            Some((lines.next()?, lines.next()?))
+        })
+        .collect();
+    assert_eq!(cues.len(), 2, "{srt}");
+    assert!(
+        cues[0]
+            .1
+            .starts_with("Quốc hội khóa XV đã thông qua điều 12 khoản 3"),
+        "{srt}"
+    );
+    assert!(cues[1].1.ends_with("chiếm 96,2% tổng số đại biểu"), "{srt}");
+    // The second cue starts when its first word was said, not at a share
+    // of the bounds by letters.
+    let start = cues[1].0.split(" --> ").next().unwrap();
+    let (hms, ms) = start.split_once(',').unwrap();
+    let secs: u64 = hms.rsplit(':').next().unwrap().parse().unwrap();
+    let at = secs * 1_000 + ms.parse::<u64>().unwrap();
+    let first = cues[1].1.split_whitespace().next().unwrap();
+    let said = LONG.split_whitespace().position(|w| w == first).unwrap() as u64;
+    assert_eq!(at, said * 100, "{srt}");
+}

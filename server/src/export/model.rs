@@ -66,6 +66,12 @@ pub struct SessionExport {
     /// for it ([`SessionExport::segment_text`]).
     #[serde(skip)]
     pub written: HashMap<i64, String>,
+    /// The words of each segment whose written form differs from its
+    /// verbatim text, timed by the verbatim words they come from
+    /// ([`crate::written::written_words`]), for subtitles; only for the
+    /// working record's segments whose words are aligned.
+    #[serde(skip)]
+    pub written_timing: HashMap<i64, Vec<tocky_core::Word>>,
 }
 
 /// The facts of a published version that never change once it is
@@ -201,10 +207,19 @@ impl SessionExport {
                 persons.push(person);
             }
         }
-        let written = segments
-            .iter()
-            .map(|s| (s.id, store.written().line(&s.text).text))
-            .collect();
+        let mut written = HashMap::new();
+        let mut timing = HashMap::new();
+        for s in &segments {
+            let w = store.written().line(&s.text);
+            if w.text != s.text
+                && s.words_aligned
+                && let Some(words) =
+                    crate::written::written_words(&s.text, &s.words, &w.text, &w.spans)
+            {
+                timing.insert(s.id, words);
+            }
+            written.insert(s.id, w.text);
+        }
         let mut export = Self::assemble(
             session,
             speakers,
@@ -216,6 +231,7 @@ impl SessionExport {
             record.items,
         );
         export.workflow = forward_steps(store.workflow(id)?.history);
+        export.written_timing = timing;
         Ok(export)
     }
 
@@ -378,6 +394,7 @@ impl SessionExport {
             version: None,
             workflow: Vec::new(),
             written,
+            written_timing: HashMap::new(),
         }
     }
 

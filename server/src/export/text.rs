@@ -86,8 +86,9 @@ pub fn txt(export: &SessionExport) -> String {
 
 /// The record's segments as subtitle cues: each segment's written form cut
 /// by [`segment_cues`], using its words only where they are aligned to its
-/// text and the written form is that text unchanged (words are timed on
-/// the verbatim text: a changed segment is timed by its bounds); a
+/// text (for a changed segment, the written form's words timed by the
+/// verbatim words they come from, [`SessionExport::written_timing`]; a
+/// version's segments have no words and are timed by their bounds); a
 /// speech's first cue led by its speaker ("Name: ").
 pub fn cues(export: &SessionExport) -> Vec<Cue> {
     let segments = export.segment_map();
@@ -105,8 +106,11 @@ pub fn cues(export: &SessionExport) -> Vec<Cue> {
                 .filter_map(|id| segments.get(id))
             {
                 let text = export.segment_text(segment);
-                let words = (segment.words_aligned && text == segment.text)
-                    .then_some(segment.words.as_slice());
+                let words = match segment.words_aligned {
+                    false => None,
+                    true if text == segment.text => Some(segment.words.as_slice()),
+                    true => export.written_timing.get(&segment.id).map(Vec::as_slice),
+                };
                 let mut cut = segment_cues(
                     u64::try_from(segment.start_ms).unwrap_or(0),
                     u64::try_from(segment.end_ms).unwrap_or(0),
