@@ -6,7 +6,7 @@
 //! and search over the text as published; segments and revisions (drafts)
 //! need a login.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use axum::Extension;
 use axum::Json;
@@ -15,10 +15,10 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Deserializer, Serialize};
 use tocky_index::jump::{HitSegment, jump_ms};
 use tocky_index::{SearchIndex, SearchQuery};
-use tocky_store::published::PublishedScope;
+use tocky_store::published::{PublishedScope, PublishedVersion};
 use tocky_store::{
     PublishedRecord, ReviewStatus, Revision, Role, SegmentEdit, Session, SessionSummary, Speaker,
-    Store, StoredSegment,
+    Store, StoredSegment, VersionState,
 };
 
 use crate::auth::Viewer;
@@ -35,20 +35,69 @@ pub(crate) async fn sessions(
     let drafts = viewer.sees_drafts();
     let list = state
         .with_store(move |store, _| {
-            let mut list = store.session_summaries()?;
-            if !drafts {
-                // Without a login: the published sittings only.
-                let published: HashSet<i64> = store
-                    .published_versions(PublishedScope::Latest, usize::MAX)?
-                    .into_iter()
-                    .map(|v| v.session_id)
-                    .collect();
-                list.retain(|s| published.contains(&s.session.id));
+            let list = store.session_summaries()?;
+            if drafts {
+                return Ok(list);
             }
-            Ok(list)
+            // Without a login: the published sittings only, each as its
+            // latest version has it (not the working record's state).
+            let published: HashMap<i64, PublishedVersion> = store
+                .published_versions(PublishedScope::Latest, usize::MAX)?
+                .into_iter()
+                .map(|v| (v.session_id, v))
+                .collect();
+            Ok(list
+                .into_iter()
+                .filter_map(|s| {
+                    let version = published.get(&s.session.id)?;
+                    let mut session = s.session;
+                    session.status = "published".into();
+                    session.workflow = workflow_of(version.state).into();
+                    Some(SessionSummary {
+                        session,
+                        segment_count: version.segment_count,
+                        reviewed_count: version.segment_count,
+                    })
+                })
+                .collect())
         })
         .await?;
     Ok(Json(list))
+}
+
+/// The workflow state a version's state stands for.
+fn workflow_of(state: VersionState) -> &'static str {
+    match state {
+        VersionState::Final => "final",
+        VersionState::Provisional => "published",
+    }
+}
+
+/// `session` as a visitor sees it: its latest published version's title,
+/// date, agenda item and audio, and that version's state as its
+/// workflow, so that nothing of the working record (a title being edited,
+/// a sitting sent back to draft, segments added) shows before it is
+/// published; with the version's speakers. 404 when never published.
+fn published_view(store: &Store, session: Session) -> Result<(Session, Vec<Speaker>), ApiError> {
+    let number = crate::public::latest_number(store, session.id)?;
+    let version = store.version(session.id, number)?;
+    let record: PublishedRecord =
+        serde_json::from_str(&version.content).map_err(ApiError::internal)?;
+    let published = record.session;
+    let session = Session {
+        id: session.id,
+        title: published.title,
+        sitting_date: published.sitting_date,
+        agenda_item: published.agenda_item,
+        audio_file: published.audio_file,
+        audio_sha256: published.audio_sha256,
+        duration_ms: published.duration_ms,
+        language: published.language,
+        status: "published".into(),
+        created_at: session.created_at,
+        workflow: workflow_of(version.info.state).into(),
+    };
+    Ok((session, record.speakers))
 }
 
 /// `GET /api/sessions/{id}`.
@@ -68,17 +117,13 @@ pub(crate) async fn session(
     let detail = state
         .with_store(move |store, _| {
             let session = store.session(id)?;
-            let speakers = if drafts {
-                store.speakers(id)?
-            } else {
-                // Without a login: a published sitting, with the speakers
-                // of its latest version (not those added since).
-                let number = crate::public::latest_number(store, id)?;
-                let content = store.version(id, number)?.content;
-                serde_json::from_str::<PublishedRecord>(&content)
-                    .map_err(ApiError::internal)?
-                    .speakers
-            };
+            if drafts {
+                let speakers = store.speakers(id)?;
+                return Ok(SessionDetail { session, speakers });
+            }
+            // Without a login: a published sitting as its latest version
+            // has it, with that version's speakers (not those added since).
+            let (session, speakers) = published_view(store, session)?;
             Ok(SessionDetail { session, speakers })
         })
         .await?;

@@ -308,6 +308,12 @@ async fn a_draft_is_never_visible_to_the_public() {
     let (status, detail) = f.json(get("/api/sessions/1")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(detail["session"]["title"], "Phiên họp thứ nhất");
+    // As published, not as the working record stands (sent back to draft).
+    assert_eq!(detail["session"]["workflow"], "published");
+    assert_eq!(sessions[0]["workflow"], "published");
+    assert_eq!(sessions[0]["segment_count"], sessions[0]["reviewed_count"]);
+    let (_, working) = f.json(doc.get("/api/sessions/1")).await;
+    assert_eq!(working["session"]["workflow"], "draft");
     let (status, _) = f.json(get("/api/sessions/2")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _, _) = page(&f, None, "/api/sessions/2/audio").await;

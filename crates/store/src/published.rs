@@ -36,6 +36,9 @@ pub struct PublishedVersion {
     pub corrections: i64,
     /// Whether it is its sitting's latest version.
     pub latest: bool,
+    /// How many segments it holds (all reviewed: a version is published
+    /// only then).
+    pub segment_count: i64,
 }
 
 /// Which published versions [`Store::published_versions`] reads.
@@ -63,13 +66,14 @@ impl Store {
         };
         let mut stmt = self.conn.prepare(&format!(
             "SELECT session_id, title, day, number, state, sha256, published_by, published_at,
-                    finalised_at, corrections, latest
+                    finalised_at, corrections, latest, segments
              FROM (SELECT v.id, v.session_id, s.title, s.sitting_date AS day, v.number,
                           v.state, v.sha256, v.published_by, v.published_at, v.finalised_at,
                           (SELECT count(*) FROM corrections c WHERE c.version_id = v.id)
                               AS corrections,
                           v.number = (SELECT max(w.number) FROM record_versions w
-                                      WHERE w.session_id = v.session_id) AS latest
+                                      WHERE w.session_id = v.session_id) AS latest,
+                          json_array_length(v.content, '$.segments') AS segments
                    FROM record_versions v JOIN sessions s ON s.id = v.session_id)
              {filter} {order} LIMIT ?1"
         ))?;
@@ -92,6 +96,7 @@ impl Store {
                 finalised_at: r.get(8)?,
                 corrections: r.get(9)?,
                 latest: r.get(10)?,
+                segment_count: r.get(11)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

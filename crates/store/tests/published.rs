@@ -89,6 +89,10 @@ fn latest_versions_and_every_version() {
     assert_eq!(v2.state, VersionState::Final);
     assert!(v2.finalised_at.is_some());
     assert_eq!(v2.corrections, 1);
+    assert_eq!(
+        v2.segment_count,
+        store.segments(october).unwrap().len() as i64
+    );
     assert_eq!(v2.published_by, "thu");
     assert!(v2.latest);
     assert_eq!(v2.sha256, store.versions(october).unwrap()[1].sha256);
