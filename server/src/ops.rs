@@ -100,16 +100,11 @@ pub(crate) async fn insert(
         text: body.text,
         speaker_id: body.speaker_id,
     };
+    // The words go in with the segment, in one transaction: a reader (or
+    // the live message) never sees the insert without them.
     let outcome = run(&state, "insert", move |store| {
-        let mut outcome = store.insert_segment(session_id, &new, &user)?;
-        if let (Some(words), Some(row)) = (words, outcome.segments.first_mut()) {
-            // The words are not part of the operation (as re-timed words
-            // never are): a redo after an undo re-times them.
-            if store.set_words(row.id, row.version, &words)? {
-                *row = store.segment(row.id)?;
-            }
-        }
-        Ok(outcome)
+        let words = words.unwrap_or_default();
+        Ok(store.insert_segment_with_words(session_id, &new, &words, &user)?)
     })
     .await?;
     Ok((StatusCode::CREATED, outcome))

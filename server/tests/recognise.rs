@@ -15,8 +15,10 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use common::*;
+use futures_util::StreamExt;
 use tocky_server::recognise::{MAX_WAITING, Recognise, RecogniseError, Recognised};
 use tocky_store::Session;
+use tokio_tungstenite::tungstenite::Message;
 
 /// A recogniser for what the server does around the model: it hears one
 /// word per second of the stretch ("một" each), after `gate` lets it go
@@ -197,6 +199,48 @@ async fn recognised_words_are_kept_by_an_insert_of_their_text_and_dropped_for_a_
     let seg = &out["segments"][0];
     assert_eq!(seg["words_aligned"], false, "{seg}");
     assert_eq!(seg["words"], json!([]));
+}
+
+#[tokio::test]
+async fn an_inserts_recognised_words_reach_live_clients_with_the_insert() {
+    let f = fixture();
+    assert!(f.state.set_recogniser(Arc::new(Counting::open())));
+    let (addr, stop, server) = listen(&f).await;
+    let doc = f.login("doc").await;
+    let mut watching = connect_ws(&addr, &doc.cookie, 1).await;
+    let lan = f.login("lan").await;
+    let (_, heard) = f
+        .json(lan.send_json(
+            "POST",
+            "/api/sessions/1/recognise",
+            &json!({"start_ms": 4_000, "end_ms": 5_000}),
+        ))
+        .await;
+    let (status, out) = f
+        .json(lan.send_json(
+            "POST",
+            "/api/sessions/1/segments",
+            &json!({"start_ms": 4_000, "end_ms": 5_000, "text": heard["text"], "words": heard["words"]}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{out}");
+    // The one message of the insert already has the words: they were
+    // saved with it, not after it.
+    let event = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Message::Text(text) = watching.next().await.unwrap().unwrap() {
+                break serde_json::from_str::<Value>(&text).unwrap();
+            }
+        }
+    })
+    .await
+    .expect("the insert arrives");
+    assert_eq!(event["kind"], "insert", "{event}");
+    assert_eq!(event["segments"][0]["words"], heard["words"], "{event}");
+    assert_eq!(event["segments"][0]["words_aligned"], true, "{event}");
+    assert_eq!(event["segments"][0]["version"], 1, "{event}");
+    let _ = stop.send(());
+    server.await.unwrap();
 }
 
 #[tokio::test]

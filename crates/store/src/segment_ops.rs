@@ -182,6 +182,21 @@ impl Store {
         new: &NewSegment,
         author: &str,
     ) -> Result<OperationOutcome> {
+        self.insert_segment_with_words(session_id, new, &[], author)
+    }
+
+    /// Like [`Store::insert_segment`], with the timed words recognised for
+    /// exactly its text: saved with the segment, in the same transaction
+    /// (so no reader, and no crash, ever sees the insert without them), and
+    /// marked aligned. Words outside the range or out of order are refused.
+    /// No words, or no text, is an ordinary insert.
+    pub fn insert_segment_with_words(
+        &mut self,
+        session_id: i64,
+        new: &NewSegment,
+        words: &[Word],
+        author: &str,
+    ) -> Result<OperationOutcome> {
         let tx = self.begin()?;
         let duration: i64 = tx
             .query_row(
@@ -210,8 +225,14 @@ impl Store {
         if let Some(speaker) = new.speaker_id {
             crate::edits::check_speaker(&tx, speaker, session_id)?;
         }
+        check_words(words, new.start_ms, new.end_ms)?;
         let generation = bump_generation(&tx)?;
         let text = nfc(new.text.trim());
+        let words = if text.is_empty() {
+            Vec::new()
+        } else {
+            words.to_vec()
+        };
         let row = StoredSegment {
             id: next_id(&tx)?,
             session_id,
@@ -220,9 +241,9 @@ impl Store {
             end_ms: new.end_ms,
             channel: None,
             speaker_id: new.speaker_id,
-            words_aligned: text.is_empty(),
+            words_aligned: text.is_empty() || !words.is_empty(),
             text,
-            words: Vec::new(),
+            words,
             version: 1,
             review_status: "draft".into(),
             updated_at: String::new(),
@@ -406,6 +427,23 @@ fn check_range(start_ms: i64, end_ms: i64, duration_ms: i64) -> Result<()> {
         return Err(Error::Invalid(format!(
             "{end_ms} ms is past the end of the session's audio ({duration_ms} ms)"
         )));
+    }
+    Ok(())
+}
+
+/// Words given with an insert lie inside its range, each after the one
+/// before and of some length.
+fn check_words(words: &[Word], start_ms: i64, end_ms: i64) -> Result<()> {
+    let mut floor = u64::try_from(start_ms).unwrap_or(0);
+    let end = u64::try_from(end_ms).unwrap_or(0);
+    for w in words {
+        if w.start_ms < floor || w.end_ms <= w.start_ms || w.end_ms > end {
+            return Err(Error::Invalid(format!(
+                "word {:?} ({}–{} ms) is not inside {start_ms}–{end_ms} ms after the word before it",
+                w.text, w.start_ms, w.end_ms
+            )));
+        }
+        floor = w.end_ms;
     }
     Ok(())
 }

@@ -343,6 +343,70 @@ fn an_insert_goes_into_a_gap_only() {
 }
 
 #[test]
+fn an_insert_with_recognised_words_saves_them_in_its_own_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, session) = sitting(dir.path());
+    let word = |text: &str, start_ms, end_ms| tocky_core::Word {
+        text: text.into(),
+        start_ms,
+        end_ms,
+        probability: 0.9,
+    };
+    let new = NewSegment {
+        start_ms: 4_000,
+        end_ms: 5_000,
+        text: "xin cảm ơn".into(),
+        speaker_id: None,
+    };
+    // Words outside the range: refused, and nothing written.
+    let operations = store.operations(session, 100).unwrap().len();
+    let err = store
+        .insert_segment_with_words(session, &new, &[word("xin", 3_900, 4_200)], "lan")
+        .unwrap_err();
+    assert!(err.to_string().contains("not inside"), "{err}");
+    assert_eq!(texts(&store, session).len(), 3);
+    assert_eq!(store.operations(session, 100).unwrap().len(), operations);
+
+    let words = [
+        word("xin", 4_000, 4_300),
+        word("cảm", 4_300, 4_600),
+        word("ơn", 4_600, 4_900),
+    ];
+    let out = store
+        .insert_segment_with_words(session, &new, &words, "lan")
+        .unwrap();
+    let row = &out.segments[0];
+    assert!(row.words_aligned, "{row:?}");
+    assert_eq!(row.words, words);
+    // The operation (what an undo and its redo put back) holds them too,
+    // and a later read sees the same row: no step between insert and words.
+    let op = store.operation(out.operation_id).unwrap();
+    assert_eq!(op.after.segments[0].words, words);
+    assert_eq!(store.segment(row.id).unwrap(), *row);
+    assert!(store.unaligned_segments(Some(session)).unwrap().is_empty());
+    let undo = store.undo_operation(out.operation_id, "lan").unwrap();
+    store.undo_operation(undo.operation_id, "lan").unwrap();
+    let redone = store.segment(row.id).unwrap();
+    assert_eq!((redone.words, redone.words_aligned), (words.to_vec(), true));
+
+    // Words with no text are an ordinary (empty) insert.
+    let empty = store
+        .insert_segment_with_words(
+            session,
+            &NewSegment {
+                start_ms: 9_000,
+                end_ms: 10_000,
+                text: " ".into(),
+                speaker_id: None,
+            },
+            &[word("một", 9_000, 9_500)],
+            "lan",
+        )
+        .unwrap();
+    assert!(empty.segments[0].words.is_empty());
+}
+
+#[test]
 fn not_speech_leaves_the_record_and_search_but_stays_listed() {
     let dir = tempfile::tempdir().unwrap();
     let (mut store, session) = sitting(dir.path());
