@@ -1,6 +1,7 @@
 //! Prometheus metrics: requests by route and status, their latency, live
-//! clients, edits and failed logins, and live recognition's latencies,
-//! speed and capture health ([`LiveMetrics`]). `GET /metrics` renders them.
+//! clients, edits and failed logins, live recognition's latencies, speed
+//! and capture health ([`LiveMetrics`]), and recognitions on request
+//! ([`RecognitionMetrics`](crate::recognise::RecognitionMetrics)). `GET /metrics` renders them.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -22,6 +23,7 @@ use tocky_store::Role;
 
 use crate::auth::{self, same_secret};
 use crate::error::ApiError;
+use crate::recognise::RecognitionMetrics;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -163,6 +165,7 @@ struct Inner {
     edits: Counter,
     logins_failed: Counter<u64, AtomicU64>,
     live: LiveMetrics,
+    recognitions: RecognitionMetrics,
 }
 
 impl Default for Metrics {
@@ -200,9 +203,11 @@ impl Metrics {
             logins_failed.clone(),
         );
         let live = LiveMetrics::register(&mut registry);
+        let recognitions = RecognitionMetrics::register(&mut registry);
         Self {
             inner: Arc::new(Inner {
                 live,
+                recognitions,
                 registry,
                 requests,
                 latency,
@@ -234,6 +239,11 @@ impl Metrics {
     /// Live recognition's metrics.
     pub fn live(&self) -> &LiveMetrics {
         &self.inner.live
+    }
+
+    /// Recognition on request's metrics.
+    pub(crate) fn recognitions(&self) -> &RecognitionMetrics {
+        &self.inner.recognitions
     }
 
     /// WebSocket clients connected now.

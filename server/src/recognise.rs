@@ -10,10 +10,16 @@
 //! the blocking pool; a few more wait, and beyond them the answer is 503.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::Extension;
 use axum::Json;
 use axum::extract::State;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
 use serde::{Deserialize, Serialize};
 use tocky_core::Word;
 use tocky_store::{Role, Session};
@@ -66,6 +72,63 @@ pub trait Recognise: Send + Sync {
         start_ms: u64,
         end_ms: u64,
     ) -> Result<Recognised, RecogniseError>;
+}
+
+/// How a recognition on request ended, as `/metrics` counts it (requests
+/// refused for their range or role are not recognitions).
+#[derive(Debug, Clone, Copy, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[allow(non_camel_case_types)] // the label values, as Prometheus shows them
+enum Outcome {
+    /// Heard, answered.
+    ok,
+    /// Too many at once: 503.
+    busy,
+    /// No model loaded: 409.
+    no_model,
+    /// The session's audio could not be read: 409.
+    no_audio,
+    /// The model (or its task) failed: 500.
+    error,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: Outcome,
+}
+
+/// Recognition on request in `/metrics`: how many, by outcome, and how
+/// long the model took for each that ran.
+#[derive(Clone)]
+pub(crate) struct RecognitionMetrics {
+    outcomes: Family<OutcomeLabels, Counter>,
+    duration: Histogram,
+}
+
+impl RecognitionMetrics {
+    pub(crate) fn register(registry: &mut Registry) -> Self {
+        let metrics = Self {
+            outcomes: Family::default(),
+            // 0.1 s to about 45 s: a 30 s stretch takes seconds on two cores.
+            duration: Histogram::new(exponential_buckets(0.1, 1.6, 14)),
+        };
+        registry.register(
+            "recognitions",
+            "Recognitions on request (POST /api/sessions/{id}/recognise), by outcome",
+            metrics.outcomes.clone(),
+        );
+        registry.register(
+            "recognition_duration_seconds",
+            "Time the model took for a recognition on request",
+            metrics.duration.clone(),
+        );
+        metrics
+    }
+
+    fn count(&self, outcome: Outcome) {
+        self.outcomes
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
+    }
 }
 
 /// A recogniser with its bounds: one runs, [`MAX_WAITING`] wait.
@@ -131,7 +194,9 @@ pub(crate) async fn recognise(
         .with_store(move |store, _| Ok(store.session(session_id)?))
         .await?;
     check_range(start_ms, end_ms, session.duration_ms)?;
+    let metrics = state.metrics().recognitions();
     let Some(recognition) = state.recognition() else {
+        metrics.count(Outcome::no_model);
         return Err(ApiError::Clash(
             "no recognition model is loaded: this server runs without one \
              (tocky serve --no-retime, or no model installed); type the text instead"
@@ -140,9 +205,12 @@ pub(crate) async fn recognise(
     };
     let admitted = Arc::clone(&recognition.admitted)
         .try_acquire_owned()
-        .map_err(|_| ApiError::Busy {
-            reason: "recognitions are queued".into(),
-            retry_after: RETRY_AFTER_S,
+        .map_err(|_| {
+            metrics.count(Outcome::busy);
+            ApiError::Busy {
+                reason: "recognitions are queued".into(),
+                retry_after: RETRY_AFTER_S,
+            }
         })?;
     // Neither semaphore is ever closed.
     let running = Arc::clone(&recognition.running)
@@ -154,12 +222,22 @@ pub(crate) async fn recognise(
     let (from, to) = (start_ms.unsigned_abs(), end_ms.unsigned_abs());
     // The places go with the work: a client that leaves does not free the
     // model before its recognition ends.
+    let started = Instant::now();
     let heard = tokio::task::spawn_blocking(move || {
         let _places = (admitted, running);
         recogniser.recognise(&session, from, to)
     })
     .await
-    .map_err(ApiError::internal)?;
+    .map_err(|e| {
+        metrics.count(Outcome::error);
+        ApiError::internal(e)
+    })?;
+    metrics.duration.observe(started.elapsed().as_secs_f64());
+    metrics.count(match &heard {
+        Ok(_) => Outcome::ok,
+        Err(RecogniseError::NoAudio(_)) => Outcome::no_audio,
+        Err(RecogniseError::Failed(_)) => Outcome::error,
+    });
     let detail = match &heard {
         Ok(r) => format!("{start_ms}–{end_ms} ms: {} words", r.words.len()),
         Err(e) => format!("{start_ms}–{end_ms} ms: failed: {e}"),

@@ -73,6 +73,18 @@ impl Recognise for Counting {
     }
 }
 
+/// The lines of `/metrics` about recognitions on request.
+async fn recognition_metrics(f: &Fixture) -> Vec<String> {
+    let (status, _, body) = f.send(get("/metrics")).await;
+    assert_eq!(status, StatusCode::OK);
+    String::from_utf8(body)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("tocky_recognition"))
+        .map(str::to_owned)
+        .collect()
+}
+
 #[tokio::test]
 async fn without_a_model_recognition_is_refused_clearly_after_checking_the_request() {
     let f = fixture();
@@ -118,6 +130,20 @@ async fn without_a_model_recognition_is_refused_clearly_after_checking_the_reque
             .unwrap()
             .contains("no recognition model"),
         "{v}"
+    );
+    // Only the request that reached the model's door is a recognition.
+    let lines = recognition_metrics(&f).await;
+    assert!(
+        lines.contains(&r#"tocky_recognitions_total{outcome="no_model"} 1"#.to_owned()),
+        "{lines:?}"
+    );
+    assert!(
+        !lines.iter().any(|l| l.contains(r#"outcome="ok""#)),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"tocky_recognition_duration_seconds_count 0".to_owned()),
+        "{lines:?}"
     );
 }
 
@@ -309,5 +335,19 @@ async fn one_recognition_runs_a_few_wait_and_more_are_told_to_come_back() {
     }
     for task in waiting {
         assert_eq!(task.await.unwrap(), StatusCode::OK);
+    }
+    let lines = recognition_metrics(&f).await;
+    for line in [
+        format!(
+            r#"tocky_recognitions_total{{outcome="ok"}} {}"#,
+            MAX_WAITING + 1
+        ),
+        r#"tocky_recognitions_total{outcome="busy"} 1"#.to_owned(),
+        format!(
+            "tocky_recognition_duration_seconds_count {}",
+            MAX_WAITING + 1
+        ),
+    ] {
+        assert!(lines.contains(&line), "{line} in {lines:?}");
     }
 }
