@@ -351,6 +351,7 @@ mod tests {
             finalised_at: None,
             corrections: 0,
             latest: true,
+            segment_count: 1,
         };
         let id = entry_id(&v);
         let parts: Vec<&str> = id.trim_start_matches("urn:uuid:").split('-').collect();
