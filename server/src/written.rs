@@ -19,6 +19,20 @@ pub struct RecordView {
     pub record: Record,
     /// The written form of every segment of the record, in time order.
     pub written: Vec<SegmentWritten>,
+    /// How the record names each speaker of the session, as the exports
+    /// do: the registry person's title and name once linked, else the
+    /// speaker's own name.
+    pub headings: Vec<SpeakerHeading>,
+}
+
+/// A speaker's heading in the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SpeakerHeading {
+    /// The session's speaker.
+    pub speaker_id: i64,
+    /// The heading ([`crate::export::model::person_heading`] on the
+    /// sitting's date).
+    pub heading: String,
 }
 
 /// One segment's written form and how it came from the verbatim text.
@@ -74,7 +88,26 @@ pub fn record_view(store: &Store, id: i64) -> tocky_store::Result<RecordView> {
         .filter(|s| s.state == SegmentState::Speech)
         .map(|s| segment_written(store.written(), s.id, s.text))
         .collect();
-    Ok(RecordView { record, written })
+    let date = store.session(id)?.sitting_date;
+    let headings = store
+        .speakers(id)?
+        .into_iter()
+        .map(|sp| {
+            let person = sp.person_id.map(|p| store.person_by_id(p)).transpose()?;
+            Ok(SpeakerHeading {
+                speaker_id: sp.id,
+                heading: match person {
+                    Some(person) => crate::export::model::person_heading(&person, date.as_deref()),
+                    None => sp.name,
+                },
+            })
+        })
+        .collect::<tocky_store::Result<_>>()?;
+    Ok(RecordView {
+        record,
+        written,
+        headings,
+    })
 }
 
 /// The written form of one segment's verbatim text, as parts.

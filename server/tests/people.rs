@@ -340,3 +340,59 @@ async fn a_stenographer_links_a_speaker_to_a_person_and_live_clients_hear_it() {
     assert_eq!(links.len(), 2);
     assert!(links.iter().all(|e| e.actor == "lan"), "{links:?}");
 }
+
+#[tokio::test]
+async fn the_record_names_each_speaker_as_the_exports_print_them() {
+    let f = fixture();
+    let admin = f.login("admin").await;
+    let (_, added) = f
+        .json(admin.send_json("POST", "/api/people", &person("dbqh-8", "Lê Văn D")))
+        .await;
+    let person_id = added["id"].as_i64().unwrap();
+    let lan = f.login("lan").await;
+    let mut speakers = Vec::new();
+    for name in ["ĐB D", "<b>Khách</b>"] {
+        let (status, speaker) = f
+            .json(lan.send_json("POST", "/api/sessions/1/speakers", &json!({"name": name})))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{speaker}");
+        speakers.push(speaker["id"].as_i64().unwrap());
+    }
+    let (status, out) = f
+        .json(lan.send_json(
+            "PUT",
+            &format!("/api/sessions/1/speakers/{}", speakers[0]),
+            &json!({"person_id": person_id}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let (status, out) = f
+        .json(lan.send_json(
+            "PATCH",
+            "/api/segments/1",
+            &json!({"version": 1, "speaker_id": speakers[0]}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+
+    let (status, record) = f.json(lan.get("/api/sessions/1/record")).await;
+    assert_eq!(status, StatusCode::OK, "{record}");
+    let heading = |id: i64| {
+        record["headings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["speaker_id"] == id)
+            .map(|h| h["heading"].as_str().unwrap().to_owned())
+    };
+    // Linked: the person's title, name and delegation, as every export
+    // prints the speech's heading; unlinked: the speaker's own name.
+    assert_eq!(
+        heading(speakers[0]).as_deref(),
+        Some("Đại biểu Lê Văn D (Hà Nội)")
+    );
+    assert_eq!(heading(speakers[1]).as_deref(), Some("<b>Khách</b>"));
+    let (_, _, txt) = f.send(lan.get("/api/sessions/1/export/txt")).await;
+    let txt = String::from_utf8(txt).unwrap();
+    assert!(txt.contains("Đại biểu Lê Văn D (Hà Nội):"), "{txt}");
+}
