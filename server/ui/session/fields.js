@@ -111,6 +111,8 @@ export class Fields {
     const known = v.speakers.get(sp.id);
     v.speakers.set(sp.id, sp);
     v.record.invalidate();
+    // A new link (or name) changes how the record prints the speaker.
+    if (!known || known.person_id !== sp.person_id || known.name !== sp.name) v.record.refetchWritten();
     if (!v.editable) return;
     if (known) {
       if (known.person_id !== sp.person_id || known.name !== sp.name) this.renameSpeakers();

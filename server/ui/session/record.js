@@ -23,6 +23,10 @@
 // the row, shown again while a newer edit's written form is being fetched,
 // and shown instead where the written form changes nothing (its words
 // stay clickable there; a changed segment plays from its row).
+//
+// Speakers are named as the exports print them (a linked person's title,
+// name and a delegate's delegation), from the same response's `headings`;
+// a reader's read-only rows (rows.js) use those names too.
 
 import { get } from '../api.js';
 import { el, fmtClock } from '../util.js';
@@ -137,6 +141,7 @@ export class Record {
     this.key = ''; // what the headings were built from
     this.raf = 0;
     this.written = new Map(); // segment id → its written form ({verbatim, text, parts})
+    this.printed = new Map(); // speaker id → how the record names them (GET …/record's headings)
     this.writtenTimer = 0;
     this.fetching = false;
     this.fetchAgain = false;
@@ -159,6 +164,8 @@ export class Record {
   }
 
   bind() {
+    // Read-only rows name speakers as the record prints them: ask now.
+    if (!this.view.editable) this.loadWritten();
     // A speaker heading's time plays the speech from its start.
     this.view.list.addEventListener('click', (e) => {
       const time = e.target instanceof Element ? e.target.closest('.record-time') : null;
@@ -256,6 +263,7 @@ export class Record {
     try {
       const res = await get(`/api/sessions/${this.view.id}/record`);
       this.written = new Map((res && Array.isArray(res.written) ? res.written : []).map((w) => [w.segment_id, w]));
+      this.setHeadings(res && Array.isArray(res.headings) ? res.headings : []);
     } catch {
       // The rows keep their verbatim text; the next edit asks again.
     } finally {
@@ -268,6 +276,28 @@ export class Record {
       return;
     }
     if (this.on) this.paint();
+  }
+
+  /**
+   * How the record names each speaker, as the exports print it (the linked
+   * person's title and name): the record's speaker headings use it, and so
+   * do the read-only rows, which are filled again when it changes.
+   */
+  setHeadings(headings) {
+    const printed = new Map(headings.map((h) => [h.speaker_id, h.heading]));
+    const same = printed.size === this.printed.size && [...printed].every(([id, h]) => this.printed.get(id) === h);
+    if (same) return;
+    this.printed = printed;
+    const v = this.view;
+    if (v.destroyed) return;
+    if (!v.editable) for (const st of v.states) v.rows.fill(st);
+    this.invalidate();
+  }
+
+  /** A speaker's name as the record prints it (null: unknown). */
+  speakerName(id) {
+    if (id == null) return null;
+    return this.printed.get(id) || this.view.speakers.get(id)?.name || `#${id}`;
   }
 
   /**
@@ -310,7 +340,7 @@ export class Record {
   build() {
     const v = this.view;
     const record = deriveRecord(v.states.map((st) => st.seg), this.agenda, [...this.notes.values()]);
-    const name = (id) => (id == null ? '— chưa rõ —' : v.speakers.get(id)?.name || `#${id}`);
+    const name = (id) => this.speakerName(id) ?? '— chưa rõ —';
     const key = JSON.stringify([v.states.length, ...record.items.map((p) => [p.item && [p.item.id, p.item.title, p.item.reference],
       p.entries.map((e) => (e.type === 'note' ? [e.id, e.kind, e.text, e.before_segment_id]
         : [name(e.speaker_id), e.segment_ids[0], e.segment_ids.length]))])]);

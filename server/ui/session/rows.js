@@ -78,8 +78,8 @@ export class Rows {
       st.reviewBtn.textContent = s.review_status === 'reviewed' ? 'Bỏ duyệt' : 'Duyệt';
       st.reviewBtn.title = s.review_status === 'reviewed' ? 'Trở lại nháp (r)' : 'Đánh dấu đã duyệt (r)';
     } else {
-      const sp = s.speaker_id == null ? null : v.speakers.get(s.speaker_id);
-      st.speaker.textContent = sp ? sp.name : '— chưa rõ —';
+      // Named as the record prints them (a linked person's title and name).
+      st.speaker.textContent = v.record.speakerName(s.speaker_id) ?? '— chưa rõ —';
     }
     const reviewed = s.review_status === 'reviewed';
     st.status.textContent = STATUS_LABEL[s.review_status] || s.review_status;
