@@ -1,81 +1,26 @@
-//! Decoding any common audio file to 16 kHz mono `f32`, streamed packet by
-//! packet so that memory holds the output and one packet, never a second
-//! full-length copy.
+//! [`AudioReader`], which demuxes, decodes, downmixes and resamples a file
+//! packet by packet, and [`decode_file`], which reads one whole.
 
-use std::cell::Cell;
 use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::{Once, OnceLock};
 
-use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
-use symphonia::core::codecs::registry::CodecRegistry;
+use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::probe::Hint;
-use symphonia::core::formats::{FormatOptions, FormatReader, MediaInfo, Track, TrackType};
-use symphonia::core::io::{MediaSource, MediaSourceStream, ReadOnlySource};
+use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
+use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::packet::Packet;
-use symphonia::core::units::Duration as Ticks;
 
 use crate::error::{Error, Result};
 use crate::resample::{MAX_RATE_HZ, MIN_RATE_HZ, MonoResampler};
 
-/// Whisper's sample rate.
-pub const SAMPLE_RATE: u32 = 16_000;
-
-/// Which channel(s) of a multi-channel file to keep.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ChannelSelection {
-    /// The mean of all channels.
-    #[default]
-    Downmix,
-    /// One channel, counted from 0 (a hall recording may carry one microphone group per channel).
-    Channel(usize),
-}
-
-/// How to decode.
-#[derive(Debug, Clone, Default)]
-pub struct DecodeOptions {
-    /// Which channel(s) to keep.
-    pub channel: ChannelSelection,
-    /// Refuse audio longer than this many seconds.
-    pub max_seconds: Option<u64>,
-}
-
-/// What the file is.
-#[derive(Debug, Clone)]
-pub struct SourceInfo {
-    /// The codec's short name, such as `pcm_s16le` or `mp3`.
-    pub codec: String,
-    /// The source sample rate in Hz.
-    pub sample_rate: u32,
-    /// The source channel count.
-    pub channels: usize,
-    /// The frame count the container declares, if it does.
-    pub declared_frames: Option<u64>,
-}
-
-/// Decoded 16 kHz mono audio.
-#[derive(Debug, Clone)]
-pub struct DecodedAudio {
-    /// Samples in -1..1 at [`SAMPLE_RATE`].
-    pub samples: Vec<f32>,
-    /// What the file was.
-    pub info: SourceInfo,
-    /// Corrupt packets that were skipped.
-    pub skipped_packets: u64,
-    /// Set when the stream ended well before its declared length.
-    pub shortfall: Option<Shortfall>,
-}
-
-impl DecodedAudio {
-    /// The duration in milliseconds.
-    pub fn duration_ms(&self) -> u64 {
-        self.samples.len() as u64 * 1000 / u64::from(SAMPLE_RATE)
-    }
-}
+use super::container::{
+    audio_params, codecs, declared_frames, is_streaming_wav_size, read_matroska_in_order, untrim,
+};
+use super::panics::contain_panic;
+use super::{ChannelSelection, DecodeOptions, DecodedAudio, SAMPLE_RATE, Shortfall, SourceInfo};
 
 /// A streaming reader of 16 kHz mono audio from a file.
 pub struct AudioReader {
@@ -123,33 +68,6 @@ const MAX_PADDING_PACKETS: usize = 4;
 /// How much shorter than declared a stream may end before it counts as cut
 /// short: rounding in container durations stays well under this.
 const SHORTFALL_TOLERANCE_SECONDS: f64 = 0.5;
-
-/// A stream that ended early: before the length its header declares (a
-/// file cut short by an interrupted copy), or where damage stopped the
-/// demuxer. The audio before it was decoded.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Shortfall {
-    /// Seconds of audio decoded.
-    pub decoded_seconds: f64,
-    /// Seconds the container declares, when it declares a length.
-    pub declared_seconds: Option<f64>,
-    /// What the demuxer said where damage stopped it; `None` when the
-    /// file simply ends early.
-    pub damage: Option<String>,
-}
-
-impl std::fmt::Display for Shortfall {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "the audio ends at {:.1} s", self.decoded_seconds)?;
-        if let Some(declared) = self.declared_seconds {
-            write!(f, " of the {declared:.1} s the file declares")?;
-        }
-        match &self.damage {
-            Some(damage) => write!(f, ": the rest is damaged ({damage})"),
-            None => write!(f, " (cut short or damaged)"),
-        }
-    }
-}
 
 impl AudioReader {
     /// Opens `path`, probing its container from the content (the extension is only a hint).
@@ -552,137 +470,6 @@ impl AudioReader {
     }
 }
 
-/// symphonia's codecs, and Opus through libopus (symphonia has no Opus
-/// decoder of its own): WebM and Ogg Opus are what browsers, phones and
-/// messaging apps record.
-fn codecs() -> &'static CodecRegistry {
-    static CODECS: OnceLock<CodecRegistry> = OnceLock::new();
-    CODECS.get_or_init(|| {
-        let mut registry = CodecRegistry::new();
-        symphonia::default::register_enabled_codecs(&mut registry);
-        registry.register_audio_decoder::<symphonia_adapter_libopus::OpusDecoder>();
-        registry
-    })
-}
-
-/// Matroska (and WebM) is read front to back, as a stream: seekable,
-/// symphonia's demuxer first jumps to the index at the end, and a file cut
-/// short then fails to open at all ("missing segment element"). Read in
-/// order, it yields the audio that is there. Decoding never seeks, so
-/// nothing else changes.
-fn read_matroska_in_order(
-    mut source: Box<dyn MediaSource>,
-) -> std::io::Result<Box<dyn MediaSource>> {
-    const EBML_MAGIC: [u8; 4] = [0x1a, 0x45, 0xdf, 0xa3];
-    if !source.is_seekable() {
-        return Ok(source);
-    }
-    let mut magic = [0u8; 4];
-    let mut filled = 0;
-    while filled < magic.len() {
-        match source.read(&mut magic[filled..])? {
-            0 => break,
-            n => filled += n,
-        }
-    }
-    source.seek(SeekFrom::Start(0))?;
-    Ok(if filled == magic.len() && magic == EBML_MAGIC {
-        Box::new(ReadOnlySource::new(source))
-    } else {
-        source
-    })
-}
-
-/// Makes a packet decode whole, ignoring the gapless trim that the
-/// demuxer derived from the header's (too small) frame count.
-fn untrim(packet: &mut Packet) {
-    // Decoders trim by these two; the duration is left as the demuxer set it.
-    packet.trim_start = Ticks::from(0u64);
-    packet.trim_end = Ticks::from(0u64);
-}
-
-/// Whether a PCM stream's declared length is the "unknown" size that live
-/// recorders writing to a pipe leave in a WAV header (`0xFFFFFFFF` bytes).
-fn is_streaming_wav_size(params: &AudioCodecParameters, frames: Option<u64>) -> bool {
-    let (Some(frames), Some(bits)) = (frames, params.bits_per_sample) else {
-        return false;
-    };
-    let channels = params.channels.as_ref().map_or(1, |c| c.count()).max(1) as u64;
-    let bytes = frames
-        .saturating_mul(channels)
-        .saturating_mul(u64::from(bits).div_ceil(8));
-    bytes >= u64::from(u32::MAX) - 64 * 1024
-}
-
-/// The track's audio parameters, if it is an audio track.
-fn audio_params(track: &Track) -> Option<&AudioCodecParameters> {
-    track.codec_params.as_ref()?.audio()
-}
-
-/// The length the container declares, in frames at `sample_rate`: the
-/// count of playable frames when it gives one, else its duration (Matroska
-/// counts milliseconds, MP4 its track's timescale).
-fn declared_frames(track: &Track, media: &MediaInfo, sample_rate: u32) -> Option<u64> {
-    if let Some(frames) = track.num_frames {
-        return Some(frames);
-    }
-    // Matroska gives the duration of the whole file only.
-    let (ticks, time_base) = match (track.duration, media.duration) {
-        (Some(d), _) => (d.get(), track.time_base),
-        (None, Some(d)) => (d.get(), media.time_base),
-        (None, None) => return None,
-    };
-    Some(match time_base {
-        Some(tb) => {
-            let frames = u128::from(ticks) * u128::from(tb.numer.get()) * u128::from(sample_rate)
-                / u128::from(tb.denom.get());
-            u64::try_from(frames).unwrap_or(u64::MAX)
-        }
-        None => ticks,
-    })
-}
-
-thread_local! {
-    /// Whether this thread is inside [`contain_panic`].
-    static CONTAINING: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Keeps the panics that the decoder contains (and reports as errors) off
-/// standard error: one would otherwise print "thread 'main' panicked"
-/// above the clear error that follows it. Other
-/// panics still reach the hook that was installed before. For binaries;
-/// call once at startup (later calls do nothing).
-pub fn quiet_contained_panics() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !CONTAINING.with(Cell::get) {
-                previous(info);
-            }
-        }));
-    });
-}
-
-/// Runs demuxer or decoder code, turning a panic into an error message.
-///
-/// symphonia is meant never to panic on bad input, but fuzzing found
-/// malformed files that made 0.5 panic (an overflow in its EBML reader,
-/// among others). A corrupt upload must cost one file, never the process.
-fn contain_panic<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
-    let outer = CONTAINING.with(|c| c.replace(true));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    CONTAINING.with(|c| c.set(outer));
-    result.map_err(|payload| {
-        let detail = payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        format!("the demuxer or decoder failed on malformed data ({detail})")
-    })
-}
-
 /// Decodes a whole file to 16 kHz mono.
 pub fn decode_file(path: &Path, opts: &DecodeOptions) -> Result<DecodedAudio> {
     let mut reader = AudioReader::open(path, opts)?;
@@ -717,178 +504,4 @@ pub fn decode_file(path: &Path, opts: &DecodeOptions) -> Result<DecodedAudio> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn float_wav(samples: &[f32]) -> Vec<u8> {
-        let mut bytes = std::io::Cursor::new(Vec::new());
-        let spec = hound::WavSpec {
-            channels: 1,
-            sample_rate: 16_000,
-            bits_per_sample: 32,
-            sample_format: hound::SampleFormat::Float,
-        };
-        let mut w = hound::WavWriter::new(&mut bytes, spec).unwrap();
-        for s in samples {
-            w.write_sample(*s).unwrap();
-        }
-        w.finalize().unwrap();
-        bytes.into_inner()
-    }
-
-    #[test]
-    fn non_finite_samples_become_silence() {
-        let bytes = float_wav(&[0.5, f32::NAN, f32::INFINITY, -0.25, f32::NEG_INFINITY]);
-        let mut r =
-            AudioReader::from_bytes(bytes, Path::new("x.wav"), &DecodeOptions::default()).unwrap();
-        let mut out = Vec::new();
-        while r.read_into(&mut out).unwrap() {}
-        assert_eq!(out, vec![0.5, 0.0, 0.0, -0.25, 0.0]);
-    }
-
-    #[test]
-    fn malformed_matroska_that_panicked_the_demuxer_is_an_error() {
-        // Found by `cargo fuzz run decode`: an EBML length of 0 makes
-        // symphonia's reader overflow.
-        let bytes: Vec<u8> = vec![
-            0x1a, 0x45, 0xdf, 0xa3, 0xff, 0x23, 0xea, 0x15, 0, 0, 0, 0, 0, 0, 0, 0x74, 0x79, 0x70,
-            0xff, 0xff,
-        ];
-        let result = AudioReader::from_bytes(bytes, Path::new("x.mkv"), &DecodeOptions::default())
-            .and_then(|mut r| {
-                let mut out = Vec::new();
-                while r.read_into(&mut out)? {}
-                Ok(out)
-            });
-        // symphonia 0.6 reports it as an error itself; either way, an error.
-        let err = result.unwrap_err();
-        assert!(
-            matches!(err, Error::UnsupportedFormat { .. } | Error::Corrupt { .. }),
-            "{err:?}"
-        );
-    }
-
-    #[test]
-    fn a_malformed_adts_header_that_panicked_the_prober_is_an_error() {
-        // Found by `cargo fuzz run decode`: symphonia's AAC (ADTS) probe
-        // calls `step_by(0)`, which panics in release builds too.
-        let hex = "01fd000000ff667424ff66742424fff1307970667479700624fff124ff3079";
-        let bytes: Vec<u8> = (0..hex.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-            .collect();
-        let err = AudioReader::from_bytes(bytes, Path::new("x.wav"), &DecodeOptions::default())
-            .err()
-            .unwrap();
-        assert!(
-            matches!(err, Error::UnsupportedFormat { .. } | Error::Corrupt { .. }),
-            "{err:?}"
-        );
-    }
-
-    /// A decoder that fails one packet with the given error, as a damaged
-    /// packet makes a real one fail.
-    struct FailsOnce {
-        inner: Box<dyn AudioDecoder>,
-        packets: usize,
-        fail_at: usize,
-        error: Option<SymphoniaError>,
-    }
-
-    impl AudioDecoder for FailsOnce {
-        fn reset(&mut self) {
-            self.inner.reset();
-        }
-        fn codec_info(&self) -> &symphonia::core::codecs::CodecInfo {
-            self.inner.codec_info()
-        }
-        fn codec_params(&self) -> &AudioCodecParameters {
-            self.inner.codec_params()
-        }
-        fn decode_ref(
-            &mut self,
-            packet: &symphonia::core::packet::PacketRef<'_>,
-        ) -> symphonia::core::errors::Result<symphonia::core::audio::GenericAudioBufferRef<'_>>
-        {
-            self.packets += 1;
-            if self.packets == self.fail_at
-                && let Some(e) = self.error.take()
-            {
-                return Err(e);
-            }
-            self.inner.decode_ref(packet)
-        }
-        fn finalize(&mut self) -> symphonia::core::codecs::audio::FinalizeResult {
-            self.inner.finalize()
-        }
-        fn last_decoded(&self) -> symphonia::core::audio::GenericAudioBufferRef<'_> {
-            self.inner.last_decoded()
-        }
-    }
-
-    #[test]
-    fn a_packet_the_decoder_cannot_read_is_skipped_not_taken_for_the_end() {
-        let samples: Vec<f32> = (0..16_000).map(|i| (i % 100) as f32 / 200.0).collect();
-        let whole = {
-            let mut r = AudioReader::from_bytes(
-                float_wav(&samples),
-                Path::new("x.wav"),
-                &DecodeOptions::default(),
-            )
-            .unwrap();
-            let mut out = Vec::new();
-            while r.read_into(&mut out).unwrap() {}
-            out
-        };
-        let errors = [
-            // symphonia's in-memory packet reader runs dry ("buffer underrun").
-            std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "buffer underrun"),
-            // Its bit reader runs dry.
-            std::io::Error::other("unexpected end of bitstream"),
-        ];
-        for error in errors {
-            let mut r = AudioReader::from_bytes(
-                float_wav(&samples),
-                Path::new("x.wav"),
-                &DecodeOptions::default(),
-            )
-            .unwrap();
-            let inner = codecs()
-                .make_audio_decoder(r.decoder.codec_params(), &AudioDecoderOptions::default())
-                .unwrap();
-            r.decoder = Box::new(FailsOnce {
-                inner,
-                packets: 0,
-                fail_at: 2,
-                error: Some(SymphoniaError::IoError(error)),
-            });
-            let mut out = Vec::new();
-            let mut reads = 0;
-            while r.read_into(&mut out).unwrap() {
-                reads += 1;
-            }
-            assert!(reads > 2, "the file must span several packets");
-            assert_eq!(r.skipped_packets(), 1);
-            let lost = whole.len() - out.len();
-            assert!(
-                lost > 0 && lost < whole.len() / 2,
-                "one packet lost, not the rest of the file: {} of {}",
-                out.len(),
-                whole.len()
-            );
-            assert_eq!(out[out.len() - 1000..], whole[whole.len() - 1000..]);
-        }
-    }
-
-    #[test]
-    fn bytes_in_memory_decode_like_files() {
-        assert!(matches!(
-            AudioReader::from_bytes(Vec::new(), Path::new("x.wav"), &DecodeOptions::default()),
-            Err(Error::Empty { .. })
-        ));
-        assert!(matches!(
-            AudioReader::from_bytes(vec![7; 64], Path::new("x.mp3"), &DecodeOptions::default()),
-            Err(Error::UnsupportedFormat { .. })
-        ));
-    }
-}
+mod tests;
