@@ -33,7 +33,7 @@ pub struct ConfigRange {
 /// An input device.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceInfo {
-    /// The name to pass as [`CpalOptions::device`].
+    /// The name to pass as [`CpalOptions::device`](super::CpalOptions::device).
     pub name: String,
     /// Whether it is the host's default input.
     pub is_default: bool,
