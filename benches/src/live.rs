@@ -27,7 +27,7 @@ use tocky_asr::{
 };
 use tocky_capture::{FileOptions, FileSource};
 use tocky_core::wer::{ErrorCounts, score};
-use tocky_live::{Latencies, LiveOptions, LiveSession};
+use tocky_live::{Latencies, LiveOptions, LiveSession, LiveTarget};
 use tocky_server::{AppState, ServerConfig};
 
 /// `bench-live`'s options.
@@ -187,7 +187,13 @@ pub fn run(args: &LiveArgs) -> Result<()> {
         streaming,
         ..LiveOptions::default()
     };
-    let session = LiveSession::create(&state, &opts)?;
+    // As `tocky live` wires it: the server's record, reported to the server.
+    let target = LiveTarget {
+        db: &state.config().db,
+        index: state.index(),
+        output: &state,
+    };
+    let session = LiveSession::create(&target, &opts)?;
     let mut source = FileSource::open(&FileOptions {
         path: sitting.clone(),
         realtime: true,
@@ -203,7 +209,7 @@ pub fn run(args: &LiveArgs) -> Result<()> {
                 stop.store(true, std::sync::atomic::Ordering::Relaxed);
             });
         }
-        tocky_live::run(&session, &mut source, &engine, &state, &opts, &stop)
+        tocky_live::run(&session, &mut source, &engine, &target, &opts, &stop)
     })?;
     print!("{summary}");
     let scored_until = summary.archive_ms.saturating_sub(1000);

@@ -16,7 +16,7 @@ use tocky_capture::{
     CpalOptions, CpalSource, FileOptions, FileSource, HallMap, PcmFormat, PcmOptions, Source,
     StdinSource,
 };
-use tocky_live::{LiveOptions, LiveSession};
+use tocky_live::{LiveOptions, LiveSession, LiveTarget};
 use tocky_server::{AppState, ServerConfig};
 use tocky_store::SessionMeta;
 
@@ -188,8 +188,15 @@ pub(crate) fn run(args: LiveArgs, db: &Path, cache_dir: &Path) -> Result<ExitCod
     // a device starts filling its ring at once, and the ring must not
     // overflow while anything slow happens.
     let state = AppState::new(config).context("opening the record")?;
+    // The sitting writes the server's record and reports to the server
+    // (its WebSocket and metrics), which serves both while it runs.
+    let target = LiveTarget {
+        db: &state.config().db,
+        index: state.index(),
+        output: &state,
+    };
     let mut source = open_source(&args, &channels)?;
-    let session = LiveSession::create(&state, &opts).context("creating the live session")?;
+    let session = LiveSession::create(&target, &opts).context("creating the live session")?;
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind(bind))
         .with_context(|| format!("listening on {bind}"))?;
@@ -231,7 +238,7 @@ pub(crate) fn run(args: LiveArgs, db: &Path, cache_dir: &Path) -> Result<ExitCod
         opts.channel_numbers.len(),
         session.id
     );
-    let result = tocky_live::run(&session, source.as_mut(), &engine, &state, &opts, &stop);
+    let result = tocky_live::run(&session, source.as_mut(), &engine, &target, &opts, &stop);
     let _ = server_stop_tx.send(());
     let served = runtime.block_on(server);
     let summary = result.context("running the live session")?;

@@ -16,8 +16,10 @@
 //! overruns are counted: audio is never dropped silently. Each channel
 //! has its own decoder state on one shared model ([`Engine`]). Finals are
 //! written to the store (one transaction each) and the index at once, and
-//! published with partials to the review UI's WebSocket. The hall map
-//! names each channel's speaker, and segments carry it.
+//! reported with partials, latencies and capture health to a
+//! [`LiveOutput`] (the review server implements it for its WebSocket and
+//! metrics; this crate does not depend on the server). The hall map names
+//! each channel's speaker, and segments carry it.
 
 pub mod archive;
 pub mod error;
@@ -26,14 +28,14 @@ mod speakers;
 mod summary;
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tocky_asr::{Engine, StreamEvent, StreamingOptions, StreamingRecognizer};
-use tocky_capture::{CaptureEvent, HallMap, SAMPLE_RATE, Source};
-use tocky_server::{AppState, LiveEvent, LiveMessage};
-use tocky_store::{NewSpeaker, SessionMeta, Store};
+use tocky_capture::{CaptureEvent, CaptureStats, HallMap, SAMPLE_RATE, Source};
+use tocky_index::SearchIndex;
+use tocky_store::{NewSpeaker, SessionMeta, Store, StoredSegment};
 
 pub use speakers::hall_map_people;
 
@@ -42,6 +44,28 @@ use queue::{FeedReceiver, FeedSender, feed_queue};
 pub use archive::Archive;
 pub use error::{Error, Result};
 pub use summary::{CaptureSummary, ChannelSummary, Latencies, LiveSummary};
+pub use tocky_core::live::{CaptureHealth, LiveOutput, PartialText};
+
+/// Where a live sitting's results go: the record it writes, and whoever
+/// watches it.
+#[derive(Clone, Copy)]
+pub struct LiveTarget<'a> {
+    /// The record's database; each thread opens its own connection.
+    pub db: &'a Path,
+    /// The record's search index, updated with every final.
+    pub index: &'a SearchIndex,
+    /// Told of partials, stored finals, latencies and capture health (the
+    /// review server's WebSocket and metrics; `&()` for nobody).
+    pub output: &'a dyn LiveOutput<StoredSegment>,
+}
+
+impl std::fmt::Debug for LiveTarget<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveTarget")
+            .field("db", &self.db)
+            .finish_non_exhaustive()
+    }
+}
 
 /// How a live sitting runs.
 #[derive(Debug, Clone)]
@@ -103,7 +127,7 @@ impl LiveSession {
     /// map (linked to the registry people it names; an unknown one is
     /// [`Error::Invalid`] and nothing is created), and names the archive
     /// file.
-    pub fn create(state: &AppState, opts: &LiveOptions) -> Result<Self> {
+    pub fn create(target: &LiveTarget<'_>, opts: &LiveOptions) -> Result<Self> {
         if opts.channel_numbers.is_empty() {
             return Err(Error::Invalid("no channel to capture".into()));
         }
@@ -125,7 +149,7 @@ impl LiveSession {
                     .cloned()
             })
             .collect();
-        let mut store = Store::open(&state.config().db)?;
+        let mut store = Store::open(target.db)?;
         // Registry people first: an unknown one stops the start before
         // anything is written.
         let people = match &opts.hall_map {
@@ -146,7 +170,7 @@ impl LiveSession {
             &opts.actor,
         )?;
         let created = speakers::link_people(&mut store, created, &people, &opts.actor)?;
-        state.index().update(&store, Some(id), None)?;
+        target.index.update(&store, Some(id), None)?;
         let speakers = seats
             .iter()
             .map(|seat| {
@@ -220,7 +244,7 @@ pub fn run(
     session: &LiveSession,
     source: &mut dyn Source,
     engine: &Engine,
-    state: &AppState,
+    target: &LiveTarget<'_>,
     opts: &LiveOptions,
     stop: &AtomicBool,
 ) -> Result<LiveSummary> {
@@ -249,10 +273,10 @@ pub fn run(
             senders.push(Some(tx));
             let speaker = session.speakers[i].clone();
             workers.push(
-                scope.spawn(move || recognise(session, engine, state, opts, number, speaker, rx)),
+                scope.spawn(move || recognise(session, engine, target, opts, number, speaker, rx)),
             );
         }
-        let capture = capture_loop(source, &mut archive, &mut senders, state, stop);
+        let capture = capture_loop(source, &mut archive, &mut senders, target.output, stop);
         drop(senders);
         let summaries: Vec<Result<ChannelSummary>> = workers
             .into_iter()
@@ -264,9 +288,9 @@ pub fn run(
     let archive_path = archive.path().to_owned();
     let archive_frames = archive.finish()?;
     let duration_ms = archive_frames * 1000 / u64::from(SAMPLE_RATE);
-    let mut store = Store::open(&state.config().db)?;
+    let mut store = Store::open(target.db)?;
     store.end_live_session(session.id, duration_ms, &opts.actor)?;
-    state.index().update(&store, Some(session.id), None)?;
+    target.index.update(&store, Some(session.id), None)?;
     let mut channel_results = Vec::with_capacity(channel_summaries.len());
     for summary in channel_summaries {
         channel_results.push(summary?);
@@ -293,10 +317,9 @@ fn capture_loop(
     source: &mut dyn Source,
     archive: &mut Archive,
     senders: &mut [Option<FeedSender>],
-    state: &AppState,
+    output: &dyn LiveOutput<StoredSegment>,
     stop: &AtomicBool,
 ) -> CaptureSummary {
-    let metrics = state.metrics().live();
     let mut summary = CaptureSummary::default();
     let mut last_report = Instant::now();
     let error = loop {
@@ -311,12 +334,7 @@ fn capture_loop(
         summary.max_ring_fill = summary.max_ring_fill.max(stats.ring_fill);
         if last_report.elapsed() >= Duration::from_millis(500) {
             last_report = Instant::now();
-            metrics.capture(
-                f64::from(stats.ring_fill),
-                stats.overruns,
-                stats.gaps,
-                stats.missing_frames as f64 / f64::from(SAMPLE_RATE),
-            );
+            output.capture(&capture_health(&stats));
         }
         match event {
             None => {}
@@ -358,18 +376,23 @@ fn capture_loop(
         }
     };
     let stats = source.stats();
-    metrics.capture(
-        f64::from(stats.ring_fill),
-        stats.overruns,
-        stats.gaps,
-        stats.missing_frames as f64 / f64::from(SAMPLE_RATE),
-    );
+    output.capture(&capture_health(&stats));
     summary.frames = stats.frames_captured;
     summary.overruns = stats.overruns;
     summary.gaps = stats.gaps;
     summary.missing_frames = stats.missing_frames;
     summary.error = error;
     summary
+}
+
+/// What the output is told of a source's counters.
+fn capture_health(stats: &CaptureStats) -> CaptureHealth {
+    CaptureHealth {
+        ring_fill: f64::from(stats.ring_fill),
+        overruns: stats.overruns,
+        gaps: stats.gaps,
+        missing_seconds: stats.missing_frames as f64 / f64::from(SAMPLE_RATE),
+    }
 }
 
 /// Hands audio to a channel's recogniser; a recogniser that has stopped
@@ -386,13 +409,13 @@ fn feed(sender: &mut Option<FeedSender>, item: Feed) {
 fn recognise(
     session: &LiveSession,
     engine: &Engine,
-    state: &AppState,
+    target: &LiveTarget<'_>,
     opts: &LiveOptions,
     channel: u32,
     speaker: Option<(i64, String)>,
     queue: FeedReceiver,
 ) -> Result<ChannelSummary> {
-    let mut store = Store::open(&state.config().db)?;
+    let mut store = Store::open(target.db)?;
     let mut recognizer = StreamingRecognizer::new(engine, opts.streaming.clone())?;
     let speaker_id = speaker.as_ref().map(|s| s.0);
     let mut summary = ChannelSummary {
@@ -402,7 +425,7 @@ fn recognise(
     };
     let mut arrivals = Arrivals::default();
     let mut last_partial_start = None;
-    let metrics = state.metrics().live();
+    let output = target.output;
     let mut handle = |events: Vec<StreamEvent>,
                       arrivals: &Arrivals,
                       summary: &mut ChannelSummary| {
@@ -413,7 +436,7 @@ fn recognise(
                         last_partial_start = Some(partial.start_ms);
                         if let Some(at) = arrivals.at_ms(partial.start_ms) {
                             let latency = at.elapsed().as_secs_f64();
-                            metrics.first_partial_latency(channel, latency);
+                            output.first_partial_latency(channel, latency);
                             summary.first_partial.push(latency);
                         }
                     }
@@ -423,15 +446,15 @@ fn recognise(
                         .copied()
                         .collect::<Vec<_>>()
                         .join(" ");
-                    state.publish(LiveEvent::new(
+                    output.partial(
                         session.id,
-                        &LiveMessage::Partial {
+                        &PartialText {
                             channel,
                             speaker_id,
-                            start_ms: i64::try_from(partial.start_ms).unwrap_or(i64::MAX),
+                            start_ms: partial.start_ms,
                             text: &text,
                         },
-                    ));
+                    );
                 }
                 StreamEvent::Final(mut segments) => {
                     for s in &mut segments {
@@ -449,18 +472,15 @@ fn recognise(
                     };
                     if let Some(at) = arrivals.at_ms(end_ms) {
                         let latency = at.elapsed().as_secs_f64();
-                        metrics.final_latency(channel, latency);
+                        output.final_latency(channel, latency);
                         summary.final_latency.push(latency);
                     }
                     for segment in &stored {
                         // The store is the truth; a stale index rebuilds itself.
-                        if let Err(e) = state.index().update(&store, None, Some(segment.id)) {
+                        if let Err(e) = target.index.update(&store, None, Some(segment.id)) {
                             tracing::warn!("segment {} not indexed yet: {e}", segment.id);
                         }
-                        state.publish(LiveEvent::new(
-                            session.id,
-                            &LiveMessage::Segment { segment },
-                        ));
+                        output.segment(session.id, segment);
                     }
                     summary.segments += stored.len() as u64;
                 }
@@ -491,7 +511,7 @@ fn recognise(
         summary.busy += started.elapsed();
         summary.audio_frames += audio_frames;
         handle(events, &arrivals, &mut summary);
-        metrics.channel_progress(
+        output.channel_progress(
             channel,
             summary.realtime_factor(),
             audio_frames as f64 / f64::from(SAMPLE_RATE),

@@ -4,9 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::path::{Path, PathBuf};
+
 use tocky_capture::HallMap;
-use tocky_live::{LiveOptions, LiveSession};
-use tocky_server::{AppState, ServerConfig};
+use tocky_index::SearchIndex;
+use tocky_live::{LiveOptions, LiveSession, LiveTarget};
 use tocky_store::{NewPerson, Store};
 
 const MAP: &str = r#"
@@ -27,7 +29,8 @@ seat = "B3"
 name = "Khách mời"
 "#;
 
-fn setup(dir: &std::path::Path) -> AppState {
+/// A record with two registry people, and its search index.
+fn setup(dir: &Path) -> (PathBuf, SearchIndex) {
     let db = dir.join("tocky.db");
     let mut store = Store::open(&db).unwrap();
     let people = [
@@ -40,15 +43,20 @@ fn setup(dir: &std::path::Path) -> AppState {
         ..NewPerson::default()
     });
     store.import_people(&people, "test").unwrap();
-    AppState::new(ServerConfig {
-        db,
-        media_dirs: vec![dir.join("audio")],
-        ..ServerConfig::default()
-    })
-    .unwrap()
+    let (index, _) = SearchIndex::open_synced(&tocky_index::default_dir(&db), &store).unwrap();
+    (db, index)
 }
 
-fn options(dir: &std::path::Path, map: &str) -> LiveOptions {
+/// The record alone: nobody watches (no server).
+fn target<'a>(db: &'a Path, index: &'a SearchIndex) -> LiveTarget<'a> {
+    LiveTarget {
+        db,
+        index,
+        output: &(),
+    }
+}
+
+fn options(dir: &Path, map: &str) -> LiveOptions {
     LiveOptions {
         channel_numbers: vec![0, 1, 2],
         hall_map: Some(HallMap::from_toml(map).unwrap()),
@@ -60,9 +68,9 @@ fn options(dir: &std::path::Path, map: &str) -> LiveOptions {
 #[test]
 fn speakers_named_by_person_are_linked_with_the_registry_s_name() {
     let dir = tempfile::tempdir().unwrap();
-    let state = setup(dir.path());
-    let session = LiveSession::create(&state, &options(dir.path(), MAP)).unwrap();
-    let store = Store::open(&state.config().db).unwrap();
+    let (db, index) = setup(dir.path());
+    let session = LiveSession::create(&target(&db, &index), &options(dir.path(), MAP)).unwrap();
+    let store = Store::open(&db).unwrap();
     let mut speakers = store.speakers(session.id).unwrap();
     speakers.sort_by_key(|s| s.channel);
     let chair = store.person("dbqh-0001").unwrap();
@@ -105,15 +113,15 @@ fn speakers_named_by_person_are_linked_with_the_registry_s_name() {
 #[test]
 fn an_unknown_person_stops_the_start_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let state = setup(dir.path());
+    let (db, index) = setup(dir.path());
     let map = MAP.replace("dbqh-0123", "dbqh-9999");
-    let error = LiveSession::create(&state, &options(dir.path(), &map))
+    let error = LiveSession::create(&target(&db, &index), &options(dir.path(), &map))
         .unwrap_err()
         .to_string();
     assert!(
         error.contains("hall map channel 1 (Đại biểu A): no person \"dbqh-9999\""),
         "{error}"
     );
-    let store = Store::open(&state.config().db).unwrap();
+    let store = Store::open(&db).unwrap();
     assert!(store.session_summaries().unwrap().is_empty());
 }
