@@ -1,13 +1,15 @@
 //! `tocky live` as a rehearsal runs it: a file played at real-time pace
 //! through the real model, into a real record, index, archive and
-//! WebSocket; and killed with SIGKILL in the middle of a speech.
+//! WebSocket (watched by a logged-in reader: a live sitting is not
+//! published material, so `--public-read` does not open it); and killed
+//! with SIGKILL in the middle of a speech.
 
 // Test helpers panic on failure by design; clippy.toml only exempts #[test] fns.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -35,6 +37,56 @@ fn http_get(addr: &str, path: &str) -> String {
     response
 }
 
+/// The reader's password.
+const PASSWORD: &str = "a long enough password";
+
+/// Adds the reader `doc` to the record at `db`, as `tocky user add` does.
+fn add_reader(db: &std::path::Path) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tocky"))
+        .arg("--db")
+        .arg(db)
+        .args(["user", "add", "doc", "--role", "reader"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Logs `doc` in over plain HTTP/1.1; the login cookie (`name=value`).
+fn login(addr: &str) -> String {
+    let body = format!(r#"{{"username":"doc","password":"{PASSWORD}"}}"#);
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "POST /api/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    response
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("set-cookie")
+                .then(|| value.trim().split(';').next().unwrap_or("").to_owned())
+        })
+        .unwrap_or_else(|| panic!("no cookie: {response}"))
+}
+
 #[test]
 fn a_file_played_in_real_time_reaches_the_record_the_index_and_the_websocket_in_order() {
     let _alone = support::one_at_a_time();
@@ -45,9 +97,14 @@ fn a_file_played_in_real_time_reaches_the_record_the_index_and_the_websocket_in_
         &input,
         &[None, None, Some(clips[0]), None, Some(clips[1]), None, None],
     );
+    add_reader(&dir.path().join("record.db"));
     let mut live = Live::start(dir.path(), &live_args(&input), &[]);
     let url = format!("ws://{}/api/sessions/{}/live", live.addr, live.session);
-    let (mut socket, _) = tungstenite::connect(url).unwrap();
+    let mut request = tungstenite::client::IntoClientRequest::into_client_request(url).unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", login(&live.addr).parse().unwrap());
+    let (mut socket, _) = tungstenite::connect(request).unwrap();
     if let tungstenite::stream::MaybeTlsStream::Plain(s) = socket.get_mut() {
         s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     }
