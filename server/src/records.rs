@@ -83,20 +83,9 @@ fn published_view(store: &Store, session: Session) -> Result<(Session, Vec<Speak
     let version = store.version(session.id, number)?;
     let record: PublishedRecord =
         serde_json::from_str(&version.content).map_err(ApiError::internal)?;
-    let published = record.session;
-    let session = Session {
-        id: session.id,
-        title: published.title,
-        sitting_date: published.sitting_date,
-        agenda_item: published.agenda_item,
-        audio_file: published.audio_file,
-        audio_sha256: published.audio_sha256,
-        duration_ms: published.duration_ms,
-        language: published.language,
-        status: "published".into(),
-        created_at: session.created_at,
-        workflow: workflow_of(version.info.state).into(),
-    };
+    let session = record
+        .session
+        .into_session(session.created_at, workflow_of(version.info.state));
     Ok((session, record.speakers))
 }
 
@@ -403,54 +392,44 @@ pub(crate) async fn search(
                     .entry(hit.session_id)
                     .or_insert_with(|| store.session(hit.session_id).ok())
                     .as_ref();
-                if hit.version.is_some() {
+                let (speaker_id, jump_ms) = if hit.version.is_some() {
                     // Published text: what the version says, never the
                     // working segment (which may have changed since).
-                    out.push(SearchHit {
-                        segment_id: hit.segment_id,
-                        session_id: hit.session_id,
-                        session_title: session.map(|s| s.title.clone()).unwrap_or_default(),
-                        sitting_date: session.and_then(|s| s.sitting_date.clone()),
-                        speaker_id: hit.speaker_id,
-                        start_ms: hit.start_ms,
-                        jump_ms: hit.start_ms,
-                        score: hit.score,
-                        text: hit.text,
-                        snippet_html: hit.snippet_html,
-                        version: hit.version,
-                        speech: hit.speech,
-                    });
-                    continue;
-                }
-                // The index may trail a deletion by a moment: skip what is gone.
-                let Ok(segment) = store.segment(hit.segment_id) else {
-                    continue;
+                    (hit.speaker_id, hit.start_ms)
+                } else {
+                    // The index may trail a deletion by a moment: skip what
+                    // is gone.
+                    let Ok(segment) = store.segment(hit.segment_id) else {
+                        continue;
+                    };
+                    // Word times only where they follow the corrected text.
+                    let jump_ms = i64::try_from(jump_ms(
+                        typed,
+                        HitSegment {
+                            text: &segment.text,
+                            words: &segment.words,
+                            words_aligned: segment.words_aligned,
+                            start_ms: u64::try_from(segment.start_ms).unwrap_or(0),
+                            end_ms: u64::try_from(segment.end_ms).unwrap_or(0),
+                        },
+                    ))
+                    .unwrap_or(hit.start_ms);
+                    (segment.speaker_id, jump_ms)
                 };
-                // Word times only where they follow the corrected text.
-                let jump_ms = i64::try_from(jump_ms(
-                    typed,
-                    HitSegment {
-                        text: &segment.text,
-                        words: &segment.words,
-                        words_aligned: segment.words_aligned,
-                        start_ms: u64::try_from(segment.start_ms).unwrap_or(0),
-                        end_ms: u64::try_from(segment.end_ms).unwrap_or(0),
-                    },
-                ))
-                .unwrap_or(hit.start_ms);
                 out.push(SearchHit {
                     segment_id: hit.segment_id,
                     session_id: hit.session_id,
                     session_title: session.map(|s| s.title.clone()).unwrap_or_default(),
                     sitting_date: session.and_then(|s| s.sitting_date.clone()),
-                    speaker_id: segment.speaker_id,
+                    speaker_id,
                     start_ms: hit.start_ms,
                     jump_ms,
                     score: hit.score,
                     text: hit.text,
                     snippet_html: hit.snippet_html,
-                    version: None,
-                    speech: None,
+                    // The working layer has neither.
+                    version: hit.version,
+                    speech: hit.speech,
                 });
             }
             Ok(out)

@@ -270,20 +270,9 @@ impl SessionExport {
         created_at: String,
         itn: &Itn,
     ) -> Self {
-        let s = frozen.session;
-        let session = Session {
-            id: s.id,
-            title: s.title,
-            sitting_date: s.sitting_date,
-            agenda_item: s.agenda_item,
-            audio_file: s.audio_file,
-            audio_sha256: s.audio_sha256,
-            duration_ms: s.duration_ms,
-            language: s.language,
-            status: "published".into(),
-            created_at,
-            workflow: "published".into(),
-        };
+        // `published` whatever the version's state: finalising must not
+        // change its bytes.
+        let session = frozen.session.into_session(created_at, "published");
         let written = frozen
             .segments
             .iter()
@@ -297,7 +286,7 @@ impl SessionExport {
             .enumerate()
             .map(|(i, p)| StoredSegment {
                 id: p.id,
-                session_id: s.id,
+                session_id: session.id,
                 seq: i64::try_from(i).unwrap_or(i64::MAX),
                 start_ms: p.start_ms,
                 end_ms: p.end_ms,

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::agenda::AgendaItem;
-use crate::model::{SegmentState, Speaker};
+use crate::model::{SegmentState, Session, Speaker};
 use crate::notes::SceneNote;
 use crate::people::Person;
 use crate::record::RecordItem;
@@ -77,6 +77,27 @@ pub struct PublishedSession {
     pub duration_ms: i64,
     /// Language code.
     pub language: String,
+}
+
+impl PublishedSession {
+    /// The session as this version has it: its frozen facts, `status`
+    /// `published`, `created_at` (not frozen: it never changes) and
+    /// `workflow` as the caller shows it.
+    pub fn into_session(self, created_at: String, workflow: &str) -> Session {
+        Session {
+            id: self.id,
+            title: self.title,
+            sitting_date: self.sitting_date,
+            agenda_item: self.agenda_item,
+            audio_file: self.audio_file,
+            audio_sha256: self.audio_sha256,
+            duration_ms: self.duration_ms,
+            language: self.language,
+            status: "published".into(),
+            created_at,
+            workflow: workflow.into(),
+        }
+    }
 }
 
 /// A segment as published: its place, speaker, verbatim text and written
