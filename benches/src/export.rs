@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use tocky_bench::synthetic::{Rng, sentence};
-use tocky_core::document::{DecoderInfo, SourceInfo, TranscriptDocument};
-use tocky_core::{Segment, Transcript};
+use tocky_bench::synthetic::{Rng, document, sentence};
+use tocky_core::Segment;
+use tocky_core::document::TranscriptDocument;
 use tocky_server::export::{Format, SessionExport};
 use tocky_store::{
     AgendaEntry, IngestOutcome, NewPerson, PersonRole, Reasons, ReviewStatus, RoleSpan, SceneKind,
@@ -67,28 +67,12 @@ fn sitting(rng: &mut Rng, minutes: u64) -> TranscriptDocument {
         });
         at += length + 300;
     }
-    TranscriptDocument::new(
-        SourceInfo {
-            file: "phien-4-gio.flac".into(),
-            sha256: "4".repeat(64),
-            bytes: 0,
-            codec: "flac".into(),
-            sample_rate: 16_000,
-            channels: 1,
-            transcribed_channels: None,
-        },
-        DecoderInfo {
-            model: "synthetic".into(),
-            tocky_version: "bench".into(),
-            beam_size: 5,
-            vad: true,
-            prompt: None,
-        },
-        Transcript {
-            language: "vi".into(),
-            duration_ms: at,
-            segments,
-        },
+    document(
+        "phien-4-gio.flac".into(),
+        "4".repeat(64),
+        "flac",
+        at,
+        segments,
     )
 }
 

@@ -24,8 +24,9 @@ use serde_json::{Value, json};
 use tocky_asr::{AlignOptions, Engine, EngineOptions};
 use tocky_bench::clips::load_clips;
 use tocky_bench::http::{Client, percentile, report};
-use tocky_core::document::{DecoderInfo, SourceInfo, TranscriptDocument};
-use tocky_core::{Segment, Transcript, Word};
+use tocky_bench::synthetic;
+use tocky_core::document::TranscriptDocument;
+use tocky_core::{Segment, Word};
 use tocky_server::{AppState, ServerConfig};
 use tocky_store::{Role, SessionMeta, Store};
 use tokio_tungstenite::tungstenite::Message;
@@ -312,28 +313,12 @@ fn document(stretches: &[Stretch], duration_ms: u64) -> TranscriptDocument {
             }
         })
         .collect();
-    TranscriptDocument::new(
-        SourceInfo {
-            file: "sitting.wav".into(),
-            sha256: "e".repeat(64),
-            bytes: 0,
-            codec: "pcm_s16le".into(),
-            sample_rate: 16_000,
-            channels: 1,
-            transcribed_channels: None,
-        },
-        DecoderInfo {
-            model: "bench".into(),
-            tocky_version: "bench".into(),
-            beam_size: 5,
-            vad: true,
-            prompt: None,
-        },
-        Transcript {
-            language: "vi".into(),
-            duration_ms,
-            segments,
-        },
+    synthetic::document(
+        "sitting.wav".into(),
+        "e".repeat(64),
+        "pcm_s16le",
+        duration_ms,
+        segments,
     )
 }
 

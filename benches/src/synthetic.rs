@@ -164,12 +164,31 @@ pub fn session_doc(rng: &mut Rng, n: usize, segments: usize) -> (TranscriptDocum
             }
         })
         .collect();
-    let doc = TranscriptDocument::new(
+    let doc = document(
+        format!("sitting-{n:04}.flac"),
+        format!("{n:064x}"),
+        "flac",
+        0,
+        segments,
+    );
+    (doc, syllables)
+}
+
+/// A transcript document of `segments` from a synthetic source: `file`
+/// with its `sha256` and `codec`, mono 16 kHz, and a synthetic decoder.
+pub fn document(
+    file: String,
+    sha256: String,
+    codec: &str,
+    duration_ms: u64,
+    segments: Vec<Segment>,
+) -> TranscriptDocument {
+    TranscriptDocument::new(
         SourceInfo {
-            file: format!("sitting-{n:04}.flac"),
-            sha256: format!("{n:064x}"),
+            file,
+            sha256,
             bytes: 0,
-            codec: "flac".into(),
+            codec: codec.into(),
             sample_rate: 16_000,
             channels: 1,
             transcribed_channels: None,
@@ -183,9 +202,8 @@ pub fn session_doc(rng: &mut Rng, n: usize, segments: usize) -> (TranscriptDocum
         },
         Transcript {
             language: "vi".into(),
-            duration_ms: 0,
+            duration_ms,
             segments,
         },
-    );
-    (doc, syllables)
+    )
 }
