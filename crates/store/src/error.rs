@@ -113,6 +113,31 @@ pub enum Error {
         /// The number asked for.
         number: i64,
     },
+    /// A live API key with this name exists already.
+    #[error("an API key named {0:?} exists already (revoke it first)")]
+    ApiTokenExists(String),
+    /// No job with this id.
+    #[error("no job {0}")]
+    UnknownJob(i64),
+    /// A worker's lease on a job is no longer its own (it expired and the
+    /// job was taken again, or the job was cancelled or finished): the
+    /// worker must stop working on it; nothing was written.
+    #[error("job {job} is no longer leased to this worker (it is {state})")]
+    LeaseLost {
+        /// The job.
+        job: i64,
+        /// Where the job stands now.
+        state: String,
+    },
+    /// A change of a job that is not allowed as it stands (cancelling a
+    /// finished job, retrying a queued one …); nothing was written.
+    #[error("job {job}: {reason}")]
+    JobRefused {
+        /// The job.
+        job: i64,
+        /// Why, in words.
+        reason: String,
+    },
     /// An edit was made against an old version: someone saved in between.
     #[error("segment {} was changed by someone else (now version {}); reload and merge", current.id, current.version)]
     Conflict {

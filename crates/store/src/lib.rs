@@ -29,6 +29,7 @@ mod retime;
 mod rows;
 mod schema;
 mod segment_ops;
+pub mod tokens;
 pub mod users;
 pub mod workflow;
 
@@ -50,6 +51,7 @@ pub use notes::{NoteChange, NoteEdit, SceneKind, SceneNote};
 pub use people::{ImportSummary, NewPerson, Person, PersonRole, RoleSpan};
 pub use record::{Record, RecordEntry, RecordItem, Speech};
 pub use segment_ops::{NewSegment, OperationOutcome, SplitAt};
+pub use tokens::ApiToken;
 pub use workflow::{
     Correction, PublishedRecord, Reasons, RecordVersion, VersionInfo, VersionState, Workflow,
     WorkflowMove, WorkflowState, WorkflowStep,

@@ -413,6 +413,9 @@ END;
 "#,
         )
         .foreign_key_check(),
+        // API keys, and transcription jobs with their leases (the SQL is
+        // long enough to live in its own file).
+        M::up(include_str!("schema/v7_jobs_and_tokens.sql")).foreign_key_check(),
     ])
 }
 
@@ -576,5 +579,32 @@ mod tests {
             .unwrap();
         assert_eq!(fk_on, 1);
         assert!(store.workflow(1).is_err(), "no session 1 in that backup");
+    }
+    /// A record from before jobs and API keys opens with its sessions and
+    /// accounts, and with no job or key yet.
+    #[test]
+    fn upgrading_to_jobs_and_api_keys_keeps_the_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v6.db");
+        {
+            let mut conn = rusqlite::Connection::open(&path).unwrap();
+            super::migrations().to_version(&mut conn, 6).unwrap();
+            conn.execute_batch(
+                "INSERT INTO users (name, password_hash, role) VALUES ('lan', '$argon2id$b', 'editor');
+                 INSERT INTO sessions (id, title, audio_sha256) VALUES (1, 'Phiên họp sáng', 'ab');
+                 INSERT INTO segments (session_id, seq, start_ms, end_ms, text) VALUES (1, 0, 0, 9, 'xin chào');",
+            )
+            .unwrap();
+        }
+        let store = crate::Store::open(&path).unwrap();
+        assert_eq!(store.users().unwrap()[0].role, crate::Role::Editor);
+        assert_eq!(store.session(1).unwrap().title, "Phiên họp sáng");
+        assert_eq!(store.segments(1).unwrap()[0].text, "xin chào");
+        assert!(store.api_tokens().unwrap().is_empty());
+        let jobs: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM jobs", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(jobs, 0);
     }
 }
