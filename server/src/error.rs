@@ -170,6 +170,7 @@ impl From<tocky_store::Error> for ApiError {
             | E::UnknownOperation(_)
             | E::UnknownAgendaItem(_)
             | E::UnknownNote(_)
+            | E::UnknownJob(_)
             | E::UnknownVersion { .. } => Self::NotFound(e.to_string()),
             E::Conflict { current } => Self::Conflict { current },
             E::AgendaConflict { ref current } => Self::Stale {
@@ -180,9 +181,12 @@ impl From<tocky_store::Error> for ApiError {
                 message: e.to_string(),
                 current: json!(current),
             },
-            E::UserExists(_) | E::UndoRefused { .. } | E::WorkflowRefused { .. } => {
-                Self::Clash(e.to_string())
-            }
+            E::UserExists(_)
+            | E::ApiTokenExists(_)
+            | E::UndoRefused { .. }
+            | E::WorkflowRefused { .. }
+            | E::LeaseLost { .. }
+            | E::JobRefused { .. } => Self::Clash(e.to_string()),
             // A person named in a request body is bad input, not a missing page.
             E::Invalid(_) | E::Document(_) | E::UnknownPerson(_) | E::InvalidPerson { .. } => {
                 Self::BadRequest(e.to_string())
