@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use tocky_core::document::TranscriptDocument;
 use tocky_core::text::nfc;
 
@@ -51,77 +51,91 @@ impl Store {
         actor: &str,
     ) -> Result<IngestOutcome> {
         validate(doc)?;
-        // One spelling of the hash, so the same audio is found however it was written.
-        let sha256 = doc.source.sha256.to_ascii_lowercase();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let existing: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM sessions WHERE audio_sha256 = ?1",
-                [&sha256],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(session_id) = existing {
-            return Ok(IngestOutcome::AlreadyPresent { session_id });
-        }
-        let title = meta
-            .title
-            .clone()
-            .unwrap_or_else(|| doc.source.file.clone());
-        let generation = bump_generation(&tx)?;
-        tx.execute(
-            "INSERT INTO sessions (title, sitting_date, agenda_item, audio_file, audio_sha256, duration_ms, language)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                nfc(&title),
-                meta.sitting_date,
-                meta.agenda_item.as_deref().map(nfc),
-                doc.source.file,
-                sha256,
-                i64::try_from(doc.transcript.duration_ms).unwrap_or(i64::MAX),
-                doc.transcript.language,
-            ],
-        )?;
-        let session_id = tx.last_insert_rowid();
-        {
-            let mut insert = tx.prepare(
-                "INSERT INTO segments (session_id, seq, start_ms, end_ms, channel, text, words, generation)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
-            for (seq, s) in doc.transcript.segments.iter().enumerate() {
-                let words =
-                    serde_json::to_string(&s.words).map_err(|e| Error::Invalid(e.to_string()))?;
-                insert.execute(params![
-                    session_id,
-                    seq as i64,
-                    s.start_ms as i64,
-                    s.end_ms as i64,
-                    s.channel.map(i64::from),
-                    nfc(s.text.trim()),
-                    words,
-                    generation,
-                ])?;
-            }
-        }
-        audit(
-            &tx,
-            actor,
-            "ingest",
-            &format!("session {session_id}"),
-            &doc.source.file,
-        )?;
+        let outcome = ingest_in(&tx, doc, meta, actor)?;
         tx.commit()?;
-        Ok(IngestOutcome::Created {
-            session_id,
-            segments: doc.transcript.segments.len(),
-        })
+        Ok(outcome)
     }
 }
 
+/// Stores a checked ([`validate`]) transcript as a new session within the
+/// caller's write transaction, which commits it (a finished job is
+/// ingested and marked done in one). Writes nothing when the same audio
+/// is in the record already.
+pub(crate) fn ingest_in(
+    tx: &Connection,
+    doc: &TranscriptDocument,
+    meta: &SessionMeta,
+    actor: &str,
+) -> Result<IngestOutcome> {
+    // One spelling of the hash, so the same audio is found however it was written.
+    let sha256 = doc.source.sha256.to_ascii_lowercase();
+    let existing: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM sessions WHERE audio_sha256 = ?1",
+            [&sha256],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(session_id) = existing {
+        return Ok(IngestOutcome::AlreadyPresent { session_id });
+    }
+    let title = meta
+        .title
+        .clone()
+        .unwrap_or_else(|| doc.source.file.clone());
+    let generation = bump_generation(tx)?;
+    tx.execute(
+        "INSERT INTO sessions (title, sitting_date, agenda_item, audio_file, audio_sha256, duration_ms, language)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            nfc(&title),
+            meta.sitting_date,
+            meta.agenda_item.as_deref().map(nfc),
+            doc.source.file,
+            sha256,
+            i64::try_from(doc.transcript.duration_ms).unwrap_or(i64::MAX),
+            doc.transcript.language,
+        ],
+    )?;
+    let session_id = tx.last_insert_rowid();
+    {
+        let mut insert = tx.prepare(
+            "INSERT INTO segments (session_id, seq, start_ms, end_ms, channel, text, words, generation)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        for (seq, s) in doc.transcript.segments.iter().enumerate() {
+            let words =
+                serde_json::to_string(&s.words).map_err(|e| Error::Invalid(e.to_string()))?;
+            insert.execute(params![
+                session_id,
+                seq as i64,
+                s.start_ms as i64,
+                s.end_ms as i64,
+                s.channel.map(i64::from),
+                nfc(s.text.trim()),
+                words,
+                generation,
+            ])?;
+        }
+    }
+    audit(
+        tx,
+        actor,
+        "ingest",
+        &format!("session {session_id}"),
+        &doc.source.file,
+    )?;
+    Ok(IngestOutcome::Created {
+        session_id,
+        segments: doc.transcript.segments.len(),
+    })
+}
+
 /// Refuses documents that break the record's rules.
-fn validate(doc: &TranscriptDocument) -> Result<()> {
+pub(crate) fn validate(doc: &TranscriptDocument) -> Result<()> {
     let sha = &doc.source.sha256;
     if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(Error::Invalid(format!(

@@ -18,6 +18,7 @@ pub mod clean;
 mod edits;
 pub mod error;
 mod ingest;
+pub mod jobs;
 pub mod live;
 pub mod model;
 pub mod notes;
@@ -42,6 +43,9 @@ use rusqlite_migration::SchemaVersion;
 pub use agenda::{AgendaChange, AgendaEntry, AgendaItem, ItemStart, StartChange};
 pub use edits::MAX_SPEAKER_NAME_BYTES;
 pub use error::{Error, Refusal, Result};
+pub use jobs::{
+    Claim, Heartbeat, Job, JobAdded, JobAudio, JobFilter, JobSettings, JobState, NewJob,
+};
 pub use live::NewSpeaker;
 pub use model::{
     AuditEntry, IngestOutcome, ReviewStatus, Revision, Role, SearchRow, SearchSync, SegmentEdit,
