@@ -29,7 +29,13 @@ pub struct ServerConfig {
     /// The search index's directory (default: beside `db`, `.index`).
     pub index_dir: Option<PathBuf>,
     /// Directories holding the sessions' audio files, searched in order.
+    /// Finished uploads are stored in the first, by content hash
+    /// (`<sha256>.<ext>`); with none, in `media` beside `db`.
     pub media_dirs: Vec<PathBuf>,
+    /// Where unfinished uploads are kept (default: beside `db`,
+    /// `<db>.uploads`). Best on the media directory's file system, so that
+    /// a finished upload is moved there by a rename.
+    pub upload_dir: Option<PathBuf>,
     /// Whether reading (sessions, search, audio, exports) needs no login.
     pub public_read: bool,
     /// Whether cookies are marked `Secure` (set this behind HTTPS).
@@ -61,6 +67,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("db", &self.db)
             .field("index_dir", &self.index_dir)
             .field("media_dirs", &self.media_dirs)
+            .field("upload_dir", &self.upload_dir)
             .field("public_read", &self.public_read)
             .field("secure_cookies", &self.secure_cookies)
             .field(
@@ -82,6 +89,7 @@ impl Default for ServerConfig {
             db: PathBuf::from("tocky.db"),
             index_dir: None,
             media_dirs: Vec::new(),
+            upload_dir: None,
             public_read: false,
             secure_cookies: false,
             metrics_token: None,
@@ -151,6 +159,25 @@ impl ServerConfig {
         self.index_dir
             .clone()
             .unwrap_or_else(|| tocky_index::default_dir(&self.db))
+    }
+
+    /// Where unfinished uploads are kept ([`Self::upload_dir`]).
+    pub fn upload_dir(&self) -> PathBuf {
+        self.upload_dir.clone().unwrap_or_else(|| {
+            let mut name = self.db.as_os_str().to_owned();
+            name.push(".uploads");
+            PathBuf::from(name)
+        })
+    }
+
+    /// Where finished uploads are stored: the first of
+    /// [`Self::media_dirs`], else `media` beside the database.
+    pub fn upload_media_dir(&self) -> PathBuf {
+        self.media_dirs.first().cloned().unwrap_or_else(|| {
+            self.db
+                .parent()
+                .map_or_else(|| PathBuf::from("media"), |p| p.join("media"))
+        })
     }
 }
 
@@ -300,6 +327,10 @@ pub struct Limits {
     pub api_requests_per_second: u32,
     /// … and at once, after a pause.
     pub api_burst: u32,
+    /// The largest file a resumable upload may announce, in bytes.
+    pub max_upload_bytes: u64,
+    /// The most unfinished uploads one account may hold at once.
+    pub max_open_uploads_per_user: usize,
 }
 
 impl Default for Limits {
@@ -332,6 +363,10 @@ impl Default for Limits {
             // A person at the review UI makes a few a second at most.
             api_requests_per_second: 20,
             api_burst: 200,
+            // A day's sitting as 16-bit stereo WAV at 48 kHz is about 8 GiB.
+            max_upload_bytes: 8 << 30,
+            // A folder of a week's recordings, with room to spare.
+            max_open_uploads_per_user: 50,
         }
     }
 }

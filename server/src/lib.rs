@@ -30,6 +30,7 @@ pub mod recognise;
 pub mod records;
 pub mod state;
 pub mod ui;
+pub mod uploads;
 pub mod users;
 mod workflow;
 pub mod written;
@@ -153,6 +154,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/search", get(records::search))
         .merge(workflow::routes())
+        .nest("/uploads", uploads::routes(&state))
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed)
         // After a write: a sitting its change sent back to draft is told live.
