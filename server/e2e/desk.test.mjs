@@ -5,54 +5,13 @@
 // renames it there too; an insert's text is recognised from the gap's audio
 // (Alt+N) and saved with its words. Run: scripts/e2e
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setUp, loggedInPage, openSession, shot } from './harness.mjs';
+import { openSession, shot, useDesk, callFromPage, selectByKeys } from './harness.mjs';
 
-let env;
-const pages = [];
 
-before(async () => {
-  env = await setUp({ model: true });
-}, { timeout: 20 * 60_000 });
-
-after(async () => {
-  for (const p of pages) await p.context().close().catch(() => {});
-  if (env) await env.stop();
-});
-
-async function page(user) {
-  const p = await loggedInPage(env, user);
-  pages.push(p);
-  return p;
-}
-
-/** Sends a request from inside the page, as its logged-in user. */
-function call(p, method, path, body) {
-  return p.evaluate(async ({ method, path, body }) => {
-    const me = await (await fetch('/api/me', { credentials: 'same-origin' })).json();
-    const res = await fetch(path, {
-      method,
-      credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token || '' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    let json = null;
-    try { json = await res.json(); } catch { json = null; }
-    return { status: res.status, body: json };
-  }, { method, path, body });
-}
-
-/** Selects a row with n / p only. */
-async function selectByKeys(p, id) {
-  for (let i = 0; i < 200; i++) {
-    const sel = await p.evaluate(() => Number(document.querySelector('.segment.selected')?.dataset.id));
-    if (sel === id) return;
-    const ids = await p.evaluate(() => [...document.querySelectorAll('.segment:not(.gone)')].map((r) => Number(r.dataset.id)));
-    await p.keyboard.press(ids.indexOf(sel) < 0 || ids.indexOf(sel) < ids.indexOf(id) ? 'n' : 'p');
-  }
-  assert.fail(`could not select row ${id}`);
-}
+const desk = useDesk({ model: true });
+const page = desk.page;
 
 function selectedSpeakerText(p, id) {
   return p.$eval(`.segment[data-id="${id}"] select.speaker`, (s) => s.selectedOptions[0]?.text || '');
@@ -64,15 +23,15 @@ test('d1. a row\'s speaker is linked to a registry person by keyboard, live for 
     { key: 'e2e-0001', name: 'Trần Thanh Mẫn', delegation: 'Hậu Giang', roles: [{ role: 'chair', title: 'Chủ tịch Quốc hội', valid_from: '2024-05-20' }] },
     { key: 'e2e-0002', name: 'Nguyễn Thị Thanh', delegation: 'Ninh Bình', roles: [{ role: 'vice_chair', valid_from: '2021-07-20' }] },
   ]) {
-    const r = await call(admin, 'POST', '/api/people', person);
+    const r = await callFromPage(admin, 'POST', '/api/people', person);
     assert.equal(r.status, 201, JSON.stringify(r.body));
   }
   const steno = await page('steno1');
   const other = await page('steno2');
-  await openSession(steno, env);
-  await openSession(other, env);
+  await openSession(steno, desk.env);
+  await openSession(other, desk.env);
   await other.waitForSelector('#live-status.live-on');
-  const seg = env.segments[0];
+  const seg = desk.env.segments[0];
   await selectByKeys(steno, seg.id);
   await steno.keyboard.press('l');
   await steno.waitForSelector('#person-search');
@@ -88,7 +47,7 @@ test('d1. a row\'s speaker is linked to a registry person by keyboard, live for 
   // The row had no speaker: it gets one named after the person, linked.
   await steno.waitForFunction((id) => /Chủ tịch Quốc hội Trần Thanh Mẫn/.test(
     document.querySelector(`.segment[data-id="${id}"] select.speaker`).selectedOptions[0]?.text || ''), seg.id);
-  const detail = (await call(steno, 'GET', `/api/sessions/${env.sessionId}`)).body;
+  const detail = (await callFromPage(steno, 'GET', `/api/sessions/${desk.env.sessionId}`)).body;
   const sp = detail.speakers.find((s) => s.name === 'Trần Thanh Mẫn');
   assert.ok(sp && sp.person_id != null, JSON.stringify(detail.speakers));
   // Focus is back on the row: the keys work again.
@@ -119,13 +78,13 @@ test('d1. a row\'s speaker is linked to a registry person by keyboard, live for 
 
 test('d2. an inserted range is recognised from the audio (Alt+N), checked and saved with its words', { timeout: 180_000 }, async () => {
   const p = await page('steno1');
-  await openSession(p, env);
+  await openSession(p, desk.env);
   // A gap with speech in it: the second segment is cut down to its first
   // 100 ms, leaving the rest of what it said without a segment.
-  const segs = (await call(p, 'GET', `/api/sessions/${env.sessionId}/segments`)).body.filter((s) => s.state === 'speech');
+  const segs = (await callFromPage(p, 'GET', `/api/sessions/${desk.env.sessionId}/segments`)).body.filter((s) => s.state === 'speech');
   const seg = segs.find((s) => s.end_ms - s.start_ms > 1500 && s.text.trim().split(/\s+/).length >= 3);
   assert.ok(seg, 'a segment with speech');
-  const cut = await call(p, 'POST', `/api/segments/${seg.id}/bounds`, { version: seg.version, start_ms: seg.start_ms, end_ms: seg.start_ms + 100 });
+  const cut = await callFromPage(p, 'POST', `/api/segments/${seg.id}/bounds`, { version: seg.version, start_ms: seg.start_ms, end_ms: seg.start_ms + 100 });
   assert.equal(cut.status, 200, JSON.stringify(cut.body));
   await p.waitForFunction((id) => document.querySelector(`.segment[data-id="${id}"]`), seg.id);
   await selectByKeys(p, seg.id);
@@ -149,7 +108,7 @@ test('d2. an inserted range is recognised from the audio (Alt+N), checked and sa
   // The form closes at once; the row comes with the server's answer.
   await p.waitForFunction(({ id, start }) => [...document.querySelectorAll(`.segment[data-start="${start}"]`)]
     .some((r) => Number(r.dataset.id) !== id), { id: seg.id, start: seg.start_ms + 100 });
-  const after = (await call(p, 'GET', `/api/sessions/${env.sessionId}/segments`)).body;
+  const after = (await callFromPage(p, 'GET', `/api/sessions/${desk.env.sessionId}/segments`)).body;
   const known = new Set(segs.map((s) => s.id));
   const added = after.find((s) => !known.has(s.id) && s.start_ms === seg.start_ms + 100);
   assert.ok(added, JSON.stringify(after.map((s) => [s.id, s.start_ms])));

@@ -9,6 +9,8 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const artifacts = path.join(repoRoot, 'server', 'e2e', 'artifacts');
@@ -271,4 +273,82 @@ export function patchFromPage(page, env, segmentId, body) {
     try { json = await res.json(); } catch { json = null; }
     return { status: res.status, body: json };
   }, { sessionId: env.sessionId, segmentId, body });
+}
+
+/**
+ * One suite's server and pages: `tocky serve` is started (`setUp(options)`)
+ * before the file's tests and stopped after them, with every page the suite
+ * opened. `desk.env` is the running server; `desk.page(user)` opens a page
+ * logged in as `user`, or a visitor's page when `user` is omitted.
+ * `prepare(desk)`, when given, runs once the server is up: in the same hook,
+ * because Node 20 runs a file's top-level `before` hooks concurrently.
+ */
+export function useDesk(options = {}, prepare = async () => {}) {
+  const pages = [];
+  const desk = {
+    env: null,
+    async page(user) {
+      const p = user ? await loggedInPage(desk.env, user) : await newPage(desk.env);
+      pages.push(p);
+      return p;
+    },
+  };
+  before(async () => {
+    desk.env = await setUp(options);
+    await prepare(desk);
+  }, { timeout: 20 * 60_000 });
+  after(async () => {
+    for (const p of pages) await p.context().close().catch(() => {});
+    if (desk.env) await desk.env.stop();
+  });
+  return desk;
+}
+
+/**
+ * Sends a request from inside the page, as its logged-in user (with its
+ * CSRF token): `{status, body, text}`, `body` being the JSON answer or null.
+ */
+export function callFromPage(page, method, path, body) {
+  return page.evaluate(async ({ method, path, body }) => {
+    const me = await (await fetch('/api/me', { credentials: 'same-origin' })).json();
+    const res = await fetch(path, {
+      method,
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token || '' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let json = null;
+    try { json = JSON.parse(text); } catch { json = null; }
+    return { status: res.status, body: json, text };
+  }, { method, path, body });
+}
+
+/** No uncaught exception happened in the page. */
+export function assertNoPageErrors(page) {
+  assert.deepEqual(page.uncaught.map(String), [], 'uncaught errors in the page');
+}
+
+/** The session's segments as the server has them now. */
+export function serverSegments(page, env) {
+  return page.evaluate(async (id) => (await fetch(`/api/sessions/${id}/segments`, { credentials: 'same-origin' })).json(), env.sessionId);
+}
+
+/** Ids of the rows shown (not merged away), in order. */
+export function shownIds(page) {
+  return page.evaluate(() => [...document.querySelectorAll('.segment:not(.gone)')].map((r) => Number(r.dataset.id)));
+}
+
+/** Selects a row with the n / p keys only. */
+export async function selectByKeys(page, id) {
+  const ids = await shownIds(page);
+  const want = ids.indexOf(id);
+  assert.ok(want >= 0, `row ${id} is shown`);
+  for (let i = 0; i < ids.length * 2 + 2; i++) {
+    const sel = await page.evaluate(() => Number(document.querySelector('.segment.selected')?.dataset.id));
+    const at = ids.indexOf(sel);
+    if (at === want) return;
+    await page.keyboard.press(at < 0 || at < want ? 'n' : 'p');
+  }
+  assert.fail(`could not select row ${id}`);
 }

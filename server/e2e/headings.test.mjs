@@ -4,44 +4,13 @@
 // in the record view's speaker headings and in a reader's read-only rows,
 // and again after a relink arrives live. Run: scripts/e2e
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setUp, loggedInPage, openSession, patchFromPage, shot } from './harness.mjs';
+import { openSession, patchFromPage, shot, useDesk, callFromPage } from './harness.mjs';
 
-let env;
-const pages = [];
 
-before(async () => {
-  env = await setUp();
-}, { timeout: 20 * 60_000 });
-
-after(async () => {
-  for (const p of pages) await p.context().close().catch(() => {});
-  if (env) await env.stop();
-});
-
-async function page(user) {
-  const p = await loggedInPage(env, user);
-  pages.push(p);
-  return p;
-}
-
-/** Sends a request from inside the page, as its logged-in user. */
-function call(p, method, path, body) {
-  return p.evaluate(async ({ method, path, body }) => {
-    const me = await (await fetch('/api/me', { credentials: 'same-origin' })).json();
-    const res = await fetch(path, {
-      method,
-      credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token || '' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let json = null;
-    try { json = JSON.parse(text); } catch { json = null; }
-    return { status: res.status, body: json, text };
-  }, { method, path, body });
-}
+const desk = useDesk();
+const page = desk.page;
 
 const DELEGATE = 'Đại biểu Nguyễn Văn Hùng (Hà Nội)';
 const CHAIR = 'Chủ tịch Quốc hội Trần Thanh Mẫn';
@@ -53,26 +22,26 @@ test('h1. a linked speaker is named with the exports\' heading in the record vie
     { key: 'h-0001', name: 'Nguyễn Văn Hùng', delegation: 'Hà Nội', roles: [{ role: 'delegate', valid_from: '2021-07-20' }] },
     { key: 'h-0002', name: 'Trần Thanh Mẫn', delegation: 'Hậu Giang', roles: [{ role: 'chair', title: 'Chủ tịch Quốc hội', valid_from: '2021-07-20' }] },
   ]) {
-    const r = await call(admin, 'POST', '/api/people', person);
+    const r = await callFromPage(admin, 'POST', '/api/people', person);
     assert.equal(r.status, 201, r.text);
     ids.push(r.body.id);
   }
   const steno = await page('steno1');
-  const sp = await call(steno, 'POST', `/api/sessions/${env.sessionId}/speakers`, { name: 'ĐB Hùng' });
+  const sp = await callFromPage(steno, 'POST', `/api/sessions/${desk.env.sessionId}/speakers`, { name: 'ĐB Hùng' });
   assert.equal(sp.status, 201, sp.text);
-  const link = await call(steno, 'PUT', `/api/sessions/${env.sessionId}/speakers/${sp.body.id}`, { person_id: ids[0] });
+  const link = await callFromPage(steno, 'PUT', `/api/sessions/${desk.env.sessionId}/speakers/${sp.body.id}`, { person_id: ids[0] });
   assert.equal(link.status, 200, link.text);
-  const seg = env.segments[0];
-  const set = await patchFromPage(steno, env, seg.id, { speaker_id: sp.body.id });
+  const seg = desk.env.segments[0];
+  const set = await patchFromPage(steno, desk.env, seg.id, { speaker_id: sp.body.id });
   assert.equal(set.status, 200, JSON.stringify(set.body));
 
   // The exports print this heading.
-  const txt = await call(steno, 'GET', `/api/sessions/${env.sessionId}/export/txt`);
+  const txt = await callFromPage(steno, 'GET', `/api/sessions/${desk.env.sessionId}/export/txt`);
   assert.equal(txt.status, 200);
   assert.ok(txt.text.includes(`${DELEGATE}:`), txt.text.slice(0, 600));
 
   // The record view (v) heads the speech with it.
-  await openSession(steno, env);
+  await openSession(steno, desk.env);
   await steno.keyboard.press('v');
   const heading = ({ id, want }) =>
     document.querySelector(`.record-speaker[data-speaker-id="${id}"] .record-speaker-name`)?.textContent === want;
@@ -80,7 +49,7 @@ test('h1. a linked speaker is named with the exports\' heading in the record vie
 
   // A reader's rows are read-only: the same name there.
   const reader = await page('reader1');
-  await openSession(reader, env);
+  await openSession(reader, desk.env);
   const rowName = ({ id, want }) =>
     document.querySelector(`.segment[data-id="${id}"] .speaker-name`)?.textContent === want;
   await reader.waitForFunction(rowName, { id: seg.id, want: DELEGATE });
@@ -88,7 +57,7 @@ test('h1. a linked speaker is named with the exports\' heading in the record vie
   await shot(reader, 'headings-reader');
 
   // Relinked elsewhere: both pages follow the live message.
-  const relink = await call(admin, 'PUT', `/api/sessions/${env.sessionId}/speakers/${sp.body.id}`, { person_id: ids[1] });
+  const relink = await callFromPage(admin, 'PUT', `/api/sessions/${desk.env.sessionId}/speakers/${sp.body.id}`, { person_id: ids[1] });
   assert.equal(relink.status, 200, relink.text);
   await reader.waitForFunction(rowName, { id: seg.id, want: CHAIR });
   await steno.waitForFunction(heading, { id: sp.body.id, want: CHAIR });

@@ -4,41 +4,13 @@
 // undo, the agenda and scene notes, by keyboard only; two editors at once;
 // a reader. Run: scripts/e2e
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setUp, newPage, loggedInPage, openSession, shot, patchFromPage } from './harness.mjs';
+import { openSession, shot, patchFromPage, useDesk, assertNoPageErrors, serverSegments, selectByKeys, shownIds } from './harness.mjs';
 
-let env;
-const pages = [];
 
-before(async () => {
-  env = await setUp();
-}, { timeout: 20 * 60_000 });
-
-after(async () => {
-  for (const p of pages) await p.context().close().catch(() => {});
-  if (env) await env.stop();
-});
-
-async function page(user) {
-  const p = user ? await loggedInPage(env, user) : await newPage(env);
-  pages.push(p);
-  return p;
-}
-
-function assertNoPageErrors(p) {
-  assert.deepEqual(p.uncaught.map(String), [], 'uncaught errors in the page');
-}
-
-/** The session's segments as the server has them now. */
-function serverSegments(p) {
-  return p.evaluate(async (id) => (await fetch(`/api/sessions/${id}/segments`, { credentials: 'same-origin' })).json(), env.sessionId);
-}
-
-/** Ids of the rows shown (not merged away), in order. */
-function shownIds(p) {
-  return p.evaluate(() => [...document.querySelectorAll('.segment:not(.gone)')].map((r) => Number(r.dataset.id)));
-}
+const desk = useDesk();
+const page = desk.page;
 
 function waitShown(p, n) {
   return p.waitForFunction((n) => document.querySelectorAll('.segment:not(.gone)').length === n, n);
@@ -46,20 +18,6 @@ function waitShown(p, n) {
 
 function rowText(p, id) {
   return p.locator(`.segment[data-id="${id}"] > .body > .text`).textContent().then((t) => t.trim());
-}
-
-/** Selects a row with n / p only. */
-async function selectByKeys(p, id) {
-  const ids = await shownIds(p);
-  const want = ids.indexOf(id);
-  assert.ok(want >= 0, `row ${id} is shown`);
-  for (let i = 0; i < ids.length * 2 + 2; i++) {
-    const sel = await p.evaluate(() => Number(document.querySelector('.segment.selected')?.dataset.id));
-    const at = ids.indexOf(sel);
-    if (at === want) return;
-    await p.keyboard.press(at < 0 || at < want ? 'n' : 'p');
-  }
-  assert.fail(`could not select row ${id}`);
 }
 
 /** Puts the playhead on word `i` of segment `seg` (as a click on the word would). */
@@ -70,7 +28,7 @@ async function playheadOnWord(p, seg, i) {
 
 /** A segment with at least three words, from the server. */
 async function wordySegment(p, skip = []) {
-  const segs = (await serverSegments(p)).filter((s) => s.state !== 'removed' && !skip.includes(s.id));
+  const segs = (await serverSegments(p, desk.env)).filter((s) => s.state !== 'removed' && !skip.includes(s.id));
   const seg = segs.find((s) => (s.words || []).length >= 3);
   assert.ok(seg, 'a segment with three words');
   return seg;
@@ -78,9 +36,9 @@ async function wordySegment(p, skip = []) {
 
 test('o1. split at the caret (Alt+s), then before the word under the playhead (s), each undone with u', { timeout: 60_000 }, async () => {
   const p = await page('steno1');
-  await openSession(p, env);
+  await openSession(p, desk.env);
   await p.waitForSelector('#live-status.live-on');
-  const segs = await serverSegments(p);
+  const segs = await serverSegments(p, desk.env);
   const n = segs.length;
   const seg = segs[0];
   await selectByKeys(p, seg.id);
@@ -104,7 +62,7 @@ test('o1. split at the caret (Alt+s), then before the word under the playhead (s
     const all = await (await fetch(`/api/sessions/${sid}/segments`)).json();
     return all.filter((s) => s.state !== 'removed').every((s) =>
       document.querySelector(`.segment[data-id="${s.id}"]`).classList.contains('unaligned') === !s.words_aligned);
-  }, env.sessionId, { polling: 500, timeout: 30_000 });
+  }, desk.env.sessionId, { polling: 500, timeout: 30_000 });
   await shot(p, 'ops-split');
 
   await p.keyboard.press('u');
@@ -129,8 +87,8 @@ test('o1. split at the caret (Alt+s), then before the word under the playhead (s
 
 test('o2. merge with the next (m), not speech (x) hidden from the record, bounds ([ ] t) bounded by neighbours', { timeout: 60_000 }, async () => {
   const p = await page('steno1');
-  await openSession(p, env);
-  const segs = await serverSegments(p);
+  await openSession(p, desk.env);
+  const segs = await serverSegments(p, desk.env);
   const n = segs.length;
   const [a, b] = [segs[1], segs[2]];
   await selectByKeys(p, a.id);
@@ -169,15 +127,15 @@ test('o2. merge with the next (m), not speech (x) hidden from the record, bounds
   await p.keyboard.press('t');
   await p.waitForSelector('#toast.toast-error:not([hidden])');
   assert.match(await p.textContent('#toast'), /Chưa làm được: \S/);
-  const now = (await serverSegments(p)).find((s) => s.id === a.id);
+  const now = (await serverSegments(p, desk.env)).find((s) => s.id === a.id);
   assert.equal(now.end_ms, a.end_ms);
   assertNoPageErrors(p);
 });
 
 test('o3. insert into a gap (i), a new agenda item (a) and a scene note (c), shown in the record and undone', { timeout: 60_000 }, async () => {
   const p = await page('steno1');
-  await openSession(p, env);
-  const segs = await serverSegments(p);
+  await openSession(p, desk.env);
+  const segs = await serverSegments(p, desk.env);
   const n = segs.length;
   // The segment with the widest gap after it.
   let at = 0;
@@ -199,7 +157,9 @@ test('o3. insert into a gap (i), a new agenda item (a) and a scene note (c), sho
   const added = ids[ids.indexOf(segs[at].id) + 1];
   assert.equal(await rowText(p, added), text);
   assert.equal(await p.locator('.segment b').count(), 0, 'text only');
-  assert.equal(await p.getAttribute('.segment.selected', 'data-id'), String(added));
+  // The new row is selected once its answer is in (the row itself may
+  // arrive first, over the live channel).
+  await p.waitForSelector(`.segment.selected[data-id="${added}"]`);
   await p.keyboard.press('u');
   await waitShown(p, n);
 
@@ -229,8 +189,8 @@ test('o3. insert into a gap (i), a new agenda item (a) and a scene note (c), sho
 
 test('o4. an operation in the history is undone with its button', { timeout: 60_000 }, async () => {
   const p = await page('steno1');
-  await openSession(p, env);
-  const n = (await serverSegments(p)).length;
+  await openSession(p, desk.env);
+  const n = (await serverSegments(p, desk.env)).length;
   const seg = await wordySegment(p);
   await selectByKeys(p, seg.id);
   await playheadOnWord(p, seg, 1);
@@ -259,10 +219,10 @@ test('o4. an operation in the history is undone with its button', { timeout: 60_
 test('o5. one editor splits while another edits: live rows, then the conflict view', { timeout: 60_000 }, async () => {
   const a = await page('steno1');
   const b = await page('steno2');
-  await openSession(a, env);
-  await openSession(b, env);
+  await openSession(a, desk.env);
+  await openSession(b, desk.env);
   await a.waitForSelector('#live-status.live-on');
-  const segs = await serverSegments(a);
+  const segs = await serverSegments(a, desk.env);
   const n = segs.length;
   const seg = await wordySegment(a);
   // steno1 edits the segment.
@@ -300,7 +260,7 @@ test('o5. one editor splits while another edits: live rows, then the conflict vi
 
 test('o6. a reader gets no operation keys, buttons or forms', { timeout: 60_000 }, async () => {
   const p = await page('reader1');
-  await openSession(p, env);
+  await openSession(p, desk.env);
   const n = (await shownIds(p)).length;
   await p.keyboard.press('?');
   await p.waitForSelector('#help-overlay', { state: 'visible' });
@@ -322,10 +282,10 @@ test('o7. a stale operation (the row changed unseen) says so and reloads the row
   const p = await page('steno1');
   // No live messages reach this page: it cannot know of the edit below.
   await p.routeWebSocket(/\/live$/, () => {});
-  await openSession(p, env);
-  const seg = (await serverSegments(p)).find((s) => s.state === 'speech');
+  await openSession(p, desk.env);
+  const seg = (await serverSegments(p, desk.env)).find((s) => s.state === 'speech');
   const text = 'Sửa ở nơi khác, trang này chưa biết.';
-  const r = await patchFromPage(p, env, seg.id, { text });
+  const r = await patchFromPage(p, desk.env, seg.id, { text });
   assert.equal(r.status, 200, JSON.stringify(r.body));
   assert.notEqual(await rowText(p, seg.id), text);
   await selectByKeys(p, seg.id);

@@ -4,27 +4,13 @@
 // line is named; a reader sees the list but no forms; names stay text.
 // Run: scripts/e2e   (or: node --test --test-concurrency=1 server/e2e/)
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setUp, loggedInPage, shot } from './harness.mjs';
+import { shot, useDesk } from './harness.mjs';
 
-let env;
-const pages = [];
 
-before(async () => {
-  env = await setUp();
-}, { timeout: 20 * 60_000 });
-
-after(async () => {
-  for (const p of pages) await p.context().close().catch(() => {});
-  if (env) await env.stop();
-});
-
-async function page(user) {
-  const p = await loggedInPage(env, user);
-  pages.push(p);
-  return p;
-}
+const desk = useDesk();
+const page = desk.page;
 
 const CSV = [
   'id,name,delegation,seat,role,title,from,to',
@@ -70,7 +56,7 @@ test('an admin imports a pasted list, searches it and re-imports it unchanged', 
 
 test('a bad line is named and nothing is imported', { timeout: 60_000 }, async () => {
   const p = await page('admin');
-  await p.goto(`${env.base}#/people`);
+  await p.goto(`${desk.env.base}#/people`);
   await p.waitForSelector('#people-import');
   await p.fill('#import-text', `${CSV}\ndbqh-0200,Lê Văn B,,,speaker,,,`);
   await p.click('#import-submit');
@@ -82,7 +68,7 @@ test('a bad line is named and nothing is imported', { timeout: 60_000 }, async (
 
 test('an admin adds and edits a person with the keyboard; names stay text', { timeout: 60_000 }, async () => {
   const p = await page('admin');
-  await p.goto(`${env.base}#/people`);
+  await p.goto(`${desk.env.base}#/people`);
   await p.waitForSelector('#person-form');
   await p.focus('#person-key');
   await p.keyboard.type('khach-01');
@@ -117,7 +103,7 @@ test('an admin adds and edits a person with the keyboard; names stay text', { ti
 
 test('a reader sees the registry but no forms', { timeout: 60_000 }, async () => {
   const p = await page('reader1');
-  await p.goto(`${env.base}#/people`);
+  await p.goto(`${desk.env.base}#/people`);
   await p.waitForSelector('#people-table .person-row');
   assert.equal(await p.locator('#person-form').count(), 0);
   assert.equal(await p.locator('#people-import').count(), 0);

@@ -8,18 +8,16 @@
 // links that play the sitting's audio from the speech's start.
 // Run: scripts/e2e
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setUp, loggedInPage, newPage, shot, SESSION_TITLE, USERS } from './harness.mjs';
+import { shot, useDesk, SESSION_TITLE, USERS } from './harness.mjs';
 
-let env;
-const pages = [];
 const EDITOR = 'editor1';
 const DRAFT = 'đoạn nháp chưa công bố';
 
 /** Logs `user` in through the API: its cookie and CSRF token. */
 async function apiLogin(user) {
-  const res = await fetch(`${env.base}api/login`, {
+  const res = await fetch(`${desk.env.base}api/login`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ username: user, password: USERS[user].password }),
@@ -30,7 +28,7 @@ async function apiLogin(user) {
 }
 
 async function call(who, method, path, body) {
-  const res = await fetch(`${env.base}${path.replace(/^\//, '')}`, {
+  const res = await fetch(`${desk.env.base}${path.replace(/^\//, '')}`, {
     method,
     headers: { Cookie: who.cookie, 'X-CSRF-Token': who.csrf, 'Content-Type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -41,51 +39,38 @@ async function call(who, method, path, body) {
   return { status: res.status, body: json };
 }
 
-before(async () => {
-  env = await setUp({ publicRead: true });
+const desk = useDesk({ publicRead: true }, async () => {
   const admin = await apiLogin('admin');
   USERS[EDITOR] = { role: 'editor', password: 'e2e-editor1-Passw0rd!' };
   let r = await call(admin, 'POST', '/api/users', { username: EDITOR, password: USERS[EDITOR].password, role: 'editor' });
   assert.equal(r.status, 201, JSON.stringify(r.body));
   const steno = await apiLogin('steno1');
   const editor = await apiLogin(EDITOR);
-  for (const s of env.segments) {
+  for (const s of desk.env.segments) {
     r = await call(steno, 'PATCH', `/api/segments/${s.id}`, { version: s.version, review_status: 'reviewed' });
     assert.equal(r.status, 200, JSON.stringify(r.body));
   }
   for (const [who, to] of [[steno, 'checked'], [editor, 'approved'], [editor, 'published']]) {
-    r = await call(who, 'POST', `/api/sessions/${env.sessionId}/workflow`, { to });
+    r = await call(who, 'POST', `/api/sessions/${desk.env.sessionId}/workflow`, { to });
     assert.equal(r.status, 200, `${to}: ${JSON.stringify(r.body)}`);
   }
   // A correction after publication: the next version's draft.
-  const first = (await call(steno, 'GET', `/api/sessions/${env.sessionId}/segments`)).body[0];
+  const first = (await call(steno, 'GET', `/api/sessions/${desk.env.sessionId}/segments`)).body[0];
   r = await call(steno, 'PATCH', `/api/segments/${first.id}`, { version: first.version, text: DRAFT });
   assert.equal(r.status, 200, JSON.stringify(r.body));
-}, { timeout: 20 * 60_000 });
-
-after(async () => {
-  for (const p of pages) await p.context().close().catch(() => {});
-  if (env) await env.stop();
 });
 
-async function anonymous() {
-  const p = await newPage(env);
-  pages.push(p);
-  return p;
-}
-
-async function as(user) {
-  const p = await loggedInPage(env, user);
-  pages.push(p);
-  return p;
-}
+/** A visitor's page, without a login. */
+const anonymous = () => desk.page();
+/** A page logged in as `user`. */
+const as = (user) => desk.page(user);
 
 /** The published page of the sitting, opened from the list. */
 async function openRecord(page) {
-  await page.goto(`${env.base}records`);
+  await page.goto(`${desk.env.base}records`);
   await page.click(`text=${SESSION_TITLE}`);
   await page.waitForSelector('article.speech');
-  assert.equal(new URL(page.url()).pathname, `/records/${env.sessionId}`);
+  assert.equal(new URL(page.url()).pathname, `/records/${desk.env.sessionId}`);
 }
 
 let published;
@@ -93,7 +78,7 @@ let published;
 test('1. a visitor without a login reads the published page, never the draft', { timeout: 120_000 }, async () => {
   const page = await anonymous();
   // The desk is closed to visitors: they are sent to the published record.
-  await page.goto(env.base);
+  await page.goto(desk.env.base);
   await page.waitForURL(/\/records$/);
   await openRecord(page);
   assert.equal(await page.textContent('h1'), SESSION_TITLE);
@@ -109,10 +94,10 @@ test('1. a visitor without a login reads the published page, never the draft', {
   const fetched = await page.evaluate(async () => fetch('/api/me').then(() => 'fetched', () => 'refused'));
   assert.equal(fetched, 'refused');
   // The API gives a visitor no draft either.
-  assert.equal((await fetch(`${env.base}api/sessions/${env.sessionId}/segments`)).status, 401);
-  const search = await (await fetch(`${env.base}api/search?q=nhap+chua+cong+bo`)).json();
+  assert.equal((await fetch(`${desk.env.base}api/sessions/${desk.env.sessionId}/segments`)).status, 401);
+  const search = await (await fetch(`${desk.env.base}api/search?q=nhap+chua+cong+bo`)).json();
   assert.equal(search.hits.length, 0);
-  const found = await (await fetch(`${env.base}api/search?q=kinh+thua&published=false`)).json();
+  const found = await (await fetch(`${desk.env.base}api/search?q=kinh+thua&published=false`)).json();
   assert.ok(found.hits.every((h) => h.version === 1), JSON.stringify(found));
   await shot(page, 'public-page');
   assert.deepEqual(page.uncaught, []);
@@ -153,7 +138,7 @@ test('4. a permalink lands on its speech; an audio link plays from its start', {
   const last = speeches.nth((await speeches.count()) - 1);
   const id = await last.getAttribute('id');
   const permalink = await last.locator('a.permalink').getAttribute('href');
-  assert.equal(permalink, `/records/${env.sessionId}/v/1#${id}`);
+  assert.equal(permalink, `/records/${desk.env.sessionId}/v/1#${id}`);
   await last.locator('a.permalink').click();
   await page.waitForURL(new RegExp(`#${id}$`));
   assert.equal(await page.evaluate(() => document.querySelector(':target')?.id), id);
@@ -163,7 +148,7 @@ test('4. a permalink lands on its speech; an audio link plays from its start', {
   assert.ok(m, audio);
   const t = Number(m[2]);
   // A visitor may fetch the audio of a published sitting.
-  const res = await fetch(new URL(audio.split('#')[0], env.base));
+  const res = await fetch(new URL(audio.split('#')[0], desk.env.base));
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type'), /^audio\//);
   await res.body.cancel();
@@ -179,11 +164,11 @@ test('4. a permalink lands on its speech; an audio link plays from its start', {
 
 test('5. the search form finds the published text, and a hit opens its speech', { timeout: 120_000 }, async () => {
   const page = await anonymous();
-  await page.goto(`${env.base}records`);
+  await page.goto(`${desk.env.base}records`);
   // A word of the published page's first speech, typed without diacritics.
   await openRecord(page);
   const word = (await page.textContent('article.speech p.text')).trim().split(/\s+/)[0];
-  await page.goto(`${env.base}records`);
+  await page.goto(`${desk.env.base}records`);
   await page.fill('form.search input[name="q"]', word);
   await page.click('form.search button');
   await page.waitForURL(/\/records\/search\?q=/);
@@ -192,7 +177,7 @@ test('5. the search form finds the published text, and a hit opens its speech', 
   assert.ok(!(await page.textContent('main')).includes(DRAFT));
   const link = hits.first().locator('a').first();
   const href = await link.getAttribute('href');
-  assert.match(href, new RegExp(`^/records/${env.sessionId}/v/1#s\\d+$`));
+  assert.match(href, new RegExp(`^/records/${desk.env.sessionId}/v/1#s\\d+$`));
   await link.click();
   await page.waitForSelector('article.speech:target');
   assert.equal(await page.evaluate(() => document.querySelector(':target').id), href.split('#')[1]);

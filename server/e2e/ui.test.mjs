@@ -1,47 +1,28 @@
 // The review UI in Chromium against a real `tocky serve` (see harness.mjs).
 // Run: scripts/e2e   (or: node --test --test-concurrency=1 server/e2e/)
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setUp, newPage, login, loggedInPage, openSession, shot, patchFromPage, SESSION_TITLE, BIG_SEGMENTS } from './harness.mjs';
+import { login, openSession, shot, patchFromPage, SESSION_TITLE, BIG_SEGMENTS, useDesk, callFromPage, assertNoPageErrors } from './harness.mjs';
 
-let env;
-const pages = [];
 
-before(async () => {
-  env = await setUp();
-}, { timeout: 20 * 60_000 });
-
-after(async () => {
-  for (const p of pages) await p.context().close().catch(() => {});
-  if (env) await env.stop();
-});
-
-async function page(user) {
-  const p = user ? await loggedInPage(env, user) : await newPage(env);
-  pages.push(p);
-  return p;
-}
-
-/** No uncaught exception happened in the page. */
-function assertNoPageErrors(p) {
-  assert.deepEqual(p.uncaught.map(String), [], 'uncaught errors in the page');
-}
+const desk = useDesk();
+const page = desk.page;
 
 /** Segment ids by role in these tests, so that tests do not edit the same rows. */
 function segmentFor(purpose) {
-  const n = env.segments.length;
+  const n = desk.env.segments.length;
   const pick = { xss: 0, keyboard: 1, conflict: 2, search: n - 1 }[purpose];
-  return env.segments[Math.min(pick, n - 1)];
+  return desk.env.segments[Math.min(pick, n - 1)];
 }
 
 test('the setup produced a session with several segments', () => {
-  assert.ok(env.segments.length >= 2, `expected at least 2 segments, got ${env.segments.length}`);
+  assert.ok(desk.env.segments.length >= 2, `expected at least 2 segments, got ${desk.env.segments.length}`);
 });
 
 test('1. a stenographer logs in through the login page', { timeout: 60_000 }, async () => {
   const p = await page();
-  await p.goto(env.base);
+  await p.goto(desk.env.base);
   // Not logged in and not public: the app sends us to the login page.
   await p.waitForSelector('#login-username');
   assert.match(p.url(), /#\/login/);
@@ -55,7 +36,7 @@ test('1. a stenographer logs in through the login page', { timeout: 60_000 }, as
   await p.waitForSelector('#login-error:not([hidden])');
   assert.ok((await p.textContent('#login-error')).trim().length > 0);
 
-  await login(p, env, 'steno1');
+  await login(p, desk.env, 'steno1');
   assert.equal(await p.textContent('#user-name'), 'steno1');
   assert.equal(await p.textContent('#user-role'), 'Thư ký tốc ký');
   // The session list shows the sessions.
@@ -66,7 +47,7 @@ test('1. a stenographer logs in through the login page', { timeout: 60_000 }, as
 
 test('1b. too many login attempts are refused with the server\'s message', { timeout: 60_000 }, async () => {
   const p = await page();
-  await p.goto(`${env.base}#/login`);
+  await p.goto(`${desk.env.base}#/login`);
   await p.waitForSelector('#login-username');
   let message = '';
   for (let i = 0; i < 12 && !/thử lại sau/.test(message); i++) {
@@ -87,13 +68,13 @@ test('2. playback highlights the segment under the playhead', { timeout: 90_000 
   const p = await page('steno1');
   await p.click(`.session-link >> text=${SESSION_TITLE}`);
   await p.waitForSelector('.segment[data-id]');
-  assert.equal(await p.locator('.segment').count(), env.segments.length);
+  assert.equal(await p.locator('.segment').count(), desk.env.segments.length);
   await p.waitForFunction(() => document.querySelector('#audio').readyState >= 1);
 
   await p.keyboard.press('Space');
   await p.waitForFunction(() => !document.querySelector('#audio').paused && document.querySelector('#audio').currentTime > 0);
 
-  const starts = env.segments.map((s) => s.start_ms);
+  const starts = desk.env.segments.map((s) => s.start_ms);
   const target = starts[1] + 300; // well into the second segment
   const seen = new Set();
   const deadline = Date.now() + 60_000;
@@ -115,7 +96,7 @@ test('2. playback highlights the segment under the playhead', { timeout: 90_000 
       // boundary was crossed in the last few milliseconds).
       assert.ok(snap.cur !== null, `no current segment at t=${snap.t}`);
       assert.ok(snap.curStart <= snap.t, `current segment starts at ${snap.curStart} > t=${snap.t}`);
-      const idx = env.segments.findIndex((s) => s.id === snap.cur);
+      const idx = desk.env.segments.findIndex((s) => s.id === snap.cur);
       const lagging = idx === expected - 1 && snap.t - snap.rows[expected] < 300;
       assert.ok(idx === expected || lagging, `current is #${idx}, expected #${expected} at t=${snap.t}`);
       seen.add(snap.cur);
@@ -145,19 +126,19 @@ test('2. playback highlights the segment under the playhead', { timeout: 90_000 
 
 test('3. a segment is edited with the keyboard only and the edit persists', { timeout: 60_000 }, async () => {
   const seg = segmentFor('keyboard');
-  const idx = env.segments.indexOf(seg);
+  const idx = desk.env.segments.indexOf(seg);
   const p = await page('steno1');
-  await openSession(p, env);
+  await openSession(p, desk.env);
   // n and ↓ select the next segment (the first one, or the one after the
   // playhead's); p and ↑ the previous one. Each press moves by one.
   const selected = async () => {
     const id = await p.getAttribute('.segment.selected', 'data-id');
-    return env.segments.findIndex((s) => String(s.id) === id);
+    return desk.env.segments.findIndex((s) => String(s.id) === id);
   };
   await p.keyboard.press('n');
   let at = await selected();
   assert.ok(at >= 0, 'n selects a segment');
-  for (let i = 0; at !== idx && i < env.segments.length + 2; i++) {
+  for (let i = 0; at !== idx && i < desk.env.segments.length + 2; i++) {
     const key = at < idx ? (i % 2 ? 'n' : 'ArrowDown') : (i % 2 ? 'p' : 'ArrowUp');
     const was = at;
     await p.keyboard.press(key);
@@ -198,8 +179,8 @@ test('4. concurrent edits end in the conflict view, resolved by a merge', { time
   const seg = segmentFor('conflict');
   const a = await page('steno1');
   const b = await page('steno2');
-  await openSession(a, env);
-  await openSession(b, env);
+  await openSession(a, desk.env);
+  await openSession(b, desk.env);
   const textA = 'Bản của steno1: kỳ họp thứ mười của Quốc hội.';
   const textB = 'Bản của steno2: kỳ họp thứ mười.';
   for (const [p, text] of [[a, textA], [b, textB]]) {
@@ -251,17 +232,17 @@ test('4. concurrent edits end in the conflict view, resolved by a merge', { time
 test('5. searching without diacritics finds the text and plays from the hit', { timeout: 90_000 }, async () => {
   const seg = segmentFor('search');
   const p = await page('steno1');
-  await openSession(p, env);
+  await openSession(p, desk.env);
   const text = 'Xin thưa Quốc hội, đây là đoạn để tìm kiếm.';
-  const r = await patchFromPage(p, env, seg.id, { text });
+  const r = await patchFromPage(p, desk.env, seg.id, { text });
   assert.equal(r.status, 200, JSON.stringify(r.body));
 
-  await p.goto(`${env.base}#/search`);
+  await p.goto(`${desk.env.base}#/search`);
   await p.waitForSelector('#search-input');
   let hit = null;
   const deadline = Date.now() + 20_000; // the index may lag an edit slightly
   while (!hit && Date.now() < deadline) {
-    await p.selectOption('#search-session', String(env.sessionId));
+    await p.selectOption('#search-session', String(desk.env.sessionId));
     await p.fill('#search-input', 'quoc hoi');
     await p.press('#search-input', 'Enter');
     await p.waitForSelector('#search-results .hit, #search-results .empty, #search-results .error');
@@ -270,10 +251,10 @@ test('5. searching without diacritics finds the text and plays from the hit', { 
     else await p.waitForTimeout(1000);
   }
   assert.ok(hit, 'a hit for the edited segment');
-  assert.match(p.url(), new RegExp(`#/search\\?q=quoc(\\+|%20)hoi&session=${env.sessionId}`));
+  assert.match(p.url(), new RegExp(`#/search\\?q=quoc(\\+|%20)hoi&session=${desk.env.sessionId}`));
   // Only the chosen session's hits.
   const sessionsHit = await p.locator('.hit').evaluateAll((hits) => [...new Set(hits.map((h) => h.dataset.sessionId))]);
-  assert.deepEqual(sessionsHit, [String(env.sessionId)]);
+  assert.deepEqual(sessionsHit, [String(desk.env.sessionId)]);
   assert.ok((await hit.locator('.snippet b').count()) >= 1, 'the match is in <b>');
   assert.match(await hit.locator('.hit-title').textContent(), new RegExp(SESSION_TITLE));
   await shot(p, 'search');
@@ -284,7 +265,7 @@ test('5. searching without diacritics finds the text and plays from the hit', { 
   assert.ok(jump >= seg.start_ms && jump <= seg.end_ms, `jump ${jump} outside ${seg.start_ms}–${seg.end_ms}`);
   await hit.locator('a').click();
   await p.waitForSelector('.segment[data-id]');
-  assert.match(p.url(), new RegExp(`#/sessions/${env.sessionId}\\?t=${jump}&play=1`));
+  assert.match(p.url(), new RegExp(`#/sessions/${desk.env.sessionId}\\?t=${jump}&play=1`));
   await p.waitForFunction((jump) => {
     const a = document.querySelector('#audio');
     return a.readyState >= 1 && Math.abs(a.currentTime * 1000 - jump) < 1500;
@@ -299,7 +280,7 @@ test('6. a reader gets no editor, and the server refuses a reader\'s PATCH', { t
   const seg = segmentFor('keyboard');
   const p = await page('reader1');
   assert.equal(await p.textContent('#user-role'), 'Người đọc');
-  await openSession(p, env);
+  await openSession(p, desk.env);
   assert.equal((await p.textContent('#readonly-note')).trim(), 'Chỉ đọc');
   assert.equal(await p.locator('select.speaker').count(), 0);
   assert.equal(await p.locator('.review-btn').count(), 0);
@@ -308,7 +289,7 @@ test('6. a reader gets no editor, and the server refuses a reader\'s PATCH', { t
   await p.keyboard.press('e');
   await p.waitForTimeout(300);
   assert.equal(await p.locator('textarea').count(), 0);
-  const r = await patchFromPage(p, env, seg.id, { text: 'a reader may not edit' });
+  const r = await patchFromPage(p, desk.env, seg.id, { text: 'a reader may not edit' });
   assert.equal(r.status, 403);
   assertNoPageErrors(p);
 });
@@ -317,7 +298,7 @@ test('7. transcript text is shown as text, never run as markup', { timeout: 60_0
   const seg = segmentFor('xss');
   const payload = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">';
   const p = await page('steno1');
-  await openSession(p, env);
+  await openSession(p, desk.env);
   const row = p.locator(`.segment[data-id="${seg.id}"]`);
   await row.locator('.time').click();
   await p.keyboard.press('Enter');
@@ -337,7 +318,7 @@ test('7. transcript text is shown as text, never run as markup', { timeout: 60_0
   await row.locator('.history-btn').click();
   await row.locator('.revision').first().waitFor();
   assert.equal(await row.locator('.revisions img').count(), 0);
-  await p.goto(`${env.base}#/search?q=xss`);
+  await p.goto(`${desk.env.base}#/search?q=xss`);
   await p.waitForSelector('#search-results .hit, #search-results .empty, #search-results .error');
   assert.equal(await p.locator('#search-results img').count(), 0);
   assert.equal(await p.evaluate(() => window.__xss), undefined);
@@ -346,7 +327,7 @@ test('7. transcript text is shown as text, never run as markup', { timeout: 60_0
 
 test('8. the help overlay opens with ? and lists the keys', { timeout: 60_000 }, async () => {
   const p = await page('steno1');
-  await openSession(p, env);
+  await openSession(p, desk.env);
   assert.equal(await p.locator('#help-overlay').isVisible().catch(() => false), false);
   await p.keyboard.press('?');
   await p.waitForSelector('#help-overlay', { state: 'visible' });
@@ -367,11 +348,11 @@ test('9. an edit made elsewhere appears live, and a draft survives a reload', { 
   const other = segmentFor('conflict');
   const a = await page('steno1');
   const b = await page('steno2');
-  await openSession(a, env);
-  await openSession(b, env);
+  await openSession(a, desk.env);
+  await openSession(b, desk.env);
   await b.waitForSelector('#live-status.live-on');
   const text = 'Đoạn này được sửa ở trình duyệt khác, Quốc hội.';
-  const r = await patchFromPage(a, env, seg.id, { text });
+  const r = await patchFromPage(a, desk.env, seg.id, { text });
   assert.equal(r.status, 200, JSON.stringify(r.body));
   await b.waitForFunction(({ id, text }) => document.querySelector(`.segment[data-id="${id}"] .text`).textContent.trim() === text, { id: seg.id, text });
 
@@ -386,7 +367,7 @@ test('9. an edit made elsewhere appears live, and a draft survives a reload', { 
   // Leaving asks first (the harness accepts), and the draft stays in localStorage.
   await b.goto('about:blank');
   assert.ok(b.dialogs.includes('beforeunload'), `leaving with a draft warns (dialogs: ${b.dialogs})`);
-  await b.goto(`${env.base}#/sessions/${env.sessionId}`);
+  await b.goto(`${desk.env.base}#/sessions/${desk.env.sessionId}`);
   await b.waitForSelector('.segment[data-id]');
   assert.match(await row.getAttribute('class'), /\bdirty\b/);
   assert.equal((await row.locator('.draft-text').textContent()).trim(), 'Bản nháp chưa lưu.');
@@ -400,10 +381,9 @@ test('9. an edit made elsewhere appears live, and a draft survives a reload', { 
 
 test('9b. a page whose login ends while it watches live goes to the login page', { timeout: 60_000 }, async () => {
   // A login of its own: the cached one stays for the other tests.
-  const p = await newPage(env);
-  pages.push(p);
-  await login(p, env, 'steno2');
-  await openSession(p, env);
+  const p = await desk.page();
+  await login(p, desk.env, 'steno2');
+  await openSession(p, desk.env);
   await p.waitForSelector('#live-status.live-on');
   // Logged out elsewhere (the same login, as from another tab): the server
   // closes the socket (4401) and the page must not go on as if logged in.
@@ -424,7 +404,7 @@ test('9b. a page whose login ends while it watches live goes to the login page',
 test('10. a session of 2,000 segments loads quickly and follows playback', { timeout: 120_000 }, async (t) => {
   const p = await page('steno1');
   const began = Date.now();
-  await p.goto(`${env.base}#/sessions/${env.bigSessionId}`);
+  await p.goto(`${desk.env.base}#/sessions/${desk.env.bigSessionId}`);
   await p.waitForFunction((n) => document.querySelectorAll('.segment').length === n, BIG_SEGMENTS);
   await p.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r))));
   const loadMs = Date.now() - began;
@@ -489,10 +469,10 @@ async function giveSpeakers(p) {
       out.push((await res.json()).id);
     }
     return out;
-  }, { sessionId: env.sessionId, names: RECORD_SPEAKERS });
-  const n = env.segments.length;
+  }, { sessionId: desk.env.sessionId, names: RECORD_SPEAKERS });
+  const n = desk.env.segments.length;
   for (let i = 0; i < n; i++) {
-    const r = await patchFromPage(p, env, env.segments[i].id, { speaker_id: ids[recordSpeakerIndex(i, n)] });
+    const r = await patchFromPage(p, desk.env, desk.env.segments[i].id, { speaker_id: ids[recordSpeakerIndex(i, n)] });
     assert.equal(r.status, 200, JSON.stringify(r.body));
   }
   recordSpeakers = ids;
@@ -506,7 +486,7 @@ async function recordOn(p) {
 
 test('11. v switches to the record view: speaker headings over speeches as paragraphs', { timeout: 60_000 }, async () => {
   const p = await page('steno1');
-  await openSession(p, env);
+  await openSession(p, desk.env);
   await giveSpeakers(p);
   await p.reload();
   await p.waitForSelector('.segment[data-id]');
@@ -516,12 +496,12 @@ test('11. v switches to the record view: speaker headings over speeches as parag
   assert.match(p.url(), /[?&]view=record\b/);
   assert.equal(await p.getAttribute('#view-toggle', 'aria-pressed'), 'true');
   // Consecutive segments of one speaker are one speech under one heading.
-  const n = env.segments.length;
+  const n = desk.env.segments.length;
   const expected = [];
   for (let i = 0; i < n; i++) {
     const who = recordSpeakerIndex(i, n);
     if (!expected.length || expected[expected.length - 1].who !== who) expected.push({ who, ids: [] });
-    expected[expected.length - 1].ids.push(env.segments[i].id);
+    expected[expected.length - 1].ids.push(desk.env.segments[i].id);
   }
   const layout = await p.evaluate(() => {
     const out = [];
@@ -567,7 +547,7 @@ test('11. v switches to the record view: speaker headings over speeches as parag
 
 test('12. the record groups speeches as the store does: not speech left out, agenda items start anew', { timeout: 30_000 }, async () => {
   const p = await page('steno1');
-  await openSession(p, env);
+  await openSession(p, desk.env);
   const record = await p.evaluate(async () => {
     const { deriveRecord } = await import('/ui/session/record.js');
     const seg = (id, speaker_id, state) => ({ id, speaker_id, state, start_ms: id * 1000, end_ms: id * 1000 + 900 });
@@ -593,7 +573,7 @@ test('12. the record groups speeches as the store does: not speech left out, age
 test('13. in the record view a word plays from itself and the playhead marks the word said', { timeout: 90_000 }, async () => {
   // The long sitting: its words are as transcribed (the tests above edit the other's).
   const p = await page('steno1');
-  await p.goto(`${env.base}#/sessions/${env.bigSessionId}?view=record`);
+  await p.goto(`${desk.env.base}#/sessions/${desk.env.bigSessionId}?view=record`);
   await p.waitForSelector('#segments.record-mode .record-speaker');
   await p.waitForFunction(() => document.querySelector('#audio').readyState >= 1);
   // A word well inside the record: the second word of the first segment with three.
@@ -632,10 +612,10 @@ test('13. in the record view a word plays from itself and the playhead marks the
 });
 
 test('14. the record view is usable by keyboard only: select, play, edit and save a speech\'s segment', { timeout: 60_000 }, async () => {
-  const n = env.segments.length;
-  const seg = env.segments[n - 1];
+  const n = desk.env.segments.length;
+  const seg = desk.env.segments[n - 1];
   const p = await page('steno1');
-  await openSession(p, env);
+  await openSession(p, desk.env);
   await recordOn(p);
   // n walks the record's segments; the last one is reached by n presses.
   for (let i = 0; i < n; i++) await p.keyboard.press('n');
@@ -684,9 +664,9 @@ test('14. the record view is usable by keyboard only: select, play, edit and sav
 });
 
 test('15. a double click in the record view edits the segment clicked', { timeout: 60_000 }, async () => {
-  const seg = env.segments[0];
+  const seg = desk.env.segments[0];
   const p = await page('steno1');
-  await openSession(p, env, '?view=record');
+  await openSession(p, desk.env, '?view=record');
   await p.waitForSelector('#segments.record-mode .record-speaker');
   const row = p.locator(`.segment[data-id="${seg.id}"]`);
   // Where the segment's text begins (a paragraph's lines are shared).
@@ -706,12 +686,12 @@ test('15. a double click in the record view edits the segment clicked', { timeou
   const id = await time.getAttribute('data-id');
   await time.focus();
   await p.keyboard.press('Enter');
-  const start = env.segments.find((s) => String(s.id) === id).start_ms;
+  const start = desk.env.segments.find((s) => String(s.id) === id).start_ms;
   await p.waitForFunction((ms) => Math.abs(document.querySelector('#audio').currentTime * 1000 - ms) < 50, start);
   assert.equal(await p.getAttribute('.segment.selected', 'data-id'), id);
   // A reader sees the record, without an editor.
   const r = await page('reader1');
-  await openSession(r, env, '?view=record');
+  await openSession(r, desk.env, '?view=record');
   await r.waitForSelector('#segments.record-mode .record-speaker');
   await r.mouse.dblclick(at.x, at.y);
   await r.keyboard.press('Enter');
@@ -723,7 +703,7 @@ test('15. a double click in the record view edits the segment clicked', { timeou
 
 test('16. the record view of 2,000 segments switches quickly', { timeout: 60_000 }, async (t) => {
   const p = await page('steno1');
-  await p.goto(`${env.base}#/sessions/${env.bigSessionId}`);
+  await p.goto(`${desk.env.base}#/sessions/${desk.env.bigSessionId}`);
   await p.waitForFunction((n) => document.querySelectorAll('.segment').length === n, BIG_SEGMENTS);
   const began = Date.now();
   await p.keyboard.press('v');
@@ -739,22 +719,6 @@ test('16. the record view of 2,000 segments switches quickly', { timeout: 60_000
   assertNoPageErrors(p);
 });
 
-/** A request from inside the page, as its logged-in user: {status, body}. */
-function apiFromPage(p, method, url, body) {
-  return p.evaluate(async ({ method, url, body }) => {
-    const me = await (await fetch('/api/me', { credentials: 'same-origin' })).json();
-    const res = await fetch(url, {
-      method,
-      credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token || '' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    let json = null;
-    try { json = await res.json(); } catch { json = null; }
-    return { status: res.status, body: json };
-  }, { method, url, body });
-}
-
 /** The record view as shown: headings, notes and visible rows, in order. */
 function recordLayout(p) {
   return p.evaluate(() => [...document.querySelector('#segments').children]
@@ -769,17 +733,17 @@ function recordLayout(p) {
 }
 
 test('17. the record view follows the agenda, scene notes and not-speech segments live', { timeout: 60_000 }, async () => {
-  const segs = env.segments;
+  const segs = desk.env.segments;
   assert.ok(segs.length >= 4, 'needs four segments');
   const [A, B] = RECORD_SPEAKERS;
   const p = await page('steno1');
-  await openSession(p, env, '?view=record');
+  await openSession(p, desk.env, '?view=record');
   await p.waitForSelector('#segments.record-mode .record-speaker');
   await p.waitForSelector('#live-status.live-on');
 
   // The agenda: item 2 starts at the second segment, so A's speech is cut in two.
   const title2 = 'Luật <i>Đất đai</i> (sửa đổi)';
-  let r = await apiFromPage(p, 'PUT', `/api/sessions/${env.sessionId}/agenda`, {
+  let r = await callFromPage(p, 'PUT', `/api/sessions/${desk.env.sessionId}/agenda`, {
     items: [
       { title: 'Khai mạc kỳ họp', start_segment_id: segs[0].id },
       { title: title2, reference: 'Dự án luật', start_segment_id: segs[1].id },
@@ -795,12 +759,12 @@ test('17. the record view follows the agenda, scene notes and not-speech segment
   assert.equal(await p.locator('.record-agenda i').count(), 0, 'titles are text');
 
   // Applause before the fourth segment closes B's speech; B speaks again after it.
-  r = await apiFromPage(p, 'POST', `/api/sessions/${env.sessionId}/notes`, { at_ms: segs[3].start_ms, kind: 'applause', text: '' });
+  r = await callFromPage(p, 'POST', `/api/sessions/${desk.env.sessionId}/notes`, { at_ms: segs[3].start_ms, kind: 'applause', text: '' });
   assert.equal(r.status, 201, JSON.stringify(r.body));
   await p.waitForSelector('.record-note');
   // The third segment is not speech: out of the record, and B's first speech with it.
-  const seg2 = (await apiFromPage(p, 'GET', `/api/sessions/${env.sessionId}/segments`)).body.find((s) => s.id === segs[2].id);
-  r = await apiFromPage(p, 'POST', `/api/segments/${segs[2].id}/state`, { version: seg2.version, state: 'not_speech' });
+  const seg2 = (await callFromPage(p, 'GET', `/api/sessions/${desk.env.sessionId}/segments`)).body.find((s) => s.id === segs[2].id);
+  r = await callFromPage(p, 'POST', `/api/segments/${segs[2].id}/state`, { version: seg2.version, state: 'not_speech' });
   assert.equal(r.status, 200, JSON.stringify(r.body));
   await p.waitForFunction((id) => document.querySelector(`.segment[data-id="${id}"]`).classList.contains('not-speech'), segs[2].id);
   const expected = [

@@ -9,53 +9,20 @@
 // goes there), before, after and why.
 // Run: scripts/e2e
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setUp, loggedInPage, openSession, shot, patchFromPage, USERS } from './harness.mjs';
+import { openSession, shot, patchFromPage, USERS, useDesk, callFromPage, assertNoPageErrors } from './harness.mjs';
 
-let env;
-const pages = [];
 const EDITOR = 'editor1';
 
-before(async () => {
-  env = await setUp();
+const desk = useDesk({}, async () => {
   // An editor, added by the admin through the API as a person would.
   USERS[EDITOR] = { role: 'editor', password: 'e2e-editor1-Passw0rd!' };
   const admin = await page('admin');
-  const r = await call(admin, 'POST', '/api/users', { username: EDITOR, password: USERS[EDITOR].password, role: 'editor' });
+  const r = await callFromPage(admin, 'POST', '/api/users', { username: EDITOR, password: USERS[EDITOR].password, role: 'editor' });
   assert.equal(r.status, 201, JSON.stringify(r.body));
-}, { timeout: 20 * 60_000 });
-
-after(async () => {
-  for (const p of pages) await p.context().close().catch(() => {});
-  if (env) await env.stop();
 });
-
-async function page(user) {
-  const p = await loggedInPage(env, user);
-  pages.push(p);
-  return p;
-}
-
-/** Sends a request from inside the page, as its logged-in user. */
-function call(p, method, path, body) {
-  return p.evaluate(async ({ method, path, body }) => {
-    const me = await (await fetch('/api/me', { credentials: 'same-origin' })).json();
-    const res = await fetch(path, {
-      method,
-      credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token || '' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    let json = null;
-    try { json = await res.json(); } catch { json = null; }
-    return { status: res.status, body: json };
-  }, { method, path, body });
-}
-
-function assertNoPageErrors(p) {
-  assert.deepEqual(p.uncaught.map(String), [], 'uncaught errors in the page');
-}
+const page = desk.page;
 
 /** Waits until the page's workflow bar says `state`. */
 function barSays(p, state) {
@@ -64,9 +31,9 @@ function barSays(p, state) {
 
 /** Marks every speech segment reviewed (through the API, as the desk's r key does). */
 async function reviewAll(p) {
-  const segs = await call(p, 'GET', `/api/sessions/${env.sessionId}/segments`);
+  const segs = await callFromPage(p, 'GET', `/api/sessions/${desk.env.sessionId}/segments`);
   for (const s of segs.body.filter((x) => x.state === 'speech' && x.review_status !== 'reviewed')) {
-    const r = await patchFromPage(p, env, s.id, { review_status: 'reviewed' });
+    const r = await patchFromPage(p, desk.env, s.id, { review_status: 'reviewed' });
     assert.equal(r.status, 200, JSON.stringify(r.body));
   }
 }
@@ -81,7 +48,7 @@ let watcher;
 
 test('1. a stenographer is refused with the reason while segments are unreviewed, then reviews and checks', { timeout: 90_000 }, async () => {
   steno = await page('steno1');
-  await openSession(steno, env);
+  await openSession(steno, desk.env);
   await barSays(steno, 'draft');
   assert.equal(await steno.textContent('#workflow-state'), 'Bản nháp');
   assert.match(await steno.textContent('#workflow-counts'), /chưa duyệt/);
@@ -107,9 +74,9 @@ test('1. a stenographer is refused with the reason while segments are unreviewed
 
 test('2. an editor approves and publishes with a note; a second page follows live', { timeout: 90_000 }, async () => {
   editor = await page(EDITOR);
-  await openSession(editor, env);
+  await openSession(editor, desk.env);
   watcher = await page('reader1');
-  await openSession(watcher, env);
+  await openSession(watcher, desk.env);
   await barSays(editor, 'checked');
   await barSays(watcher, 'checked');
   // A reader is offered no step at all.
@@ -135,9 +102,9 @@ test('2. an editor approves and publishes with a note; a second page follows liv
 });
 
 test('3. a correction after publication sends every page back to draft and is pending', { timeout: 90_000 }, async () => {
-  const segs = await call(steno, 'GET', `/api/sessions/${env.sessionId}/segments`);
+  const segs = await callFromPage(steno, 'GET', `/api/sessions/${desk.env.sessionId}/segments`);
   corrected = segs.body.filter((s) => s.state === 'speech')[1];
-  const r = await patchFromPage(steno, env, corrected.id, { text: CORRECTED, review_status: 'reviewed' });
+  const r = await patchFromPage(steno, desk.env, corrected.id, { text: CORRECTED, review_status: 'reviewed' });
   assert.equal(r.status, 200, JSON.stringify(r.body));
   // The store's triggers moved it; the pages hear it live, none reloads.
   await barSays(editor, 'draft');
@@ -196,8 +163,8 @@ test('4. the versions panel lists v1 and v2 with the correction, where, before, 
   assert.match(await watcher.textContent('#versions-panel .version[data-number="1"] .version-count'), /bản đầu tiên/);
 
   // Links: the version's exports and its public page.
-  assert.equal(await watcher.getAttribute(`${v2} .export-json`, 'href'), `/api/sessions/${env.sessionId}/export/json?version=2`);
-  assert.equal(await watcher.getAttribute(`${v2} .version-public`, 'href'), `/records/${env.sessionId}/v/2`);
+  assert.equal(await watcher.getAttribute(`${v2} .export-json`, 'href'), `/api/sessions/${desk.env.sessionId}/export/json?version=2`);
+  assert.equal(await watcher.getAttribute(`${v2} .version-public`, 'href'), `/records/${desk.env.sessionId}/v/2`);
   const exported = await watcher.evaluate(async (href) => {
     const res = await fetch(href, { credentials: 'same-origin' });
     return { status: res.status, text: await res.text() };
@@ -227,7 +194,7 @@ test('5. the help overlay lists the workflow keys; the server still refuses a st
   await steno.keyboard.press('Escape');
   // No button, and the key says it is not this account's step; the API refuses.
   await steno.keyboard.press('Alt+Shift+KeyF');
-  const r = await call(steno, 'POST', `/api/sessions/${env.sessionId}/workflow`, { to: 'final' });
+  const r = await callFromPage(steno, 'POST', `/api/sessions/${desk.env.sessionId}/workflow`, { to: 'final' });
   assert.equal(r.status, 403);
   await barSays(steno, 'published');
   assertNoPageErrors(steno);
@@ -253,7 +220,7 @@ test('6. an editor makes v2 final through its form; every page follows', { timeo
 
 test('7. a stenographer sends a checked sitting back to draft with a reason', { timeout: 60_000 }, async () => {
   // Errata after the final version: a change reopens it.
-  const r = await patchFromPage(steno, env, corrected.id, { text: 'đã sửa lần nữa', review_status: 'reviewed' });
+  const r = await patchFromPage(steno, desk.env, corrected.id, { text: 'đã sửa lần nữa', review_status: 'reviewed' });
   assert.equal(r.status, 200, JSON.stringify(r.body));
   await barSays(steno, 'draft');
   assert.match(await steno.textContent('#workflow-last'), /biên bản thay đổi .*Bản chính thức → Bản nháp/);

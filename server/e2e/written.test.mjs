@@ -5,38 +5,20 @@
 // brings the new written form; the segment view keeps the verbatim text.
 // Run: scripts/e2e
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setUp, loggedInPage, openSession, shot, patchFromPage } from './harness.mjs';
+import { openSession, shot, patchFromPage, useDesk, serverSegments } from './harness.mjs';
 
-let env;
-const pages = [];
 
-before(async () => {
-  env = await setUp();
-}, { timeout: 20 * 60_000 });
-
-after(async () => {
-  for (const p of pages) await p.context().close().catch(() => {});
-  if (env) await env.stop();
-});
-
-async function page(user) {
-  const p = await loggedInPage(env, user);
-  pages.push(p);
-  return p;
-}
-
-function serverSegments(p) {
-  return p.evaluate(async (id) => (await fetch(`/api/sessions/${id}/segments`, { credentials: 'same-origin' })).json(), env.sessionId);
-}
+const desk = useDesk();
+const page = desk.page;
 
 test('w1. the record view marks what the written form drops and changes, and follows an edit', { timeout: 90_000 }, async () => {
   const p = await page('steno1');
-  await openSession(p, env);
-  const [seg] = await serverSegments(p);
+  await openSession(p, desk.env);
+  const [seg] = await serverSegments(p, desk.env);
   const spoken = 'ờ, Quốc hội khóa mười lăm <b>có</b> bốn trăm tám mươi hai đại biểu';
-  const res = await patchFromPage(p, env, seg.id, { text: spoken });
+  const res = await patchFromPage(p, desk.env, seg.id, { text: spoken });
   assert.equal(res.status, 200, JSON.stringify(res.body));
   const row = `.segment[data-id="${seg.id}"]`;
   await p.waitForFunction(([sel, t]) => document.querySelector(`${sel} > .body > .text`)?.textContent === t, [row, spoken]);
@@ -67,7 +49,7 @@ test('w1. the record view marks what the written form drops and changes, and fol
   await shot(p, 'written-record-view');
 
   // An edit brings its written form.
-  const again = await patchFromPage(p, env, seg.id, { text: 'ừm, điều mười hai khoản ba' });
+  const again = await patchFromPage(p, desk.env, seg.id, { text: 'ừm, điều mười hai khoản ba' });
   assert.equal(again.status, 200, JSON.stringify(again.body));
   await p.waitForFunction((sel) => /điều 12 khoản 3/.test(document.querySelector(`${sel} .written`)?.textContent || ''), row);
   assert.equal(await p.locator(`${row} .written .itn-change[data-kind="legal"]`).first().textContent(), '12');
