@@ -11,7 +11,9 @@
 //! - [`resume`]: whether a file is already done, and where to start it;
 //! - [`job`]: one input ([`FileJob`]) transcribed into its outputs;
 //! - [`pool`]: a list of jobs on N workers, reporting [`Event`]s to an
-//!   [`Observer`], cancellable between files with a [`CancelToken`].
+//!   [`Observer`], cancellable between files with a [`CancelToken`];
+//! - [`service`]: one uploaded file at a time for the server
+//!   ([`BatchTranscriber`], tocky-core's `TranscribeAudio`).
 //!
 //! `tocky transcribe` is a thin layer over [`pool::run`]: it parses the
 //! arguments, draws the progress bar from the events, prints transcripts
@@ -28,6 +30,7 @@ pub mod naming;
 pub mod options;
 pub mod pool;
 pub mod resume;
+pub mod service;
 
 pub use error::{Error, Result, error_chain};
 pub use format::Format;
@@ -36,3 +39,4 @@ pub use job::{FileJob, JobResult, Summary, transcribe_file};
 pub use model::ModelId;
 pub use options::{BatchOptions, CHECKPOINT_EVERY, Channels};
 pub use pool::{CancelToken, Event, Observer, Outcome, run};
+pub use service::BatchTranscriber;

@@ -20,3 +20,19 @@ pub enum DocumentError {
         found: u32,
     },
 }
+
+/// Why a whole-file transcription ([`crate::transcribe::TranscribeAudio`])
+/// failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TranscribeError {
+    /// The file is empty, not audio, or in a format that cannot be decoded:
+    /// the client's fault.
+    #[error("{0}")]
+    NotAudio(String),
+    /// The model asked for is not one this service runs.
+    #[error("model {0:?} is not loaded")]
+    UnknownModel(String),
+    /// The recogniser failed: the server's fault.
+    #[error("{0}")]
+    Failed(String),
+}

@@ -8,6 +8,7 @@ pub mod error;
 pub mod live;
 pub mod render;
 pub mod text;
+pub mod transcribe;
 pub mod transcript;
 pub mod wer;
 
