@@ -331,6 +331,14 @@ pub struct Limits {
     pub max_upload_bytes: u64,
     /// The most unfinished uploads one account may hold at once.
     pub max_open_uploads_per_user: usize,
+    /// The largest audio file `POST /v1/audio/transcriptions` takes, in
+    /// bytes (25 MiB, OpenAI's limit): it is transcribed while the client
+    /// waits; larger files go to the jobs API.
+    pub transcription_max_bytes: usize,
+    /// How long a transcription on `/v1` may take, in seconds (the
+    /// connection's `idle_timeout_secs` bounds it too: nothing moves
+    /// while the model runs).
+    pub transcription_timeout_secs: u64,
 }
 
 impl Default for Limits {
@@ -367,6 +375,8 @@ impl Default for Limits {
             max_upload_bytes: 8 << 30,
             // A folder of a week's recordings, with room to spare.
             max_open_uploads_per_user: 50,
+            transcription_max_bytes: 25 << 20,
+            transcription_timeout_secs: 300,
         }
     }
 }
@@ -375,6 +385,11 @@ impl Limits {
     /// [`Self::request_timeout_secs`] as a duration.
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs.max(1))
+    }
+
+    /// [`Self::transcription_timeout_secs`] as a duration.
+    pub fn transcription_timeout(&self) -> Duration {
+        Duration::from_secs(self.transcription_timeout_secs.max(1))
     }
 
     /// [`Self::header_read_timeout_secs`] as a duration.

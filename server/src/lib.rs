@@ -22,6 +22,7 @@ mod hashing;
 pub mod live;
 mod login_limit;
 pub mod metrics;
+pub mod openai;
 pub mod ops;
 pub mod people;
 pub mod public;
@@ -190,6 +191,9 @@ pub fn app(state: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout(),
         ))
+        // After the body limit and timeout: /v1 has its own (an upload's,
+        // a transcription's).
+        .merge(openai::routes(state.clone()))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),

@@ -53,6 +53,9 @@ struct Inner {
     retime_wanted: Arc<Notify>,
     /// Recognition on request, once `tocky serve` has loaded a model.
     recognition: OnceLock<Recognition>,
+    /// Whole files on `/v1/audio/transcriptions`, once `tocky serve` has
+    /// loaded a model.
+    transcription: OnceLock<crate::openai::Transcription>,
 }
 
 impl AppState {
@@ -98,6 +101,7 @@ impl AppState {
                 client_limiter,
                 retime_wanted: Arc::new(Notify::new()),
                 recognition: OnceLock::new(),
+                transcription: OnceLock::new(),
             }),
         })
     }
@@ -132,6 +136,23 @@ impl AppState {
 
     pub(crate) fn recognition(&self) -> Option<&Recognition> {
         self.inner.recognition.get()
+    }
+
+    /// Lets API-key clients transcribe whole files
+    /// (`POST /v1/audio/transcriptions`) with `transcriber`. Set once, at
+    /// start; a second call is refused (returns false).
+    pub fn set_transcriber(
+        &self,
+        transcriber: std::sync::Arc<dyn tocky_core::transcribe::TranscribeAudio>,
+    ) -> bool {
+        self.inner
+            .transcription
+            .set(crate::openai::Transcription::new(transcriber))
+            .is_ok()
+    }
+
+    pub(crate) fn transcription(&self) -> Option<&crate::openai::Transcription> {
+        self.inner.transcription.get()
     }
 
     /// The metrics.
