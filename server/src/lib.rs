@@ -19,6 +19,7 @@ mod conn;
 pub mod error;
 pub mod export;
 mod hashing;
+pub mod jobs;
 pub mod live;
 mod login_limit;
 pub mod metrics;
@@ -156,6 +157,7 @@ pub fn app(state: AppState) -> Router {
         .route("/search", get(records::search))
         .merge(workflow::routes())
         .nest("/uploads", uploads::routes(&state))
+        .nest("/jobs", jobs::routes(&state))
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed)
         // After a write: a sitting its change sent back to draft is told live.

@@ -3,6 +3,8 @@
 //! wrong content type, too large, wrong role, no login, no CSRF token,
 //! unknown upload); a finished upload stored by hash, a duplicate found.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;
