@@ -68,6 +68,9 @@ enum Command {
     /// Manage the review server's accounts.
     #[command(subcommand)]
     User(commands::serve::UserCommand),
+    /// Manage API keys for scripts and OpenAI-compatible clients (`/v1`).
+    #[command(subcommand)]
+    Token(commands::token::TokenCommand),
     /// Run a live sitting: capture, transcribe as people speak, and serve the review UI.
     Live(Box<commands::live::LiveArgs>),
     /// Manage the registry of people who speak in the Assembly.
@@ -132,6 +135,7 @@ fn main() -> ExitCode {
         Command::Index(IndexCommand::Rebuild) => commands::store::rebuild_index(&db),
         Command::Serve(args) => commands::serve::serve(args, &db, &cache_dir),
         Command::User(cmd) => commands::serve::user(cmd, &db),
+        Command::Token(cmd) => commands::token::run(cmd, &db),
         Command::People(cmd) => commands::people::run(cmd, &db),
         Command::Agenda(cmd) => commands::agenda::run(cmd, &db),
         Command::Workflow(cmd) => commands::workflow::run(cmd, &db),

@@ -11,6 +11,7 @@ pub(crate) mod people;
 pub(crate) mod realign;
 pub(crate) mod serve;
 pub(crate) mod store;
+pub(crate) mod token;
 pub(crate) mod transcribe;
 pub(crate) mod workflow;
 

@@ -40,6 +40,7 @@ pub(crate) struct ServeArgs {
 
 pub(crate) fn serve(args: ServeArgs, db: &Path, cache_dir: &Path) -> Result<ExitCode> {
     let retime_engine = retime_engine(&args, cache_dir)?;
+    let model_id = served_model_id(args.model.as_deref());
     let mut config = ServerConfig::load(args.config.as_deref())?;
     config.db = db.to_owned();
     if let Some(bind) = args.bind {
@@ -55,7 +56,17 @@ pub(crate) fn serve(args: ServeArgs, db: &Path, cache_dir: &Path) -> Result<Exit
         let bind = config.bind;
         let media_dirs = config.media_dirs.clone();
         let state = AppState::new(config).context("opening the record")?;
-        let retimer = retime_engine.map(|engine| {
+        let retimer = retime_engine.map(|(engine, model_path)| {
+            // The same model transcribes whole files for API clients
+            // (/v1/audio/transcriptions), as `tocky transcribe` does.
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+            let transcriber = tocky_batch::BatchTranscriber::new(
+                Arc::clone(&engine),
+                &model_path,
+                &model_id,
+                cores,
+            );
+            state.set_transcriber(Arc::new(transcriber));
             let locate: tocky_retime::AudioLocator = Box::new(move |session| {
                 tocky_server::audio::resolve(&media_dirs, session.audio_file.as_deref()?)
             });
@@ -88,7 +99,7 @@ pub(crate) fn serve(args: ServeArgs, db: &Path, cache_dir: &Path) -> Result<Exit
 /// The model for re-timing words, unless turned off: `--model`, which must
 /// load, or else the default model if it is installed (a server without it
 /// still serves, and says that words are not re-timed).
-fn retime_engine(args: &ServeArgs, cache_dir: &Path) -> Result<Option<Arc<Engine>>> {
+fn retime_engine(args: &ServeArgs, cache_dir: &Path) -> Result<Option<(Arc<Engine>, PathBuf)>> {
     if args.no_retime {
         return Ok(None);
     }
@@ -107,7 +118,22 @@ fn retime_engine(args: &ServeArgs, cache_dir: &Path) -> Result<Option<Arc<Engine
     };
     let engine = Engine::load(&path, &tocky_asr::EngineOptions::default())
         .with_context(|| format!("loading {} for re-timing words", path.display()))?;
-    Ok(Some(Arc::new(engine)))
+    Ok(Some((Arc::new(engine), path)))
+}
+
+/// The id API clients name the model by: its name in `tocky model list`,
+/// or a ggml file's name without `ggml-` and `.bin`.
+fn served_model_id(spec: Option<&str>) -> String {
+    let spec = spec.unwrap_or(tocky_models::DEFAULT_MODEL);
+    let path = Path::new(spec);
+    if !path.is_file() {
+        return spec.to_owned();
+    }
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    stem.strip_prefix("ggml-").unwrap_or(&stem).to_owned()
 }
 
 /// Re-timing shares the machine with the requests: half the cores.
