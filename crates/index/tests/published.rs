@@ -6,76 +6,25 @@
 // Test helpers panic on failure by design; clippy.toml only exempts #[test] fns.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use tocky_core::document::{DecoderInfo, SourceInfo, TranscriptDocument};
-use tocky_core::{Segment, Transcript};
 use tocky_index::{SearchIndex, SearchQuery};
-use tocky_store::{
-    IngestOutcome, Reasons, ReviewStatus, SegmentEdit, SessionMeta, Store, WorkflowState,
-};
+use tocky_store::{SegmentEdit, SessionMeta, Store};
+use tocky_test_support::{DocOptions, Words, document, publish};
 
+/// A session of `texts`, 9 s long every 10 s, without words.
 fn ingest(store: &mut Store, sha: char, texts: &[&str]) -> i64 {
-    let doc = TranscriptDocument::new(
-        SourceInfo {
-            file: format!("{sha}.wav"),
-            sha256: sha.to_string().repeat(64),
-            bytes: 1,
-            codec: "pcm_s16le".into(),
-            sample_rate: 16_000,
-            channels: 1,
-            transcribed_channels: None,
-        },
-        DecoderInfo {
-            model: "m".into(),
-            tocky_version: "0".into(),
-            beam_size: 5,
-            vad: true,
-            prompt: None,
-        },
-        Transcript {
-            language: "vi".into(),
-            duration_ms: 60_000,
-            segments: texts
-                .iter()
-                .enumerate()
-                .map(|(i, t)| Segment {
-                    start_ms: i as u64 * 10_000,
-                    end_ms: 9_000 + i as u64 * 10_000,
-                    text: (*t).into(),
-                    ..Segment::default()
-                })
-                .collect(),
-        },
-    );
+    let options = DocOptions {
+        file: format!("{sha}.wav"),
+        sha,
+        every_ms: 10_000,
+        length_ms: 9_000,
+        words: Words::None,
+        ..DocOptions::default()
+    };
     let meta = SessionMeta {
         sitting_date: Some("2026-10-21".into()),
         ..SessionMeta::default()
     };
-    match store.ingest(&doc, &meta, "test").unwrap() {
-        IngestOutcome::Created { session_id, .. } => session_id,
-        other => panic!("{other:?}"),
-    }
-}
-
-/// Reviews every segment of `session` and publishes it.
-fn publish(store: &mut Store, session: i64) {
-    for s in store.segments(session).unwrap() {
-        if s.review_status != "reviewed" {
-            let edit = SegmentEdit {
-                review_status: Some(ReviewStatus::Reviewed),
-                ..SegmentEdit::default()
-            };
-            store.edit_segment(s.id, s.version, &edit, "lan").unwrap();
-        }
-    }
-    for to in [
-        WorkflowState::Checked,
-        WorkflowState::Approved,
-        WorkflowState::Published,
-    ] {
-        store
-            .move_workflow(session, to, "thu", None, &Reasons::default())
-            .unwrap();
-    }
+    tocky_test_support::ingest(store, &document(texts, &options), &meta)
 }
 
 fn edit(store: &mut Store, index: &SearchIndex, segment: i64, text: &str) {

@@ -5,55 +5,27 @@
 
 use std::path::Path;
 
-use tocky_core::document::{DecoderInfo, SourceInfo, TranscriptDocument};
-use tocky_core::{Segment, Transcript};
 use tocky_index::{SearchIndex, SearchQuery};
-use tocky_store::{IngestOutcome, SegmentEdit, SessionMeta, Store};
+use tocky_store::{SegmentEdit, SessionMeta, Store};
+use tocky_test_support::{DocOptions, Words, document};
 
-fn doc(sha: char, texts: &[&str]) -> TranscriptDocument {
-    TranscriptDocument::new(
-        SourceInfo {
-            file: format!("{sha}.wav"),
-            sha256: sha.to_string().repeat(64),
-            bytes: 1,
-            codec: "pcm_s16le".into(),
-            sample_rate: 16_000,
-            channels: 1,
-            transcribed_channels: None,
-        },
-        DecoderInfo {
-            model: "m".into(),
-            tocky_version: "0".into(),
-            beam_size: 5,
-            vad: true,
-            prompt: None,
-        },
-        Transcript {
-            language: "vi".into(),
-            duration_ms: 60_000,
-            segments: texts
-                .iter()
-                .enumerate()
-                .map(|(i, t)| Segment {
-                    start_ms: 1_000 + i as u64 * 10_000,
-                    end_ms: 9_000 + i as u64 * 10_000,
-                    text: (*t).into(),
-                    ..Segment::default()
-                })
-                .collect(),
-        },
-    )
-}
-
+/// A session of `texts` dated `date`: 8 s long every 10 s from 1 s,
+/// without words.
 fn ingest(store: &mut Store, sha: char, date: &str, texts: &[&str]) -> i64 {
+    let options = DocOptions {
+        file: format!("{sha}.wav"),
+        sha,
+        first_ms: 1_000,
+        every_ms: 10_000,
+        length_ms: 8_000,
+        words: Words::None,
+        ..DocOptions::default()
+    };
     let meta = SessionMeta {
         sitting_date: Some(date.into()),
         ..SessionMeta::default()
     };
-    match store.ingest(&doc(sha, texts), &meta, "test").unwrap() {
-        IngestOutcome::Created { session_id, .. } => session_id,
-        other => panic!("{other:?}"),
-    }
+    tocky_test_support::ingest(store, &document(texts, &options), &meta)
 }
 
 struct Fixture {

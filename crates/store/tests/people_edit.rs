@@ -4,21 +4,11 @@
 // Test helpers panic on failure by design; clippy.toml only exempts #[test] fns.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use tocky_store::{Error, NewPerson, PersonRole, RoleSpan, Store};
+use tocky_store::{Error, NewPerson, PersonRole, Store};
 
+/// A delegate of " Hà Nội " (the form trims it).
 fn person(key: &str, name: &str) -> NewPerson {
-    NewPerson {
-        key: key.into(),
-        name: name.into(),
-        delegation: Some(" Hà Nội ".into()),
-        seat: None,
-        roles: vec![RoleSpan {
-            role: PersonRole::Delegate,
-            title: None,
-            valid_from: Some("2021-07-20".into()),
-            valid_to: None,
-        }],
-    }
+    tocky_test_support::person(key, name, PersonRole::Delegate, Some(" Hà Nội "))
 }
 
 #[test]

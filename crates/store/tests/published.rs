@@ -7,9 +7,8 @@
 mod common;
 
 use tocky_store::published::PublishedScope;
-use tocky_store::{
-    Reasons, ReviewStatus, SegmentEdit, SessionMeta, Store, VersionState, WorkflowState as W,
-};
+use tocky_store::{Reasons, SegmentEdit, SessionMeta, Store, VersionState, WorkflowState as W};
+use tocky_test_support::{ingest, publish};
 
 fn sitting(store: &mut Store, sha: char, date: &str) -> i64 {
     let meta = SessionMeta {
@@ -17,34 +16,11 @@ fn sitting(store: &mut Store, sha: char, date: &str) -> i64 {
         sitting_date: Some(date.into()),
         agenda_item: None,
     };
-    let outcome = store
-        .ingest(
-            &common::doc(sha, &["Kính thưa Quốc hội", "xin cảm ơn"]),
-            &meta,
-            "test",
-        )
-        .unwrap();
-    let tocky_store::IngestOutcome::Created { session_id, .. } = outcome else {
-        panic!("created");
-    };
-    session_id
-}
-
-fn publish(store: &mut Store, session: i64) {
-    for s in store.segments(session).unwrap() {
-        if s.review_status != "reviewed" {
-            let edit = SegmentEdit {
-                review_status: Some(ReviewStatus::Reviewed),
-                ..SegmentEdit::default()
-            };
-            store.edit_segment(s.id, s.version, &edit, "lan").unwrap();
-        }
-    }
-    for to in [W::Checked, W::Approved, W::Published] {
-        store
-            .move_workflow(session, to, "thu", None, &Reasons::default())
-            .unwrap();
-    }
+    ingest(
+        store,
+        &common::doc(sha, &["Kính thưa Quốc hội", "xin cảm ơn"]),
+        &meta,
+    )
 }
 
 #[test]

@@ -6,41 +6,14 @@
 
 mod common;
 
-use tocky_store::{Reasons, ReviewStatus, SegmentEdit, SessionMeta, Store, WorkflowState as W};
+use tocky_store::{Reasons, SegmentEdit, SessionMeta, Store, WorkflowState as W};
+use tocky_test_support::{ingest, publish, review_all};
 
 fn sitting(dir: &std::path::Path) -> (Store, i64) {
     let mut store = common::open(dir);
-    let outcome = store
-        .ingest(
-            &common::doc('a', &["Kính thưa Quốc hội", "luật đất đai", "xin cảm ơn"]),
-            &SessionMeta::default(),
-            "test",
-        )
-        .unwrap();
-    let tocky_store::IngestOutcome::Created { session_id, .. } = outcome else {
-        panic!("created");
-    };
-    (store, session_id)
-}
-
-fn review_all(store: &mut Store, session: i64) {
-    for s in store.segments(session).unwrap() {
-        if s.review_status != "reviewed" {
-            let edit = SegmentEdit {
-                review_status: Some(ReviewStatus::Reviewed),
-                ..SegmentEdit::default()
-            };
-            store.edit_segment(s.id, s.version, &edit, "lan").unwrap();
-        }
-    }
-}
-
-fn publish(store: &mut Store, session: i64) {
-    for to in [W::Checked, W::Approved, W::Published] {
-        store
-            .move_workflow(session, to, "thu", None, &Reasons::default())
-            .unwrap();
-    }
+    let doc = common::doc('a', &["Kính thưa Quốc hội", "luật đất đai", "xin cảm ơn"]);
+    let id = ingest(&mut store, &doc, &SessionMeta::default());
+    (store, id)
 }
 
 #[test]
@@ -52,7 +25,7 @@ fn pending_corrections_are_those_publishing_lists() {
     assert!(!pending.unchanged);
     assert!(pending.corrections.is_empty());
 
-    review_all(&mut store, id);
+    review_all(&mut store, id, "lan");
     publish(&mut store, id);
     let pending = store.pending_corrections(id).unwrap();
     assert_eq!((pending.previous, pending.next), (Some(1), 2));
@@ -99,7 +72,7 @@ fn pending_corrections_are_those_publishing_lists() {
     );
 
     // Publishing stores the same corrections, with their reasons.
-    review_all(&mut store, id);
+    review_all(&mut store, id, "lan");
     for to in [W::Checked, W::Approved] {
         store
             .move_workflow(id, to, "thu", None, &Reasons::default())
@@ -130,7 +103,7 @@ fn steps_after_a_mark_are_bounded_and_include_the_triggers() {
     let dir = tempfile::tempdir().unwrap();
     let (mut store, id) = sitting(dir.path());
     assert_eq!(store.workflow_log_mark().unwrap(), 0);
-    review_all(&mut store, id);
+    review_all(&mut store, id, "lan");
     publish(&mut store, id);
     assert_eq!(store.workflow_steps_after(0, 2).unwrap().len(), 2);
     let all = store.workflow_steps_after(0, 100).unwrap();

@@ -9,9 +9,8 @@
 mod common;
 
 use tocky_itn::{Itn, Options};
-use tocky_store::{
-    PublishedRecord, Reasons, ReviewStatus, SegmentEdit, SessionMeta, Store, WorkflowState as W,
-};
+use tocky_store::{PublishedRecord, ReviewStatus, SegmentEdit, SessionMeta, Store};
+use tocky_test_support::{ingest, publish, review_all};
 
 const SPOKEN: &str = "Quốc hội khóa mười lăm, ờ, đã thông qua điều mười hai khoản ba";
 const WRITTEN: &str = "Quốc hội khóa XV, đã thông qua điều 12 khoản 3";
@@ -19,33 +18,10 @@ const WRITTEN: &str = "Quốc hội khóa XV, đã thông qua điều 12 khoản
 /// A sitting of two segments, reviewed: the first with numbers and a filler.
 fn sitting(dir: &std::path::Path) -> (Store, i64) {
     let mut store = common::open(dir);
-    let outcome = store
-        .ingest(
-            &common::doc('e', &[SPOKEN, "xin cảm ơn"]),
-            &SessionMeta::default(),
-            "test",
-        )
-        .unwrap();
-    let tocky_store::IngestOutcome::Created { session_id, .. } = outcome else {
-        panic!("created");
-    };
-    for s in store.segments(session_id).unwrap() {
-        let edit = SegmentEdit {
-            review_status: Some(ReviewStatus::Reviewed),
-            ..SegmentEdit::default()
-        };
-        store.edit_segment(s.id, s.version, &edit, "lan").unwrap();
-    }
-    (store, session_id)
-}
-
-fn publish(store: &mut Store, id: i64) -> i64 {
-    for to in [W::Checked, W::Approved, W::Published] {
-        store
-            .move_workflow(id, to, "thu", None, &Reasons::default())
-            .unwrap();
-    }
-    store.workflow(id).unwrap().published.unwrap().number
+    let doc = common::doc('e', &[SPOKEN, "xin cảm ơn"]);
+    let id = ingest(&mut store, &doc, &SessionMeta::default());
+    review_all(&mut store, id, "lan");
+    (store, id)
 }
 
 fn frozen(store: &Store, id: i64, number: i64) -> PublishedRecord {
