@@ -15,10 +15,8 @@ use std::process::Command;
 use common::*;
 use quick_xml::events::Event;
 use quick_xml::{Reader, XmlVersion};
-use tocky_store::{
-    AgendaEntry, NewPerson, PersonRole, Reasons, ReviewStatus, RoleSpan, SceneKind, SegmentEdit,
-    StartChange, WorkflowState,
-};
+use tocky_store::{Reasons, SceneKind, SegmentEdit, WorkflowState};
+use tocky_test_support::{FullSitting, full_sitting, ingest, publish};
 
 /// One element of a parsed document: its name, attributes and own text.
 #[derive(Debug, Default)]
@@ -178,114 +176,12 @@ fn value<'a>(doc: &'a [Element], name: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// Ingests `texts` as a new session; returns its id.
-fn ingest(store: &mut Store, file: &str, sha: char, texts: &[&str], meta: &SessionMeta) -> i64 {
-    match store.ingest(&doc(file, sha, texts), meta, "test").unwrap() {
-        tocky_store::IngestOutcome::Created { session_id, .. } => session_id,
-        other => panic!("{other:?}"),
-    }
-}
-
-fn person(key: &str, name: &str, role: PersonRole, delegation: Option<&str>) -> NewPerson {
-    NewPerson {
-        key: key.into(),
-        name: name.into(),
-        delegation: delegation.map(Into::into),
-        roles: vec![RoleSpan {
-            role,
-            title: None,
-            valid_from: Some("2021-07-20".into()),
-            valid_to: None,
-        }],
-        ..NewPerson::default()
-    }
-}
-
 #[tokio::test]
 async fn a_full_sitting_validates_and_carries_the_record() {
     let f = fixture();
     let mut store = Store::open(&f.root.join("tocky.db")).unwrap();
-    let texts = [
-        "Xin mời các đại biểu ổn định chỗ ngồi",
-        "Kính thưa Quốc hội",
-        "tôi xin trình bày tờ trình dự án luật",
-        "đề nghị làm rõ khoản ba điều mười hai",
-        "xin cảm ơn",
-        "tiếp theo là nội dung thứ hai",
-        "chính phủ xin tiếp thu",
-    ];
-    let meta = SessionMeta {
-        title: Some("Phiên họp toàn thể sáng 21/10".into()),
-        sitting_date: Some("2026-10-21".into()),
-        agenda_item: Some("Kỳ họp thứ mười".into()),
-    };
-    let id = ingest(&mut store, "sang.wav", 'c', &texts, &meta);
-    store
-        .import_people(
-            &[
-                person("tran-thanh-man", "Trần Thanh Mẫn", PersonRole::Chair, None),
-                person(
-                    "dbqh-0123",
-                    "Nguyễn Thị Lan",
-                    PersonRole::Delegate,
-                    Some("Hà Nội"),
-                ),
-                person("bt-tc", "Hồ Đức Phớc", PersonRole::Minister, None),
-            ],
-            "test",
-        )
-        .unwrap();
-    let mut speaker = |name: &str, key: Option<&str>| {
-        let id = store.add_speaker(id, name, None, None).unwrap();
-        if let Some(key) = key {
-            let person = store.person(key).unwrap();
-            store.link_speaker(id, Some(person.id), "test").unwrap();
-        }
-        id
-    };
-    let chair = speaker("Chủ toạ", Some("tran-thanh-man"));
-    let delegate = speaker("Bà Lan", Some("dbqh-0123"));
-    let minister = speaker("Bộ trưởng", Some("bt-tc"));
-    let guest = speaker("Ông Bình", None);
-    let segments = store.segments(id).unwrap();
-    // The last segment keeps no speaker: a speech by the unknown speaker.
-    let who = [chair, chair, minister, delegate, delegate, guest];
-    for (segment, speaker) in segments.iter().zip(who) {
-        let edit = SegmentEdit {
-            speaker_id: Some(Some(speaker)),
-            ..SegmentEdit::default()
-        };
-        store
-            .edit_segment(segment.id, segment.version, &edit, "test")
-            .unwrap();
-    }
-    let entry = |title: &str, reference: Option<&str>, start: StartChange| AgendaEntry {
-        title: title.into(),
-        reference: reference.map(Into::into),
-        start,
-        ..AgendaEntry::default()
-    };
-    store
-        .set_agenda(
-            id,
-            &[
-                entry(
-                    "Luật Đất đai",
-                    Some("sửa đổi"),
-                    StartChange::At(segments[1].id),
-                ),
-                entry("Chất vấn", None, StartChange::At(segments[5].id)),
-                entry("Bế mạc", None, StartChange::default()),
-            ],
-            "test",
-        )
-        .unwrap();
-    store
-        .add_note(id, 14_500, SceneKind::Applause, "", "test")
-        .unwrap();
-    store
-        .add_note(id, 24_500, SceneKind::Vote, "Quốc hội biểu quyết", "test")
-        .unwrap();
+    // Seven segments, the sixth by a guest outside the registry.
+    let id = full_sitting(&mut store, &FullSitting::default());
 
     let (body, doc) = export(&f, id, "full").await;
     let xml = String::from_utf8(body).unwrap();
@@ -420,7 +316,7 @@ async fn hostile_text_stays_valid_xml() {
         sitting_date: Some("2026-10-22".into()),
         agenda_item: Some("]]>&".into()),
     };
-    let id = ingest(&mut store, "hostile.wav", 'd', &texts, &meta);
+    let id = ingest(&mut store, &doc("hostile.wav", 'd', &texts), &meta);
     let speaker = store
         .add_speaker(id, "Ông \"<Bình>\" & 'Co'", None, None)
         .unwrap();
@@ -464,7 +360,11 @@ async fn hostile_text_stays_valid_xml() {
 async fn an_empty_sitting_validates() {
     let f = fixture();
     let mut store = Store::open(&f.root.join("tocky.db")).unwrap();
-    let id = ingest(&mut store, "trong.wav", 'e', &[], &SessionMeta::default());
+    let id = ingest(
+        &mut store,
+        &doc("trong.wav", 'e', &[]),
+        &SessionMeta::default(),
+    );
     let (_, doc) = export(&f, id, "empty").await;
     assert!(all(&doc, "speech").is_empty());
     let sections = all(&doc, "debateSection");
@@ -542,23 +442,6 @@ fn workflow_steps_are_listed_with_their_accounts() {
     assert_eq!(manifestation.attr("date"), Some("2026-10-23"));
 }
 
-/// Reviews session 1 and publishes it: lan checks, thu approves, publishes.
-fn publish(store: &mut Store) {
-    for s in store.segments(1).unwrap() {
-        let review = SegmentEdit {
-            review_status: Some(ReviewStatus::Reviewed),
-            ..SegmentEdit::default()
-        };
-        store.edit_segment(s.id, s.version, &review, "lan").unwrap();
-    }
-    use WorkflowState::{Approved, Checked, Published};
-    for (to, by) in [(Checked, "lan"), (Approved, "thu"), (Published, "thu")] {
-        store
-            .move_workflow(1, to, by, None, &Reasons::default())
-            .unwrap();
-    }
-}
-
 /// Version `number` of session 1 as AKN, validated and parsed.
 async fn version_akn(f: &Fixture, login: &Login, number: i64) -> Vec<Element> {
     let uri = format!("/api/sessions/1/export/akn?version={number}");
@@ -577,7 +460,7 @@ async fn version_akn(f: &Fixture, login: &Login, number: i64) -> Vec<Element> {
 async fn a_published_version_lists_its_workflow_steps() {
     let f = fixture();
     let mut store = Store::open(&f.root.join("tocky.db")).unwrap();
-    publish(&mut store);
+    publish(&mut store, 1);
     let reasons = Reasons::default();
     store
         .move_workflow(1, WorkflowState::Final, "thu", None, &reasons)
@@ -588,7 +471,7 @@ async fn a_published_version_lists_its_workflow_steps() {
         ..SegmentEdit::default()
     };
     store.edit_segment(1, seg.version, &edit, "lan").unwrap();
-    publish(&mut store);
+    publish(&mut store, 1);
     let published = store.versions(1).unwrap()[0].published_at[..10].to_owned();
 
     let lan = f.login("lan").await;

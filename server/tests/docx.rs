@@ -18,10 +18,8 @@ use ooxml::{
 use tocky_server::export::docx::{ASSEMBLY, DRAFT, layout, xml_text};
 use tocky_server::export::model::ExportEntry;
 use tocky_server::export::{Format, SessionExport};
-use tocky_store::{
-    AgendaEntry, NewPerson, PersonRole, Reasons, ReviewStatus, RoleSpan, SceneKind, SegmentEdit,
-    StartChange, WorkflowState,
-};
+use tocky_store::{AgendaEntry, SceneKind, SegmentEdit, StartChange};
+use tocky_test_support::{FullSitting, ingest, publish};
 
 const TEXTS: [&str; 6] = [
     "Xin mời các đại biểu ổn định chỗ ngồi",
@@ -32,103 +30,17 @@ const TEXTS: [&str; 6] = [
     "chính phủ xin tiếp thu",
 ];
 
-fn person(key: &str, name: &str, role: PersonRole, delegation: Option<&str>) -> NewPerson {
-    NewPerson {
-        key: key.into(),
-        name: name.into(),
-        delegation: delegation.map(Into::into),
-        roles: vec![RoleSpan {
-            role,
-            title: None,
-            valid_from: Some("2021-07-20".into()),
-            valid_to: None,
-        }],
-        ..NewPerson::default()
-    }
-}
-
 /// Session 3: a sitting of six segments by a chair, a minister, a
 /// delegate and an unknown speaker (the last), two agenda items started
 /// (and one not), two scene notes.
 fn full_sitting(f: &Fixture) -> Store {
     let mut store = Store::open(&f.root.join("tocky.db")).unwrap();
-    let meta = SessionMeta {
-        title: Some("Phiên họp toàn thể sáng 21/10".into()),
-        sitting_date: Some("2026-10-21".into()),
-        agenda_item: Some("Kỳ họp thứ mười".into()),
+    let sitting = FullSitting {
+        texts: &TEXTS,
+        guest: false,
     };
-    let id = match store
-        .ingest(&doc("sang.wav", 'c', &TEXTS), &meta, "test")
-        .unwrap()
-    {
-        tocky_store::IngestOutcome::Created { session_id, .. } => session_id,
-        other => panic!("{other:?}"),
-    };
+    let id = tocky_test_support::full_sitting(&mut store, &sitting);
     assert_eq!(id, 3);
-    store
-        .import_people(
-            &[
-                person("tran-thanh-man", "Trần Thanh Mẫn", PersonRole::Chair, None),
-                person(
-                    "dbqh-0123",
-                    "Nguyễn Thị Lan",
-                    PersonRole::Delegate,
-                    Some("Hà Nội"),
-                ),
-                person("bt-tc", "Hồ Đức Phớc", PersonRole::Minister, None),
-            ],
-            "test",
-        )
-        .unwrap();
-    let mut speaker = |name: &str, key: &str| {
-        let speaker = store.add_speaker(id, name, None, None).unwrap();
-        let person = store.person(key).unwrap();
-        store
-            .link_speaker(speaker, Some(person.id), "test")
-            .unwrap();
-        speaker
-    };
-    let chair = speaker("Chủ toạ", "tran-thanh-man");
-    let delegate = speaker("Bà Lan", "dbqh-0123");
-    let minister = speaker("Bộ trưởng", "bt-tc");
-    let segments = store.segments(id).unwrap();
-    let who = [chair, chair, minister, delegate, delegate];
-    for (segment, speaker) in segments.iter().zip(who) {
-        let edit = SegmentEdit {
-            speaker_id: Some(Some(speaker)),
-            ..SegmentEdit::default()
-        };
-        store
-            .edit_segment(segment.id, segment.version, &edit, "test")
-            .unwrap();
-    }
-    let entry = |title: &str, reference: Option<&str>, start: StartChange| AgendaEntry {
-        title: title.into(),
-        reference: reference.map(Into::into),
-        start,
-        ..AgendaEntry::default()
-    };
-    store
-        .set_agenda(
-            id,
-            &[
-                entry(
-                    "Luật Đất đai",
-                    Some("sửa đổi"),
-                    StartChange::At(segments[1].id),
-                ),
-                entry("Chất vấn", None, StartChange::At(segments[5].id)),
-                entry("Bế mạc", None, StartChange::default()),
-            ],
-            "test",
-        )
-        .unwrap();
-    store
-        .add_note(id, 14_500, SceneKind::Applause, "", "test")
-        .unwrap();
-    store
-        .add_note(id, 24_500, SceneKind::Vote, "Quốc hội biểu quyết", "test")
-        .unwrap();
     store
 }
 
@@ -331,29 +243,11 @@ fn the_working_record_is_laid_out_as_printed() {
     assert_eq!(odt_headings(&odt), outline);
 }
 
-/// Reviews session 3 and publishes it: lan checks, thu approves and
-/// publishes.
-fn publish(store: &mut Store) {
-    for s in store.segments(3).unwrap() {
-        let review = SegmentEdit {
-            review_status: Some(ReviewStatus::Reviewed),
-            ..SegmentEdit::default()
-        };
-        store.edit_segment(s.id, s.version, &review, "lan").unwrap();
-    }
-    use WorkflowState::{Approved, Checked, Published};
-    for (to, by) in [(Checked, "lan"), (Approved, "thu"), (Published, "thu")] {
-        store
-            .move_workflow(3, to, by, None, &Reasons::default())
-            .unwrap();
-    }
-}
-
 #[tokio::test]
 async fn a_published_version_says_which_it_is_and_never_changes() {
     let f = fixture();
     let mut store = full_sitting(&f);
-    publish(&mut store);
+    publish(&mut store, 3);
     let lan = f.login("lan").await;
     let url = "/api/sessions/3/export/docx?version=1";
     let (status, headers, v1) = f.send(lan.get(url)).await;
@@ -422,13 +316,7 @@ fn hostile_text_keeps_it_a_valid_docx() {
         sitting_date: Some("không phải ngày".into()),
         agenda_item: Some("]]>&".into()),
     };
-    let id = match store
-        .ingest(&doc("hostile.wav", 'd', &texts), &meta, "test")
-        .unwrap()
-    {
-        tocky_store::IngestOutcome::Created { session_id, .. } => session_id,
-        other => panic!("{other:?}"),
-    };
+    let id = ingest(&mut store, &doc("hostile.wav", 'd', &texts), &meta);
     let speaker = store
         .add_speaker(id, "Ông \"<Bình>\" & 'Co'", None, None)
         .unwrap();

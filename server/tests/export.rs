@@ -11,9 +11,9 @@ mod common;
 
 use common::*;
 use tocky_store::{
-    AgendaEntry, NewPerson, PersonRole, Reasons, ReviewStatus, RoleSpan, SceneKind, SegmentEdit,
-    SegmentState, StartChange, WorkflowState,
+    AgendaEntry, NewPerson, PersonRole, RoleSpan, SceneKind, SegmentEdit, SegmentState, StartChange,
 };
+use tocky_test_support::publish;
 
 /// Segment 2's corrected text: long enough to make two cues.
 const CORRECTED: &str = "luật đất đai sửa đổi năm nay được Quốc hội thảo luận kỹ lưỡng \
@@ -231,27 +231,6 @@ async fn subtitles_follow_the_re_timed_words_and_not_stale_ones() {
     assert!(cues[2].2.ends_with("tán thành"), "{srt}");
 }
 
-/// Reviews every segment of session 1 and takes it through checked and
-/// approved to published: its next version.
-fn publish(store: &mut Store) {
-    for s in store.segments(1).unwrap() {
-        let review = SegmentEdit {
-            review_status: Some(ReviewStatus::Reviewed),
-            ..SegmentEdit::default()
-        };
-        store.edit_segment(s.id, s.version, &review, "lan").unwrap();
-    }
-    for (to, by) in [
-        (WorkflowState::Checked, "lan"),
-        (WorkflowState::Approved, "thu"),
-        (WorkflowState::Published, "thu"),
-    ] {
-        store
-            .move_workflow(1, to, by, None, &Reasons::default())
-            .unwrap();
-    }
-}
-
 /// Version `number` of session 1 in `format`, with its file name checked.
 async fn export_version(f: &Fixture, login: &Login, format: &str, number: i64) -> Vec<u8> {
     let uri = format!("/api/sessions/1/export/{format}?version={number}");
@@ -276,7 +255,7 @@ async fn a_published_version_exports_the_same_bytes_after_edits() {
     let f = fixture();
     let mut store = build_record(&f);
     let lan = f.login("lan").await;
-    publish(&mut store);
+    publish(&mut store, 1);
     let mut before = Vec::new();
     for format in FORMATS {
         before.push(export_version(&f, &lan, format, 1).await);
@@ -289,7 +268,7 @@ async fn a_published_version_exports_the_same_bytes_after_edits() {
         ..SegmentEdit::default()
     };
     store.edit_segment(1, seg.version, &edit, "lan").unwrap();
-    publish(&mut store);
+    publish(&mut store, 1);
 
     for (format, bytes) in FORMATS.iter().zip(&before) {
         let again = export_version(&f, &lan, format, 1).await;

@@ -14,7 +14,8 @@ use std::process::Command;
 use common::*;
 use tocky_itn::{Itn, Options};
 use tocky_server::export::{Format, SessionExport};
-use tocky_store::{PublishedRecord, Reasons, ReviewStatus, SegmentEdit, WorkflowState};
+use tocky_store::{PublishedRecord, SegmentEdit};
+use tocky_test_support::publish;
 
 const SPOKEN: &str = "Quốc hội khóa mười lăm, ờ, đã thông qua điều mười hai khoản ba";
 const WRITTEN: &str = "Quốc hội khóa XV, đã thông qua điều 12 khoản 3";
@@ -28,25 +29,6 @@ fn spoken(f: &Fixture) -> Store {
     };
     store.edit_segment(1, 1, &edit, "lan").unwrap();
     store
-}
-
-fn publish(store: &mut Store) {
-    for s in store.segments(1).unwrap() {
-        let review = SegmentEdit {
-            review_status: Some(ReviewStatus::Reviewed),
-            ..SegmentEdit::default()
-        };
-        store.edit_segment(s.id, s.version, &review, "lan").unwrap();
-    }
-    for to in [
-        WorkflowState::Checked,
-        WorkflowState::Approved,
-        WorkflowState::Published,
-    ] {
-        store
-            .move_workflow(1, to, "thu", None, &Reasons::default())
-            .unwrap();
-    }
 }
 
 async fn export(f: &Fixture, login: &Login, format: &str, version: Option<i64>) -> Vec<u8> {
@@ -193,7 +175,7 @@ async fn the_record_route_shows_what_the_written_form_drops_and_changes() {
 async fn a_version_prints_its_frozen_written_form_whatever_the_rules_are_later() {
     let f = fixture();
     let mut store = spoken(&f);
-    publish(&mut store);
+    publish(&mut store, 1);
     let lan = f.login("lan").await;
     let mut before = Vec::new();
     for format in ["txt", "akn", "docx", "json"] {
@@ -239,7 +221,7 @@ async fn a_version_prints_its_frozen_written_form_whatever_the_rules_are_later()
 fn a_version_published_before_the_written_form_was_frozen_is_written_by_todays_rules() {
     let f = fixture();
     let mut store = spoken(&f);
-    publish(&mut store);
+    publish(&mut store, 1);
     let version = store.version(1, 1).unwrap();
     let mut frozen: PublishedRecord = serde_json::from_str(&version.content).unwrap();
     assert_eq!(frozen.segments[0].written.as_deref(), Some(WRITTEN));

@@ -22,58 +22,14 @@ pub use tocky_core::document::{DecoderInfo, SourceInfo, TranscriptDocument};
 pub use tocky_core::{Segment, Transcript, Word};
 pub use tocky_server::{AppState, Limits, ServerConfig, app, auth::hash_password};
 pub use tocky_store::{Role, SessionMeta, Store};
+/// A transcript of one segment per text, 4 s long every 5 s, a word
+/// every 400 ms (shared with the other crates' tests).
+pub use tocky_test_support::doc;
 pub use tower::ServiceExt;
 
 pub const PASSWORD: &str = "mật khẩu thử";
 /// The size of the fake audio file.
 pub const AUDIO_BYTES: usize = 10_000;
-
-pub fn doc(file: &str, sha: char, texts: &[&str]) -> TranscriptDocument {
-    let segments = texts
-        .iter()
-        .enumerate()
-        .map(|(i, t)| Segment {
-            start_ms: i as u64 * 5_000,
-            end_ms: i as u64 * 5_000 + 4_000,
-            text: (*t).to_owned(),
-            // One word every 400 ms from the segment's start.
-            words: t
-                .split_whitespace()
-                .enumerate()
-                .map(|(k, w)| Word {
-                    text: w.into(),
-                    start_ms: i as u64 * 5_000 + k as u64 * 400,
-                    end_ms: i as u64 * 5_000 + k as u64 * 400 + 300,
-                    probability: 0.3,
-                })
-                .collect(),
-            ..Segment::default()
-        })
-        .collect();
-    TranscriptDocument::new(
-        SourceInfo {
-            file: file.into(),
-            sha256: sha.to_string().repeat(64),
-            bytes: 1,
-            codec: "pcm_s16le".into(),
-            sample_rate: 16_000,
-            channels: 1,
-            transcribed_channels: None,
-        },
-        DecoderInfo {
-            model: "ggml-base.bin".into(),
-            tocky_version: "0.1.0".into(),
-            beam_size: 5,
-            vad: true,
-            prompt: None,
-        },
-        Transcript {
-            language: "vi".into(),
-            duration_ms: texts.len() as u64 * 5_000,
-            segments,
-        },
-    )
-}
 
 /// A record with two sessions (the second's audio name tries to climb out
 /// of the media directory), four accounts, and an audio file.
