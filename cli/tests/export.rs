@@ -5,25 +5,13 @@
 // Test helpers panic on failure by design; clippy.toml only exempts #[test] fns.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-use tocky_store::{
-    Reasons, ReviewStatus, SceneKind, SegmentEdit, SegmentState, Store, WorkflowState,
-};
-
-fn tocky(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tocky"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .expect("tocky runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+use support::{text, tocky};
+use tocky_store::{SceneKind, SegmentEdit, SegmentState, Store};
+use tocky_test_support::{publish, review_all};
 
 /// A database holding session 1: three segments of 4 s, every 5 s, with
 /// a word every 400 ms; the third is not speech; applause at 4.5 s.
@@ -57,7 +45,7 @@ fn sitting(dir: &Path) -> PathBuf {
     let path = dir.join("phien.json");
     std::fs::write(&path, doc.to_string()).unwrap();
     let o = tocky(&db, &["ingest", path.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "{}", text(&o.stderr));
     let mut store = Store::open(&db).unwrap();
     let third = store.segment(3).unwrap();
     store
@@ -76,7 +64,7 @@ fn a_session_is_exported_as_its_record() {
 
     let o = tocky(&db, &["export", "1", "--format", "txt"]);
     assert!(o.status.success());
-    let txt = stdout(&o);
+    let txt = text(&o.stdout);
     assert!(
         txt.contains("[0:00:00]\nKính thưa Quốc hội\n\n(Hội trường vỗ tay)\n\n[0:00:05]\nluật"),
         "{txt}"
@@ -84,7 +72,7 @@ fn a_session_is_exported_as_its_record() {
     assert!(!txt.contains("tiếng ồn"), "not speech is left out: {txt}");
 
     let o = tocky(&db, &["export", "1", "--format", "json"]);
-    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text(&o.stdout)).unwrap();
     assert_eq!(json["schema_version"], 3);
     assert_eq!(json["segments"].as_array().unwrap().len(), 2);
     assert_eq!(json["record"][0]["entries"][1]["type"], "note");
@@ -95,7 +83,7 @@ fn a_session_is_exported_as_its_record() {
         &["export", "1", "-f", "srt", "-o", srt.to_str().unwrap()],
     );
     assert!(o.status.success());
-    assert!(stdout(&o).is_empty());
+    assert!(text(&o.stdout).is_empty());
     assert_eq!(
         std::fs::read_to_string(&srt).unwrap(),
         "1\n00:00:00,000 --> 00:00:04,000\nKính thưa Quốc hội\n\n\
@@ -114,32 +102,12 @@ fn a_session_is_exported_as_its_record() {
 
     let o = tocky(&db, &["export", "1", "-f", "akn"]);
     assert!(o.status.success());
-    let akn = stdout(&o);
+    let akn = text(&o.stdout);
     assert!(akn.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
     assert!(akn.contains("<debate name=\"sitting\">"), "{akn}");
 
     let o = tocky(&db, &["export", "9", "-f", "txt"]);
     assert!(!o.status.success(), "an unknown session is refused");
-}
-
-/// Reviews session 1 and takes it to published: its next version.
-fn publish(store: &mut Store) {
-    for s in store.segments(1).unwrap() {
-        let review = SegmentEdit {
-            review_status: Some(ReviewStatus::Reviewed),
-            ..SegmentEdit::default()
-        };
-        store.edit_segment(s.id, s.version, &review, "lan").unwrap();
-    }
-    for to in [
-        WorkflowState::Checked,
-        WorkflowState::Approved,
-        WorkflowState::Published,
-    ] {
-        store
-            .move_workflow(1, to, "lan", None, &Reasons::default())
-            .unwrap();
-    }
 }
 
 #[test]
@@ -148,37 +116,33 @@ fn a_published_version_is_exported_as_published() {
     let db = sitting(dir.path());
     let o = tocky(&db, &["export", "1", "-f", "txt", "--version", "1"]);
     assert!(!o.status.success());
-    let err = String::from_utf8_lossy(&o.stderr);
+    let err = text(&o.stderr);
     assert!(err.contains("no published version"), "{err}");
 
     let mut store = Store::open(&db).unwrap();
-    publish(&mut store);
+    publish(&mut store, 1);
     let v1 = tocky(&db, &["export", "1", "-f", "akn", "--version", "1"]);
-    assert!(
-        v1.status.success(),
-        "{}",
-        String::from_utf8_lossy(&v1.stderr)
-    );
+    assert!(v1.status.success(), "{}", text(&v1.stderr));
     let seg = store.segment(1).unwrap();
     let edit = SegmentEdit {
         text: Some("Kính thưa toàn thể Quốc hội".into()),
         ..SegmentEdit::default()
     };
     store.edit_segment(1, seg.version, &edit, "lan").unwrap();
-    publish(&mut store);
+    publish(&mut store, 1);
 
     let again = tocky(&db, &["export", "1", "-f", "akn", "--version", "1"]);
     assert_eq!(again.stdout, v1.stdout, "version 1 is as it was published");
-    assert!(stdout(&v1).contains("<FRBRversionNumber value=\"1\"/>"));
+    assert!(text(&v1.stdout).contains("<FRBRversionNumber value=\"1\"/>"));
     let o = tocky(&db, &["export", "1", "-f", "txt", "--version", "2"]);
-    assert!(stdout(&o).contains("Kính thưa toàn thể Quốc hội"));
+    assert!(text(&o.stdout).contains("Kính thưa toàn thể Quốc hội"));
     let o = tocky(&db, &["export", "1", "-f", "txt", "--version", "3"]);
     assert!(!o.status.success());
-    let err = String::from_utf8_lossy(&o.stderr);
+    let err = text(&o.stderr);
     assert!(err.contains("no version 3 (versions: 1, 2)"), "{err}");
     let o = tocky(&db, &["--version"]);
     assert!(
-        stdout(&o).starts_with("tocky "),
+        text(&o.stdout).starts_with("tocky "),
         "tocky --version still answers"
     );
 }
@@ -197,8 +161,8 @@ fn the_written_form_follows_the_filler_flags_and_a_version_keeps_its_own() {
         let mut all = vec!["export", "1", "--format", "txt"];
         all.extend_from_slice(args);
         let o = tocky(&db, &all);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        stdout(&o)
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        text(&o.stdout)
     };
     assert!(
         txt(&[]).contains("\nQuốc hội khóa XV nhé\n"),
@@ -217,16 +181,10 @@ fn the_written_form_follows_the_filler_flags_and_a_version_keeps_its_own() {
 
     // Published with "nhé" as a filler, version 1 prints what was frozen
     // whatever the flags of the export.
-    for s in store.segments(1).unwrap() {
-        let review = SegmentEdit {
-            review_status: Some(ReviewStatus::Reviewed),
-            ..SegmentEdit::default()
-        };
-        store.edit_segment(s.id, s.version, &review, "lan").unwrap();
-    }
+    review_all(&mut store, 1, "lan");
     for to in ["checked", "approved", "published"] {
         let o = tocky(&db, &["workflow", "move", "1", to, "--fillers", "nhé"]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(o.status.success(), "{}", text(&o.stderr));
     }
     for flags in [&[][..], &["--keep-fillers"][..]] {
         let v1 = txt(&[&["--version", "1"][..], flags].concat());

@@ -5,21 +5,11 @@
 // Test helpers panic on failure by design; clippy.toml only exempts #[test] fns.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn tocky(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tocky"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .expect("tocky runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use support::{text, tocky};
 
 /// A database holding session 1 (two segments, the first hostile),
 /// published as version 1.
@@ -43,13 +33,7 @@ fn published(dir: &Path) -> PathBuf {
     assert!(o.status.success(), "{}", text(&o.stderr));
     {
         let mut store = tocky_store::Store::open(&db).unwrap();
-        for s in store.segments(1).unwrap() {
-            let edit = tocky_store::SegmentEdit {
-                review_status: Some(tocky_store::ReviewStatus::Reviewed),
-                ..Default::default()
-            };
-            store.edit_segment(s.id, s.version, &edit, "lan").unwrap();
-        }
+        tocky_test_support::review_all(&mut store, 1, "lan");
     }
     for to in ["checked", "approved", "published"] {
         let o = tocky(&db, &["workflow", "move", "1", to]);

@@ -4,18 +4,13 @@
 // Test helpers panic on failure by design; clippy.toml only exempts #[test] fns.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
-fn tocky(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tocky"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .expect("tocky runs")
-}
+use support::{text, tocky};
 
 /// A transcript document with `n` segments, as `tocky transcribe` writes it.
 fn document(dir: &Path, name: &str, sha_byte: char, n: usize) -> PathBuf {
@@ -84,7 +79,7 @@ fn ingest_is_idempotent_and_refuses_bad_files() {
             doc.to_str().unwrap(),
         ],
     );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("session 1, 3 segments"));
     let o = tocky(&db, &["ingest", doc.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("already in the record as session 1"));
@@ -98,7 +93,7 @@ fn ingest_is_idempotent_and_refuses_bad_files() {
     .unwrap();
     let o = tocky(&db, &["ingest", bad.to_str().unwrap()]);
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("version 7 is not supported"));
+    assert!(text(&o.stderr).contains("version 7 is not supported"));
     let o = tocky(
         &db,
         &["ingest", "--date", "21/10/2026", doc.to_str().unwrap()],
@@ -131,7 +126,7 @@ fn killing_an_ingest_midway_leaves_a_consistent_store() {
     }
     // A later ingest completes (or finds it already done).
     let o = tocky(&db, &["ingest", big.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "{}", text(&o.stderr));
     assert_eq!(count(&db, "SELECT count(*) FROM segments"), 200_000);
 }
 
@@ -148,7 +143,7 @@ fn backup_and_restore_from_the_command_line() {
         ],
     );
     let o = tocky(&db, &["backup", backup.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "{}", text(&o.stderr));
     tocky(
         &db,
         &[
@@ -158,7 +153,7 @@ fn backup_and_restore_from_the_command_line() {
     );
     assert_eq!(count(&db, "SELECT count(*) FROM sessions"), 2);
     let o = tocky(&db, &["restore", backup.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "{}", text(&o.stderr));
     assert_eq!(count(&db, "SELECT count(*) FROM sessions"), 1);
     let o = tocky(
         &db,
@@ -176,10 +171,10 @@ fn search_finds_ingested_text_with_or_without_diacritics() {
         &db,
         &["ingest", "--date", "2026-10-21", doc.to_str().unwrap()],
     );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "{}", text(&o.stderr));
     for query in ["quoc hoi", "Quốc hội", "\"luat dat dai\""] {
         let o = tocky(&db, &["search", query]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(o.status.success(), "{}", text(&o.stderr));
         let out = String::from_utf8_lossy(&o.stdout);
         assert_eq!(out.lines().count(), 5, "{query}: {out}");
         assert!(
@@ -234,7 +229,7 @@ fn a_closed_standard_output_ends_the_command_quietly() {
             .stdout(writer)
             .output()
             .unwrap();
-        let stderr = String::from_utf8_lossy(&o.stderr);
+        let stderr = text(&o.stderr);
         assert_eq!(o.status.code(), Some(141), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
@@ -277,9 +272,9 @@ fn restore_is_refused_while_the_record_is_served() {
         let o = tocky(&db, &args);
         assert!(!o.status.success(), "{args:?}");
         assert!(
-            String::from_utf8_lossy(&o.stderr).contains("is the record itself"),
+            text(&o.stderr).contains("is the record itself"),
             "{args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
+            text(&o.stderr)
         );
     }
     assert_eq!(count(&db, "SELECT count(*) FROM sessions"), 2);
@@ -301,13 +296,13 @@ fn restore_is_refused_while_the_record_is_served() {
     let _ = server.kill();
     let _ = server.wait();
     assert!(!o.status.success());
-    let stderr = String::from_utf8_lossy(&o.stderr);
+    let stderr = text(&o.stderr);
     assert!(stderr.contains("stop `tocky serve`"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert_eq!(count(&db, "SELECT count(*) FROM sessions"), 2);
 
     let o = tocky(&db, &["restore", backup.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "{}", text(&o.stderr));
     assert_eq!(count(&db, "SELECT count(*) FROM sessions"), 1);
 }
 

@@ -1,15 +1,31 @@
-//! What the `tocky live` tests share: a running `tocky live`, sittings
-//! assembled from the fixtures, and the archive's length.
+//! What the CLI's tests share: `tocky` run on a record; for the `tocky
+//! live` tests, a running `tocky live`, sittings assembled from the
+//! fixtures, and the archive's length.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+
+/// Runs `tocky --db DB ARGS` to its end.
+pub(crate) fn tocky(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tocky"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .expect("tocky runs")
+}
+
+/// What a command wrote, as text (lossy: a failed test shows what it got).
+pub(crate) fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
 
 /// Live tests run one at a time: each needs the machine's cores to keep
 /// up with real time (whisper.cpp's threads spin, and two sittings at once
