@@ -21,6 +21,17 @@ pub enum DocumentError {
     },
 }
 
+/// Why a recognition on request failed ([`crate::recognise::Recognise`]).
+#[derive(Debug, thiserror::Error)]
+pub enum RecogniseError {
+    /// The session's audio cannot be found or decoded.
+    #[error("{0}")]
+    NoAudio(String),
+    /// The model failed.
+    #[error("{0}")]
+    Failed(String),
+}
+
 /// Why a whole-file transcription ([`crate::transcribe::TranscribeAudio`])
 /// failed.
 #[derive(Debug, thiserror::Error)]
