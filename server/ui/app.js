@@ -1,14 +1,15 @@
 // Entry point: the header, hash routing, the login page and the session list.
 //
 // Routes: #/login, #/ (sessions), #/sessions/{id}[?t=ms&play=1],
-// #/search?q=…, #/people.  Each page's mount() returns a function that tears it down
+// #/search?q=…, #/people, #/upload (stenographers and up).  Each page's mount() returns a function that tears it down
 // (closing sockets, stopping audio), called before the next page mounts.
 
-import { auth, loadMe, login, logout, get, onUnauthorized, errorMessage, ApiError, ROLE_LABELS } from './api.js';
+import { auth, loadMe, login, logout, get, onUnauthorized, errorMessage, ApiError, ROLE_LABELS, canEdit } from './api.js';
 import { el, fmtDate, fmtDuration, parseHash, toast } from './util.js';
 import { mountSession } from './session.js';
 import { mountSearch } from './search.js';
 import { mountPeople } from './people.js';
+import { mountUpload } from './upload.js';
 
 const main = document.getElementById('app');
 let unmount = null;
@@ -42,6 +43,9 @@ function renderHeader() {
   document.getElementById('nav-sessions').classList.toggle('active', path === '/' || path.startsWith('/sessions'));
   document.getElementById('nav-search').classList.toggle('active', path.startsWith('/search'));
   document.getElementById('nav-people').classList.toggle('active', path.startsWith('/people'));
+  const upload = document.getElementById('nav-upload');
+  upload.hidden = !canEdit();
+  upload.classList.toggle('active', path.startsWith('/upload'));
 }
 
 /** Where to go after logging in: the page that asked for it. */
@@ -75,6 +79,7 @@ async function route() {
     else if ((m = /^\/sessions\/(\d+)$/.exec(path))) unmount = await mountSession(main, Number(m[1]), params);
     else if (path === '/search') unmount = await mountSearch(main, params);
     else if (path === '/people') unmount = await mountPeople(main);
+    else if (path === '/upload') unmount = await mountUpload(main, params);
     else main.append(el('p', { className: 'error', text: 'Không có trang này.' }), el('a', { href: '#/', text: 'Về danh sách phiên họp' }));
   } catch (err) {
     if (token !== routeToken) return;
