@@ -108,7 +108,12 @@ fn main() -> Result<()> {
             ..AlignOptions::default()
         };
         tocky_retime::service::spawn(
-            state.clone(),
+            tocky_retime::service::Service {
+                db: state.config().db.clone(),
+                wanted: state.retime_wanted(),
+                shutdown: state.shutdown_signal(),
+                output: state.clone(),
+            },
             Arc::new(tocky_retime::Retimer::new(engine, options, locate)),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -5,13 +5,13 @@
 //! Each login has its own CSRF token, which every state-changing request
 //! must echo in `X-CSRF-Token` (the cookie alone proves nothing about who
 //! built the request). Login attempts are limited as `login_limit`
-//! describes, and verified under the cap of `hashing`.
+//! describes, and verified under the cap of `hashing`. Hashing and the
+//! password rules live in `hashing`, and [`Viewer`] in `viewer` (leaves,
+//! which the state and the rate limiter use without this module); their
+//! paths here stay the server's API.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use argon2::Argon2;
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHasher, SaltString};
 use axum::Json;
 use axum::extract::{OriginalUri, Request, State};
 use axum::http::{Method, StatusCode, header};
@@ -20,65 +20,23 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use tocky_store::Role;
 use tocky_store::users::normalize_user_name;
-use tocky_store::{Role, User};
 
 use crate::ApiJson;
 use crate::client::ClientAddr;
-use crate::error::{ApiError, Error};
-use crate::live::Revocation;
+use crate::error::ApiError;
+use crate::events::Revocation;
+pub use crate::hashing::{MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, check_password, hash_password};
 use crate::state::AppState;
+pub use crate::viewer::Viewer;
 
 /// The login cookie's name.
 pub const SESSION_COOKIE: &str = "tocky_session";
 /// The header that carries the CSRF token.
 pub const CSRF_HEADER: &str = "x-csrf-token";
-/// The shortest password accepted.
-pub const MIN_PASSWORD_CHARS: usize = 8;
-/// The longest password accepted (argon2 hashes anything, but a megabyte
-/// password is an attack, not a password).
-pub const MAX_PASSWORD_BYTES: usize = 1024;
 /// The longest user name a login may type (longer ones cannot exist).
 const MAX_TYPED_NAME_BYTES: usize = 256;
-
-/// Hashes a password with argon2id (the crate's defaults: OWASP's
-/// m = 19 MiB, t = 2, p = 1) and a random salt, as a PHC string.
-pub fn hash_password(password: &str) -> Result<String, Error> {
-    check_password(password).map_err(|e| Error::PasswordHash(e.to_string()))?;
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| Error::PasswordHash(e.to_string()))
-}
-
-/// Whether a password is acceptable for a new account.
-pub fn check_password(password: &str) -> Result<(), ApiError> {
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(ApiError::BadRequest(format!(
-            "a password has at least {MIN_PASSWORD_CHARS} characters"
-        )));
-    }
-    if password.len() > MAX_PASSWORD_BYTES {
-        return Err(ApiError::BadRequest(format!(
-            "a password has at most {MAX_PASSWORD_BYTES} bytes"
-        )));
-    }
-    Ok(())
-}
-
-/// Whether `password` matches the PHC `hash`.
-#[cfg(test)]
-fn verify_password(password: &str, hash: &str) -> bool {
-    use argon2::password_hash::{PasswordHash, PasswordVerifier};
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
 
 /// A hash of a password nobody has, checked when the user name is unknown
 /// so that a login takes as long whether or not the account exists.
@@ -120,68 +78,6 @@ fn same_token(a: &str, b: &str) -> bool {
 /// stay hidden, and the digests are compared in full.
 pub(crate) fn same_secret(sent: &str, expected: &str) -> bool {
     same_token(&sha256_hex(sent), &sha256_hex(expected))
-}
-
-/// Who is asking: an account, or nobody.
-#[derive(Debug, Clone, Default)]
-pub struct Viewer {
-    /// The logged-in account.
-    pub user: Option<User>,
-    /// The login's CSRF token.
-    pub csrf_token: Option<String>,
-    /// The SHA-256 of the login's token.
-    login: Option<String>,
-    /// Whether reading is open to everyone.
-    public_read: bool,
-}
-
-impl Viewer {
-    /// The SHA-256 of the login's token, when logged in.
-    pub(crate) fn login(&self) -> Option<&str> {
-        self.login.as_deref()
-    }
-
-    /// The account, if it has at least `role`: 401 when nobody is logged
-    /// in, 403 when the role is too low.
-    pub fn require(&self, role: Role) -> Result<&User, ApiError> {
-        let user = self.user.as_ref().ok_or(ApiError::Unauthorized)?;
-        if user.role >= role {
-            Ok(user)
-        } else {
-            Err(ApiError::Forbidden(format!(
-                "this needs the {} role; {} is a {}",
-                role.as_str(),
-                user.name,
-                user.role.as_str()
-            )))
-        }
-    }
-
-    /// Whether this viewer may read the working record, drafts included:
-    /// a login with the reader role or above (401 without one, whatever
-    /// `public_read` says). Routes that serve only what is published ask
-    /// [`Viewer::require_public`] instead, so that a route opens to the
-    /// public only where it says so.
-    pub fn require_read(&self) -> Result<(), ApiError> {
-        self.require(Role::Reader).map(|_| ())
-    }
-
-    /// Whether this viewer may read published versions: anyone with
-    /// `public_read`, else a reader or above.
-    pub fn require_public(&self) -> Result<(), ApiError> {
-        if self.public_read {
-            Ok(())
-        } else {
-            self.require_read()
-        }
-    }
-
-    /// Whether this viewer reads the working record (a logged-in reader or
-    /// above), or only published versions (a visitor let in by
-    /// `public_read`).
-    pub fn sees_drafts(&self) -> bool {
-        self.user.is_some()
-    }
 }
 
 /// Who sent `jar`'s login cookie: an account, or nobody (no cookie, a
@@ -413,17 +309,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn passwords_are_argon2id_and_verify() {
-        let hash = hash_password("mật khẩu dài").unwrap();
-        assert!(hash.starts_with("$argon2id$"), "{hash}");
-        assert!(!hash.contains("mật khẩu"));
-        assert!(verify_password("mật khẩu dài", &hash));
-        assert!(!verify_password("mat khau dai", &hash));
-        assert!(!verify_password("x", "not a hash"));
-        assert!(hash_password("short").is_err());
-    }
-
-    #[test]
     fn tokens_compare_whole() {
         assert!(same_token("abcd", "abcd"));
         assert!(!same_token("abcd", "abce"));
@@ -436,37 +321,5 @@ mod tests {
         assert!(!same_secret("0123456789abcdeX", "0123456789abcdef"));
         assert!(!same_secret("0123456789abcde", "0123456789abcdef"));
         assert!(!same_secret("", "0123456789abcdef"));
-    }
-
-    #[test]
-    fn roles_are_ordered() {
-        let viewer = |role| Viewer {
-            user: Some(User {
-                name: "u".into(),
-                role,
-                created_at: String::new(),
-            }),
-            ..Viewer::default()
-        };
-        assert!(viewer(Role::Admin).require(Role::Stenographer).is_ok());
-        assert!(matches!(
-            viewer(Role::Reader).require(Role::Stenographer),
-            Err(ApiError::Forbidden(_))
-        ));
-        assert!(matches!(
-            Viewer::default().require(Role::Reader),
-            Err(ApiError::Unauthorized)
-        ));
-        assert!(Viewer::default().require_read().is_err());
-        let public = Viewer {
-            public_read: true,
-            ..Viewer::default()
-        };
-        assert!(public.require_public().is_ok());
-        assert!(!public.sees_drafts());
-        assert!(matches!(public.require_read(), Err(ApiError::Unauthorized)));
-        assert!(viewer(Role::Reader).require_public().is_ok());
-        assert!(viewer(Role::Reader).sees_drafts());
-        assert!(Viewer::default().require_public().is_err());
     }
 }

@@ -1,16 +1,23 @@
 //! Who the client is at the network level: its address (the TCP peer, or,
 //! from a trusted proxy, the address the proxy forwarded), and whether a
 //! browser page's `Origin` is one the server trusts.
+//!
+//! A leaf: the middleware takes only the trusted proxies (an axum substate
+//! of the server's state), so that the configuration can use [`Cidr`]
+//! without a cycle through the state.
 
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::state::AppState;
+/// The proxies whose forwarded addresses are believed; cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TrustedProxies(pub(crate) Arc<[Cidr]>);
 
 /// An address or a network in CIDR form (`10.0.0.0/8`, `fd00::/8`; a bare
 /// address is a network of one).
@@ -144,7 +151,7 @@ pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[Cidr]) -> Ip
 
 /// Middleware on every route: puts the [`ClientAddr`] into the request.
 pub(crate) async fn identify(
-    State(state): State<AppState>,
+    State(trusted): State<TrustedProxies>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -153,7 +160,7 @@ pub(crate) async fn identify(
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
     if let Some(peer) = peer {
-        let client = client_address(peer, request.headers(), state.trusted_proxies());
+        let client = client_address(peer, request.headers(), &trusted.0);
         request.extensions_mut().insert(ClientAddr(client));
     }
     next.run(request).await

@@ -1,4 +1,5 @@
-//! Password verification under a cap: at most
+//! Passwords: hashing a new one ([`hash_password`], argon2id), the rules
+//! for one ([`check_password`]), and verification under a cap: at most
 //! `limits.login_max_concurrent_hashes` argon2 computations at once, each in
 //! a memory buffer that is kept and reused.
 //!
@@ -12,9 +13,57 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use argon2::password_hash::PasswordHash;
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::error::{ApiError, Error};
+
+/// The shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// The longest password accepted (argon2 hashes anything, but a megabyte
+/// password is an attack, not a password).
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// Hashes a password with argon2id (the crate's defaults: OWASP's
+/// m = 19 MiB, t = 2, p = 1) and a random salt, as a PHC string.
+pub fn hash_password(password: &str) -> Result<String, Error> {
+    check_password(password).map_err(|e| Error::PasswordHash(e.to_string()))?;
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| Error::PasswordHash(e.to_string()))
+}
+
+/// Whether a password is acceptable for a new account.
+pub fn check_password(password: &str) -> Result<(), ApiError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(ApiError::BadRequest(format!(
+            "a password has at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "a password has at most {MAX_PASSWORD_BYTES} bytes"
+        )));
+    }
+    Ok(())
+}
+
+/// Whether `password` matches the PHC `hash`.
+#[cfg(test)]
+fn verify_password(password: &str, hash: &str) -> bool {
+    use argon2::password_hash::PasswordVerifier;
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
 
 /// The argon2 computations allowed at once, and their buffers.
 pub(crate) struct HashPool {
@@ -117,7 +166,17 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use crate::auth::hash_password;
+
+    #[test]
+    fn passwords_are_argon2id_and_verify() {
+        let hash = hash_password("mật khẩu dài").unwrap();
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(!hash.contains("mật khẩu"));
+        assert!(verify_password("mật khẩu dài", &hash));
+        assert!(!verify_password("mat khau dai", &hash));
+        assert!(!verify_password("x", "not a hash"));
+        assert!(hash_password("short").is_err());
+    }
 
     #[test]
     fn slots_verify_as_argon2_does_and_are_capped() {

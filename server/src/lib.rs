@@ -17,6 +17,7 @@ pub mod client;
 pub mod config;
 mod conn;
 pub mod error;
+mod events;
 pub mod export;
 mod hashing;
 pub mod jobs;
@@ -26,14 +27,18 @@ pub mod metrics;
 pub mod openai;
 pub mod ops;
 pub mod people;
+mod pipeline;
 pub mod public;
 mod rate;
 pub mod recognise;
+mod recognition;
 pub mod records;
+mod scrape;
 pub mod state;
 pub mod ui;
 pub mod uploads;
 pub mod users;
+mod viewer;
 mod workflow;
 pub mod written;
 
@@ -181,7 +186,7 @@ pub fn app(state: AppState) -> Router {
         .route("/", get(ui::index))
         .route("/ui/{*path}", get(ui::file))
         .route("/health", get(health))
-        .route("/metrics", get(metrics::metrics))
+        .route("/metrics", get(scrape::metrics))
         .merge(public::routes(state.clone()))
         .nest("/api", api)
         .route_layer(middleware::from_fn_with_state(

@@ -9,8 +9,6 @@
 //! pages (or an allowed origin), and one client may hold only
 //! `limits.ws_max_clients_per_client` sockets.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::Extension;
@@ -19,181 +17,20 @@ use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use serde::Serialize;
-use tocky_core::live::{CaptureHealth, LiveOutput, PartialText};
-use tocky_store::{Role, Speaker, StoredSegment};
+use tocky_store::Role;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::ApiPath;
-use crate::auth::{Viewer, unix_now};
+use crate::auth::unix_now;
 use crate::client::{ClientAddr, origin_allowed};
 use crate::error::ApiError;
+// The event types are a leaf of their own (the state and the pipelines
+// use them); their paths here are the server's public API.
+pub use crate::events::{LiveEvent, LiveMessage, Revocation};
+use crate::rate::Seat;
 use crate::state::AppState;
-
-/// An event, serialised once for every client that receives it.
-#[derive(Debug, Clone)]
-pub struct LiveEvent {
-    /// The session it concerns.
-    pub session_id: i64,
-    /// The JSON text sent to clients.
-    pub json: Arc<str>,
-}
-
-/// The messages clients receive.
-#[derive(Debug, Serialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
-pub enum LiveMessage<'a> {
-    /// A segment was edited or added.
-    Segment {
-        /// The segment as stored now.
-        segment: &'a StoredSegment,
-    },
-    /// An operation (split, merge, insert, state, bounds, undo) wrote
-    /// these segments; those whose state is `removed` left the session.
-    Operation {
-        /// The operation, for undo.
-        operation_id: i64,
-        /// What it was.
-        kind: &'a str,
-        /// The segments as stored now.
-        segments: &'a [StoredSegment],
-    },
-    /// A speaker was added to the session.
-    Speaker {
-        /// The new speaker.
-        speaker: &'a Speaker,
-    },
-    /// Text that live recognition has not finalised yet.
-    Partial {
-        /// The audio channel.
-        channel: u32,
-        /// The channel's speaker, if known.
-        speaker_id: Option<i64>,
-        /// Where the utterance started (ms).
-        start_ms: i64,
-        /// The text so far.
-        text: &'a str,
-    },
-}
-
-impl LiveEvent {
-    /// Serialises `message` for `session_id`'s watchers.
-    pub fn new(session_id: i64, message: &LiveMessage<'_>) -> Self {
-        let json = serde_json::to_string(message).unwrap_or_else(|_| "{}".into());
-        Self {
-            session_id,
-            json: json.into(),
-        }
-    }
-}
-
-/// The review server watches live sittings (`tocky live` hands its
-/// state to `tocky_live::run`): partials and stored finals go to the
-/// session's WebSocket watchers, latencies, speed and capture health to
-/// `/metrics`. The trait is tocky-core's, so that the live pipeline does
-/// not depend on the server, nor the server on the pipeline.
-impl LiveOutput<StoredSegment> for AppState {
-    fn partial(&self, session_id: i64, partial: &PartialText<'_>) {
-        self.publish(LiveEvent::new(
-            session_id,
-            &LiveMessage::Partial {
-                channel: partial.channel,
-                speaker_id: partial.speaker_id,
-                start_ms: i64::try_from(partial.start_ms).unwrap_or(i64::MAX),
-                text: partial.text,
-            },
-        ));
-    }
-
-    fn segment(&self, session_id: i64, segment: &StoredSegment) {
-        self.publish(LiveEvent::new(
-            session_id,
-            &LiveMessage::Segment { segment },
-        ));
-    }
-
-    fn first_partial_latency(&self, channel: u32, seconds: f64) {
-        self.metrics()
-            .live()
-            .first_partial_latency(channel, seconds);
-    }
-
-    fn final_latency(&self, channel: u32, seconds: f64) {
-        self.metrics().live().final_latency(channel, seconds);
-    }
-
-    fn channel_progress(&self, channel: u32, realtime_factor: f64, audio_seconds: f64) {
-        self.metrics()
-            .live()
-            .channel_progress(channel, realtime_factor, audio_seconds);
-    }
-
-    fn capture(&self, health: &CaptureHealth) {
-        self.metrics().live().capture(
-            health.ring_fill,
-            health.overruns,
-            health.gaps,
-            health.missing_seconds,
-        );
-    }
-}
-
-/// Why live sockets should check their login again.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Revocation {
-    /// This login (the SHA-256 of its token) ended.
-    Login(String),
-    /// This account's logins ended, or its role changed, or it was removed.
-    User(String),
-}
-
-/// Live sockets held per client (an account, else an address).
-pub(crate) struct LiveSeats {
-    held: Arc<Mutex<HashMap<String, usize>>>,
-    max: usize,
-}
-
-/// One client's socket, counted until dropped.
-pub(crate) struct Seat {
-    held: Arc<Mutex<HashMap<String, usize>>>,
-    client: String,
-}
-
-impl Drop for Seat {
-    fn drop(&mut self) {
-        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(n) = held.get_mut(&self.client) {
-            *n -= 1;
-            if *n == 0 {
-                held.remove(&self.client);
-            }
-        }
-    }
-}
-
-impl LiveSeats {
-    pub(crate) fn new(max: usize) -> Self {
-        Self {
-            held: Arc::new(Mutex::new(HashMap::new())),
-            max,
-        }
-    }
-
-    /// A seat for `client`, or none when it holds the most it may.
-    fn take(&self, client: String) -> Option<Seat> {
-        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
-        let n = held.entry(client.clone()).or_insert(0);
-        if *n >= self.max {
-            return None;
-        }
-        *n += 1;
-        Some(Seat {
-            held: Arc::clone(&self.held),
-            client,
-        })
-    }
-}
+use crate::viewer::Viewer;
 
 /// What a socket must keep having to stay open: the login it was opened
 /// with, and that login's account and role.

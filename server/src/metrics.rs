@@ -1,30 +1,31 @@
 //! Prometheus metrics: requests by route and status, their latency, live
 //! clients, edits and failed logins, live recognition's latencies, speed
-//! and capture health ([`LiveMetrics`]), and recognitions on request
-//! ([`RecognitionMetrics`](crate::recognise::RecognitionMetrics)). `GET /metrics` renders them.
+//! and capture health ([`LiveMetrics`]), segments re-timed in the
+//! background, and recognitions on request
+//! ([`RecognitionMetrics`](crate::recognition::RecognitionMetrics)).
+//!
+//! A leaf: the registry knows no handler and not the server's state, and
+//! the middleware [`track`] takes only the registry (an axum substate).
+//! `GET /metrics` (who may read them) is in `scrape`.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::http::Method;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use axum_extra::extract::cookie::CookieJar;
-use prometheus_client::encoding::EncodeLabelSet;
+use axum::response::Response;
 use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
-use tocky_store::Role;
+use tocky_core::retime::Summary;
 
-use crate::auth::{self, same_secret};
-use crate::error::ApiError;
-use crate::recognise::RecognitionMetrics;
-use crate::state::AppState;
+use crate::recognition::RecognitionMetrics;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -36,6 +37,23 @@ struct RequestLabels {
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
     route: String,
+}
+
+/// What re-timing did with a segment.
+#[derive(Debug, Clone, Copy, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[allow(non_camel_case_types)] // the label values, as Prometheus shows them
+enum RetimeOutcome {
+    /// Its words were saved.
+    saved,
+    /// It changed while it was aligned (taken again at its new version).
+    changed,
+    /// No audio, undecodable audio or an alignment error.
+    failed,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RetimeLabels {
+    outcome: RetimeOutcome,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -165,6 +183,7 @@ struct Inner {
     edits: Counter,
     logins_failed: Counter<u64, AtomicU64>,
     live: LiveMetrics,
+    retimed: Family<RetimeLabels, Counter>,
     recognitions: RecognitionMetrics,
 }
 
@@ -203,10 +222,17 @@ impl Metrics {
             logins_failed.clone(),
         );
         let live = LiveMetrics::register(&mut registry);
+        let retimed = Family::<RetimeLabels, Counter>::default();
+        registry.register(
+            "retimed_segments",
+            "Segments re-timed in the background after corrections, by outcome",
+            retimed.clone(),
+        );
         let recognitions = RecognitionMetrics::register(&mut registry);
         Self {
             inner: Arc::new(Inner {
                 live,
+                retimed,
                 recognitions,
                 registry,
                 requests,
@@ -239,6 +265,20 @@ impl Metrics {
     /// Live recognition's metrics.
     pub fn live(&self) -> &LiveMetrics {
         &self.inner.live
+    }
+
+    /// Counts what a re-timing pass did.
+    pub fn retimed(&self, summary: &Summary) {
+        for (outcome, n) in [
+            (RetimeOutcome::saved, summary.saved),
+            (RetimeOutcome::changed, summary.changed),
+            (RetimeOutcome::failed, summary.failed),
+        ] {
+            self.inner
+                .retimed
+                .get_or_create(&RetimeLabels { outcome })
+                .inc_by(n as u64);
+        }
     }
 
     /// Recognition on request's metrics.
@@ -286,7 +326,11 @@ fn method_label(method: &Method) -> &'static str {
 }
 
 /// Middleware: counts and times every routed request.
-pub(crate) async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub(crate) async fn track(
+    State(metrics): State<Metrics>,
+    request: Request,
+    next: Next,
+) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -294,7 +338,7 @@ pub(crate) async fn track(State(state): State<AppState>, request: Request, next:
     let method = method_label(request.method()).to_owned();
     let started = Instant::now();
     let response = next.run(request).await;
-    let m = &state.metrics().inner;
+    let m = &metrics.inner;
     m.latency
         .get_or_create(&RouteLabels {
             route: route.clone(),
@@ -308,56 +352,4 @@ pub(crate) async fn track(State(state): State<AppState>, request: Request, next:
         })
         .inc();
     response
-}
-
-/// The token of an `Authorization: Bearer <token>` header (the scheme's
-/// case does not matter, RFC 9110 §11.1).
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim_start_matches(' '))
-}
-
-/// Whether this request may read the metrics: anyone when no
-/// `metrics_token` is set; else the token's bearer or a logged-in admin
-/// (401 for anyone else not logged in, 403 for an account below admin).
-async fn may_read(state: &AppState, jar: &CookieJar, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(expected) = state.config().metrics_token.as_deref() else {
-        return Ok(());
-    };
-    if bearer_token(headers).is_some_and(|sent| same_secret(sent, expected)) {
-        return Ok(());
-    }
-    auth::viewer(state, jar).await?.require(Role::Admin)?;
-    Ok(())
-}
-
-/// `GET /metrics`.
-pub(crate) async fn metrics(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(e) = may_read(&state, &jar, &headers).await {
-        let unauthorized = matches!(e, ApiError::Unauthorized);
-        let mut response = e.into_response();
-        if unauthorized {
-            // RFC 9110: a 401 names the scheme that would be accepted.
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"tocky metrics\""),
-            );
-        }
-        return response;
-    }
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        state.metrics().render(),
-    )
-        .into_response()
 }

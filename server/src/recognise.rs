@@ -3,9 +3,10 @@
 //! the stenographer is about to insert (the insert itself is the normal
 //! one, in [`crate::ops`]). Nothing is saved.
 //!
-//! The model lives outside this crate: the recognition crates depend on the
-//! server, so `tocky serve` hands the server a [`Recognise`] (the re-timer's
-//! engine and audio cache) with [`AppState::set_recogniser`]. A server
+//! The model lives outside this crate: the server does not depend on the
+//! recognition crates, so `tocky serve` hands it a [`Recognise`]
+//! (tocky-core's trait, filled by the re-timer's engine and audio cache)
+//! with [`AppState::set_recogniser`]. A server
 //! without one answers 409 "no model". One recognition runs at a time, on
 //! the blocking pool; a few more wait, and beyond them the answer is 503.
 
@@ -15,140 +16,25 @@ use std::time::Instant;
 use axum::Extension;
 use axum::Json;
 use axum::extract::State;
-use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
-use prometheus_client::registry::Registry;
-use serde::{Deserialize, Serialize};
-use tocky_core::Word;
-use tocky_store::{Role, Session};
-use tokio::sync::Semaphore;
+use serde::Deserialize;
+use tocky_store::Role;
 
 use crate::ApiJson;
 use crate::ApiPath;
 use crate::auth::Viewer;
 use crate::error::ApiError;
+pub use crate::recognition::MAX_WAITING;
+use crate::recognition::Outcome;
 use crate::state::AppState;
+
+// The server's API for recognisers, as before the trait moved below it.
+pub use tocky_core::recognise::{Recognise, RecogniseError, Recognised};
 
 /// The longest stretch recognised in one request, in ms: one Whisper window.
 pub const MAX_RANGE_MS: i64 = 30_000;
-/// Requests that may wait while one recognition runs; more get a 503.
-pub const MAX_WAITING: usize = 2;
 /// What a 503 asks the client to wait, in seconds (a 30 s stretch takes a
 /// few seconds on two cores).
 const RETRY_AFTER_S: u64 = 5;
-
-/// The speech heard in a stretch of audio. `text` is the words' texts
-/// joined by spaces (punctuation stays on its word), so that an insert of
-/// this text unchanged can keep these words.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Recognised {
-    /// What was said.
-    pub text: String,
-    /// Its words, timed from the session's start, inside the stretch.
-    pub words: Vec<Word>,
-}
-
-/// Why a recognition failed.
-#[derive(Debug, thiserror::Error)]
-pub enum RecogniseError {
-    /// The session's audio cannot be found or decoded.
-    #[error("{0}")]
-    NoAudio(String),
-    /// The model failed.
-    #[error("{0}")]
-    Failed(String),
-}
-
-/// Recognises speech in a session's audio with a loaded model.
-pub trait Recognise: Send + Sync {
-    /// The speech in `start_ms..end_ms` of `session`'s audio, with times
-    /// from the session's start. It blocks for as long as the model runs,
-    /// so the server calls it on the blocking pool, one call at a time.
-    fn recognise(
-        &self,
-        session: &Session,
-        start_ms: u64,
-        end_ms: u64,
-    ) -> Result<Recognised, RecogniseError>;
-}
-
-/// How a recognition on request ended, as `/metrics` counts it (requests
-/// refused for their range or role are not recognitions).
-#[derive(Debug, Clone, Copy, Hash, PartialEq, Eq, EncodeLabelValue)]
-#[allow(non_camel_case_types)] // the label values, as Prometheus shows them
-enum Outcome {
-    /// Heard, answered.
-    ok,
-    /// Too many at once: 503.
-    busy,
-    /// No model loaded: 409.
-    no_model,
-    /// The session's audio could not be read: 409.
-    no_audio,
-    /// The model (or its task) failed: 500.
-    error,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct OutcomeLabels {
-    outcome: Outcome,
-}
-
-/// Recognition on request in `/metrics`: how many, by outcome, and how
-/// long the model took for each that ran.
-#[derive(Clone)]
-pub(crate) struct RecognitionMetrics {
-    outcomes: Family<OutcomeLabels, Counter>,
-    duration: Histogram,
-}
-
-impl RecognitionMetrics {
-    pub(crate) fn register(registry: &mut Registry) -> Self {
-        let metrics = Self {
-            outcomes: Family::default(),
-            // 0.1 s to about 45 s: a 30 s stretch takes seconds on two cores.
-            duration: Histogram::new(exponential_buckets(0.1, 1.6, 14)),
-        };
-        registry.register(
-            "recognitions",
-            "Recognitions on request (POST /api/sessions/{id}/recognise), by outcome",
-            metrics.outcomes.clone(),
-        );
-        registry.register(
-            "recognition_duration_seconds",
-            "Time the model took for a recognition on request",
-            metrics.duration.clone(),
-        );
-        metrics
-    }
-
-    fn count(&self, outcome: Outcome) {
-        self.outcomes
-            .get_or_create(&OutcomeLabels { outcome })
-            .inc();
-    }
-}
-
-/// A recogniser with its bounds: one runs, [`MAX_WAITING`] wait.
-pub(crate) struct Recognition {
-    recogniser: Arc<dyn Recognise>,
-    /// Places for requests running or waiting (`1 + MAX_WAITING`).
-    admitted: Arc<Semaphore>,
-    /// The one place on the model.
-    running: Arc<Semaphore>,
-}
-
-impl Recognition {
-    pub(crate) fn new(recogniser: Arc<dyn Recognise>) -> Self {
-        Self {
-            recogniser,
-            admitted: Arc::new(Semaphore::new(1 + MAX_WAITING)),
-            running: Arc::new(Semaphore::new(1)),
-        }
-    }
-}
 
 /// `POST /api/sessions/{id}/recognise`.
 #[derive(Debug, Deserialize)]
@@ -232,7 +118,7 @@ pub(crate) async fn recognise(
         metrics.count(Outcome::error);
         ApiError::internal(e)
     })?;
-    metrics.duration.observe(started.elapsed().as_secs_f64());
+    metrics.took(started.elapsed().as_secs_f64());
     metrics.count(match &heard {
         Ok(_) => Outcome::ok,
         Err(RecogniseError::NoAudio(_)) => Outcome::no_audio,

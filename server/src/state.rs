@@ -1,21 +1,28 @@
 //! What every request shares: the configuration, the store, the search
-//! index, the live-update channel, the metrics and the login limiter.
+//! index, the live-update channel, the metrics and the limiters.
+//!
+//! Everything here is a leaf module's (none depends on this one nor on a
+//! handler), and middleware that needs only one part takes it as an axum
+//! substate ([`FromRef`]): the metric registry, the request limiter, the
+//! trusted proxies.
 
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
+use axum::extract::FromRef;
+use tocky_core::recognise::Recognise;
 use tocky_index::SearchIndex;
-use tocky_store::Store;
+use tocky_store::{Session, Store};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, broadcast, watch};
 
-use crate::client::Cidr;
+use crate::client::{Cidr, TrustedProxies};
 use crate::config::ServerConfig;
 use crate::error::{ApiError, Error};
+use crate::events::{LiveEvent, Revocation};
 use crate::hashing::{HashPool, HashSlot};
-use crate::live::{LiveEvent, LiveSeats, Revocation};
 use crate::login_limit::LoginLimiter;
 use crate::metrics::Metrics;
-use crate::rate::ClientLimiter;
-use crate::recognise::{Recognise, Recognition};
+use crate::rate::{ClientLimiter, LiveSeats};
+use crate::recognition::Recognition;
 
 /// How many idle store connections are kept for reuse.
 const MAX_IDLE_CONNECTIONS: usize = 8;
@@ -43,7 +50,7 @@ struct Inner {
     /// Logins that ended or accounts that changed, for live sockets.
     revocations: broadcast::Sender<Revocation>,
     shutdown: watch::Sender<bool>,
-    trusted_proxies: Vec<Cidr>,
+    trusted_proxies: TrustedProxies,
     hashes: HashPool,
     metrics: Metrics,
     login_limiter: LoginLimiter,
@@ -79,7 +86,7 @@ impl AppState {
         ));
         let (shutdown, _) = watch::channel(false);
         let (revocations, _) = broadcast::channel(LIVE_BUFFER);
-        let trusted_proxies = config.proxies()?;
+        let trusted_proxies = TrustedProxies(config.proxies()?.into());
         let hashes = HashPool::new(config.limits.login_max_concurrent_hashes);
         let live_seats = LiveSeats::new(config.limits.ws_max_clients_per_client);
         let login_limiter = LoginLimiter::new(&config.limits);
@@ -127,7 +134,7 @@ impl AppState {
     /// (`POST /api/sessions/{id}/recognise`) with `recogniser`, usually the
     /// re-timer's model. Set once, at start; a second call is refused
     /// (returns false) so that the model never changes under a request.
-    pub fn set_recogniser(&self, recogniser: Arc<dyn Recognise>) -> bool {
+    pub fn set_recogniser(&self, recogniser: Arc<dyn Recognise<Session>>) -> bool {
         self.inner
             .recognition
             .set(Recognition::new(recogniser))
@@ -164,13 +171,9 @@ impl AppState {
         &self.inner.login_limiter
     }
 
-    pub(crate) fn client_limiter(&self) -> &ClientLimiter {
-        &self.inner.client_limiter
-    }
-
     /// The proxies whose forwarded addresses are believed.
     pub(crate) fn trusted_proxies(&self) -> &[Cidr] {
-        &self.inner.trusted_proxies
+        &self.inner.trusted_proxies.0
     }
 
     /// A place to compute a password hash, or none when
@@ -265,5 +268,26 @@ impl AppState {
         })
         .await
         .map_err(ApiError::internal)?
+    }
+}
+
+/// `metrics::track` counts requests with the registry alone.
+impl FromRef<AppState> for Metrics {
+    fn from_ref(state: &AppState) -> Self {
+        state.inner.metrics.clone()
+    }
+}
+
+/// `rate::limit` checks a client's rate with the limiter alone.
+impl FromRef<AppState> for ClientLimiter {
+    fn from_ref(state: &AppState) -> Self {
+        state.inner.client_limiter.clone()
+    }
+}
+
+/// `client::identify` names the client with the trusted proxies alone.
+impl FromRef<AppState> for TrustedProxies {
+    fn from_ref(state: &AppState) -> Self {
+        state.inner.trusted_proxies.clone()
     }
 }

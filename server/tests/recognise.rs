@@ -37,7 +37,7 @@ impl Counting {
     }
 }
 
-impl Recognise for Counting {
+impl Recognise<Session> for Counting {
     fn recognise(
         &self,
         _session: &Session,

@@ -74,7 +74,7 @@ pub(crate) fn serve(args: ServeArgs, db: &Path, cache_dir: &Path) -> Result<Exit
             // The same model and audio cache recognise a stretch on request
             // (the insert form's "Nhận dạng").
             state.set_recogniser(Arc::clone(&retimer) as _);
-            tocky_retime::service::spawn(state.clone(), retimer)
+            tocky_retime::service::spawn(retime_service(&state), retimer)
         });
         let listener = tokio::net::TcpListener::bind(bind)
             .await
@@ -94,6 +94,17 @@ pub(crate) fn serve(args: ServeArgs, db: &Path, cache_dir: &Path) -> Result<Exit
         eprintln!("tocky serve: stopped");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// What the re-timing service needs of the server: its store, its
+/// signals, and the state itself as the output (the live channel, metrics).
+fn retime_service(state: &AppState) -> tocky_retime::service::Service<AppState> {
+    tocky_retime::service::Service {
+        db: state.config().db.clone(),
+        wanted: state.retime_wanted(),
+        shutdown: state.shutdown_signal(),
+        output: state.clone(),
+    }
 }
 
 /// The model for re-timing words, unless turned off: `--model`, which must

@@ -9,7 +9,9 @@
 //! background of the review server and sends each result to the
 //! session's live pages; `tocky realign` runs it for a whole session.
 //! The same model and audio recognise a stretch on request for the review
-//! server (`Retimer` is a [`tocky_server::recognise::Recognise`]).
+//! server (`Retimer` is a [`tocky_core::recognise::Recognise`]). The crate
+//! sits below the server: it reports through tocky-core's traits, which the
+//! server implements.
 
 mod audio;
 pub mod error;
@@ -23,6 +25,8 @@ use tocky_asr::{AlignOptions, AlignRequest, Engine};
 use tocky_store::{Session, Store, StoredSegment};
 
 pub use error::{Error, Result};
+/// How many segments a pass re-timed, found changed, or could not do.
+pub use tocky_core::retime::Summary;
 
 use crate::audio::SessionAudio;
 
@@ -38,17 +42,6 @@ pub enum Retimed {
     /// It changed while it was being aligned; the newer version waits for
     /// its own re-timing.
     Changed,
-}
-
-/// How many segments a pass re-timed, found changed, or could not do.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Summary {
-    /// Words saved.
-    pub saved: usize,
-    /// Changed meanwhile (re-timed again later).
-    pub changed: usize,
-    /// Failed (no audio, undecodable audio, alignment error).
-    pub failed: usize,
 }
 
 /// Re-times segments with one loaded model; the last session's decoded

@@ -7,7 +7,7 @@
 use tocky_asr::{DecodeOptions, TranscribeOptions};
 use tocky_audio::SAMPLE_RATE;
 use tocky_core::Word;
-use tocky_server::recognise::{Recognise, RecogniseError, Recognised};
+use tocky_core::recognise::{Recognise, RecogniseError, Recognised};
 use tocky_store::Session;
 
 use crate::{Error, Retimer};
@@ -85,7 +85,7 @@ fn inside(words: impl Iterator<Item = Word>, start_ms: u64, end_ms: u64) -> Vec<
         .collect()
 }
 
-impl Recognise for Retimer {
+impl Recognise<Session> for Retimer {
     fn recognise(
         &self,
         session: &Session,

@@ -69,7 +69,12 @@ async fn an_edit_is_re_timed_in_the_background_and_reaches_live_clients() {
     });
     let mut live = state.subscribe();
     let worker = service::spawn(
-        state.clone(),
+        service::Service {
+            db: db.clone(),
+            wanted: state.retime_wanted(),
+            shutdown: state.shutdown_signal(),
+            output: state.clone(),
+        },
         Arc::new(Retimer::new(engine, AlignOptions::default(), locate)),
     );
 
@@ -130,4 +135,12 @@ async fn an_edit_is_re_timed_in_the_background_and_reaches_live_clients() {
         .await
         .expect("the re-timer stops with the server")
         .unwrap();
+    // The pass was reported to the server's metrics (through tocky-core's
+    // RetimeOutput, as the segment was), after its segment.
+    let metrics = state.metrics().render();
+    assert!(
+        metrics.contains("tocky_retimed_segments_total{outcome=\"saved\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("tocky_retimed_segments_total{outcome=\"failed\"} 0"));
 }
