@@ -2,10 +2,10 @@
 //! clients, edits and failed logins, live recognition's latencies, speed
 //! and capture health ([`LiveMetrics`]), segments re-timed in the
 //! background, and recognitions on request
-//! ([`RecognitionMetrics`](crate::recognition::RecognitionMetrics)).
+//! (`recognition::RecognitionMetrics`).
 //!
 //! A leaf: the registry knows no handler and not the server's state, and
-//! the middleware [`track`] takes only the registry (an axum substate).
+//! the middleware `track` takes only the registry (an axum substate).
 //! `GET /metrics` (who may read them) is in `scrape`.
 
 use std::sync::Arc;
