@@ -8,7 +8,7 @@ use tocky_core::live::{CaptureHealth, LiveOutput, PartialText};
 use tocky_core::retime::{RetimeOutput, Summary};
 use tocky_store::StoredSegment;
 
-use crate::live::{LiveEvent, LiveMessage};
+use crate::events::{LiveEvent, LiveMessage};
 use crate::state::AppState;
 
 /// The review server watches live sittings (`tocky live` hands its
