@@ -335,9 +335,9 @@ pub struct Limits {
     /// bytes (25 MiB, OpenAI's limit): it is transcribed while the client
     /// waits; larger files go to the jobs API.
     pub transcription_max_bytes: usize,
-    /// How long a transcription on `/v1` may take, in seconds (the
-    /// connection's `idle_timeout_secs` bounds it too: nothing moves
-    /// while the model runs).
+    /// How long a transcription on `/v1` may take, in seconds, upload
+    /// included (`idle_timeout_secs` does not cut it short: the connection
+    /// counts as busy while the model runs).
     pub transcription_timeout_secs: u64,
 }
 

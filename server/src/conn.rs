@@ -109,6 +109,24 @@ impl Connections {
     }
 }
 
+/// A connection's clock of activity, in each request's extensions: a
+/// handler that works long before it answers (a transcription) touches it,
+/// so that the idle timeout, meant for clients that stall, does not close
+/// the connection under a server that is busy for it.
+#[derive(Clone)]
+pub(crate) struct Activity {
+    last: Arc<AtomicU64>,
+    epoch: Instant,
+}
+
+impl Activity {
+    /// Counts as a byte moved now.
+    pub(crate) fn touch(&self) {
+        let ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last.store(ms, Ordering::Relaxed);
+    }
+}
+
 /// A TCP stream that notes when a byte last moved, and holds its place.
 struct Tracked {
     inner: TcpStream,
@@ -243,8 +261,13 @@ async fn connection(
         epoch,
         _place: place,
     });
+    let activity = Activity {
+        last: Arc::clone(&last),
+        epoch,
+    };
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
+        request.extensions_mut().insert(activity.clone());
         router.clone().oneshot(request)
     });
     let mut builder = hyper::server::conn::http1::Builder::new();

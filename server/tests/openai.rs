@@ -487,3 +487,55 @@ async fn each_response_format_answers_as_openai() {
     );
     assert!(asked.last().unwrap().word_timestamps);
 }
+
+/// Stands in for a model that takes its time.
+struct Slow;
+
+impl TranscribeAudio for Slow {
+    fn models(&self) -> Vec<ServedModel> {
+        vec![ServedModel {
+            id: "base".into(),
+            created: 0,
+        }]
+    }
+
+    fn transcribe(&self, r: &TranscribeRequest) -> Result<TranscriptDocument, TranscribeError> {
+        std::thread::sleep(std::time::Duration::from_millis(2500));
+        Ok(doc(&r.file_name, 'd', &["Chậm mà chắc"]))
+    }
+}
+
+#[tokio::test]
+async fn a_transcription_longer_than_the_idle_timeout_is_answered() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let f = fixture_with(|c| c.limits.idle_timeout_secs = 1);
+    let mut store = Store::open(&f.state.config().db).unwrap();
+    let (_, key) = store
+        .add_api_token("slow", Role::Stenographer, None)
+        .unwrap();
+    assert!(f.state.set_transcriber(Arc::new(Slow)));
+    let (addr, stop, server) = listen(&f).await;
+    let body = form(&[("model", "base")], Some(("a.wav", WAV)));
+    let head = format!(
+        "POST /v1/audio/transcriptions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\
+         Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n",
+        body.len()
+    );
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(&body).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        s.read_to_end(&mut answer),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("Chậm mà chắc"), "{answer}");
+    stop.send(()).unwrap();
+    server.await.unwrap();
+}

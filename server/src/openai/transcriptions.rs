@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Extension;
 use axum::extract::State;
@@ -19,12 +20,16 @@ use super::auth::Caller;
 use super::error::OpenAiError;
 use super::formats::{self, Granularities, ResponseFormat};
 use super::{OPENAI_DEFAULT_MODEL, resolve};
+use crate::conn::Activity;
 use crate::state::AppState;
 
 /// The longest text field (a prompt is a few hundred characters).
 const MAX_FIELD_BYTES: usize = 16 << 10;
 /// What a 503 asks the client to wait, in seconds.
 const RETRY_AFTER_S: u64 = 10;
+/// How often, at most, a transcription tells its connection it is not
+/// idle (more often when the idle timeout is shorter).
+const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(5);
 
 /// The form, read.
 struct Form {
@@ -206,6 +211,28 @@ impl Drop for TempAudio {
     }
 }
 
+/// Waits for `work`, telling the connection every few seconds that the
+/// server is busy for it: nothing moves while the model runs, and the idle
+/// timeout would otherwise close the connection under a long file.
+async fn keep_alive<T>(
+    activity: Option<Activity>,
+    every: Duration,
+    work: tokio::task::JoinHandle<T>,
+) -> Result<T, tokio::task::JoinError> {
+    tokio::pin!(work);
+    let mut tick = tokio::time::interval(every.max(Duration::from_millis(100)));
+    loop {
+        tokio::select! {
+            done = &mut work => return done,
+            _ = tick.tick() => {
+                if let Some(a) = &activity {
+                    a.touch();
+                }
+            }
+        }
+    }
+}
+
 /// The file's name as the transcript and the audit log keep it: its last
 /// component, without control characters, at most 200 bytes.
 fn clean_file_name(name: &str) -> String {
@@ -226,9 +253,11 @@ pub(super) async fn create(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     headers: HeaderMap,
+    activity: Option<Extension<Activity>>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, OpenAiError> {
     caller.require(Role::Stenographer)?;
+    let activity = activity.map(|Extension(a)| a);
     let max = state.config().limits.transcription_max_bytes;
     let announced = headers
         .get(header::CONTENT_LENGTH)
@@ -311,15 +340,17 @@ pub(super) async fn create(
     let size = bytes.len();
     // The places go with the work: a client that leaves does not free the
     // model before its transcription ends.
-    let heard = tokio::task::spawn_blocking(move || {
+    let task = tokio::task::spawn_blocking(move || {
         let _places = (admitted, running);
         let temp = TempAudio::write(&file_name, &bytes)
             .map_err(|e| TranscribeError::Failed(format!("writing the upload: {e}")))?;
         drop(bytes);
         service.transcribe(&request(temp.0.clone()))
-    })
-    .await
-    .map_err(OpenAiError::internal)?;
+    });
+    let every = KEEP_ALIVE_EVERY.min(state.config().limits.idle_timeout() / 2);
+    let heard = keep_alive(activity, every, task)
+        .await
+        .map_err(OpenAiError::internal)?;
     let detail = match &heard {
         Ok(doc) => format!(
             "{size} bytes, {} ms of audio: {} segments",
