@@ -539,3 +539,61 @@ async fn a_transcription_longer_than_the_idle_timeout_is_answered() {
     stop.send(()).unwrap();
     server.await.unwrap();
 }
+
+/// Holds each transcription until the test lets it go.
+struct Gated {
+    gate: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+}
+
+impl TranscribeAudio for Gated {
+    fn models(&self) -> Vec<ServedModel> {
+        vec![ServedModel {
+            id: "base".into(),
+            created: 0,
+        }]
+    }
+
+    fn transcribe(&self, r: &TranscribeRequest) -> Result<TranscriptDocument, TranscribeError> {
+        self.gate.lock().unwrap().recv().unwrap();
+        Ok(doc(&r.file_name, 'e', &["xong"]))
+    }
+}
+
+#[tokio::test]
+async fn one_runs_two_wait_and_the_next_is_told_to_retry() {
+    let f = fixture();
+    let mut store = Store::open(&f.state.config().db).unwrap();
+    let (_, key) = store
+        .add_api_token("busy", Role::Stenographer, None)
+        .unwrap();
+    let (open, gate) = std::sync::mpsc::channel();
+    assert!(f.state.set_transcriber(Arc::new(Gated {
+        gate: std::sync::Mutex::new(gate),
+    })));
+    let request = || transcribe(Some(&key), form(&[("model", "base")], Some(("a.wav", WAV))));
+    let mut held = Vec::new();
+    for _ in 0..1 + tocky_server::openai::MAX_WAITING {
+        let app = f.app();
+        let r = request();
+        held.push(tokio::spawn(async move {
+            app.oneshot(r).await.unwrap().status()
+        }));
+    }
+    // Let the three take their places.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let (status, headers, body) = f.send(request()).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(headers.contains_key(header::RETRY_AFTER));
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(error_of(&v).3, json!("server_busy"));
+    for _ in 0..held.len() {
+        open.send(()).unwrap();
+    }
+    for h in held {
+        assert_eq!(h.await.unwrap(), StatusCode::OK);
+    }
+    // The places are free again.
+    open.send(()).unwrap();
+    let (status, _) = f.json(request()).await;
+    assert_eq!(status, StatusCode::OK);
+}
