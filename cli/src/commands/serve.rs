@@ -27,13 +27,14 @@ pub(crate) struct ServeArgs {
     /// Let anyone read, search and listen without logging in.
     #[arg(long)]
     public_read: bool,
-    /// The model that re-times words after corrections and recognises a
-    /// stretch on request: a name from `tocky model list` or a ggml file
-    /// (default: the default model, if it is installed).
+    /// The model that re-times words after corrections, recognises a
+    /// stretch on request and transcribes files for API clients (`/v1`): a
+    /// name from `tocky model list` or a ggml file (default: the default
+    /// model, if it is installed).
     #[arg(long, env = "TOCKY_MODEL", value_name = "MODEL")]
     model: Option<String>,
-    /// Do not re-time words after corrections, nor recognise on request
-    /// (loads no model).
+    /// Do not re-time words after corrections, nor recognise or transcribe
+    /// on request (loads no model).
     #[arg(long, conflicts_with = "model")]
     no_retime: bool,
 }
