@@ -263,11 +263,21 @@ pub(crate) async fn patch(
         )
             .into_response());
     }
-    let written = if offset < upload.length {
-        append(&uploads.store, &upload, offset, body).await?
-    } else {
-        offset
-    };
+    // The writing runs in its own task, holding the upload: if this
+    // request is dropped (the request timeout), no second writer can start
+    // until every write already begun has landed and been fsynced.
+    let (store, task_upload) = (uploads.store.clone(), upload.clone());
+    let (written, hold) = tokio::spawn(async move {
+        let written = if offset < task_upload.length {
+            append(&store, &task_upload, offset, body).await
+        } else {
+            Ok(offset)
+        };
+        (written, hold)
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let written = written?;
     if written == upload.length && upload.finished.is_none() {
         spawn_finish(&uploads, upload.clone(), hold, user.name.clone());
     }
