@@ -71,6 +71,8 @@ enum Command {
     /// Manage API keys for scripts and OpenAI-compatible clients (`/v1`).
     #[command(subcommand)]
     Token(commands::token::TokenCommand),
+    /// Run transcription jobs from a review server on this machine (over HTTP, with an API key).
+    Worker(commands::worker::WorkerArgs),
     /// Run a live sitting: capture, transcribe as people speak, and serve the review UI.
     Live(Box<commands::live::LiveArgs>),
     /// Manage the registry of people who speak in the Assembly.
@@ -136,6 +138,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::serve(args, &db, &cache_dir),
         Command::User(cmd) => commands::serve::user(cmd, &db),
         Command::Token(cmd) => commands::token::run(cmd, &db),
+        Command::Worker(args) => commands::worker::run(args, &cache_dir),
         Command::People(cmd) => commands::people::run(cmd, &db),
         Command::Agenda(cmd) => commands::agenda::run(cmd, &db),
         Command::Workflow(cmd) => commands::workflow::run(cmd, &db),

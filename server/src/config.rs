@@ -58,6 +58,8 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// How the record is written ([`RecordConfig`]).
     pub record: RecordConfig,
+    /// The transcription workers `tocky serve` runs itself.
+    pub workers: WorkersConfig,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -78,6 +80,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("allowed_origins", &self.allowed_origins)
             .field("limits", &self.limits)
             .field("record", &self.record)
+            .field("workers", &self.workers)
             .finish()
     }
 }
@@ -97,6 +100,7 @@ impl Default for ServerConfig {
             allowed_origins: Vec::new(),
             limits: Limits::default(),
             record: RecordConfig::default(),
+            workers: WorkersConfig::default(),
         }
     }
 }
@@ -203,6 +207,23 @@ where
 pub const MAX_FILLERS: usize = 100;
 /// The longest filler, in bytes.
 pub const MAX_FILLER_BYTES: usize = 40;
+
+/// The `[workers]` section: transcription jobs run by `tocky serve` on
+/// its own machine, with the model it loads (remote machines run `tocky
+/// worker`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkersConfig {
+    /// How many jobs run at once on this machine (default 1); 0 runs
+    /// none, leaving the queue to remote workers.
+    pub local: usize,
+}
+
+impl Default for WorkersConfig {
+    fn default() -> Self {
+        Self { local: 1 }
+    }
+}
 
 /// The record's written form (docs/itn.md): which hesitation words are
 /// marked as fillers, and whether marked words (fillers, false starts) are

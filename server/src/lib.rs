@@ -39,6 +39,7 @@ pub mod ui;
 pub mod uploads;
 pub mod users;
 mod viewer;
+mod workers;
 mod workflow;
 pub mod written;
 
@@ -201,6 +202,7 @@ pub fn app(state: AppState) -> Router {
         // After the body limit and timeout: /v1 has its own (an upload's,
         // a transcription's).
         .merge(openai::routes(state.clone()))
+        .merge(workers::routes(state.clone()))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),

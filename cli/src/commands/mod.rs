@@ -13,6 +13,7 @@ pub(crate) mod serve;
 pub(crate) mod store;
 pub(crate) mod token;
 pub(crate) mod transcribe;
+pub(crate) mod worker;
 pub(crate) mod workflow;
 
 use std::path::{Path, PathBuf};

@@ -53,10 +53,26 @@ pub(crate) fn serve(args: ServeArgs, db: &Path, cache_dir: &Path) -> Result<Exit
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    let cache_dir = cache_dir.to_owned();
     runtime.block_on(async move {
         let bind = config.bind;
         let media_dirs = config.media_dirs.clone();
         let state = AppState::new(config).context("opening the record")?;
+        // Local workers share the model loaded for re-timing (one copy in
+        // memory); without a model there are none.
+        let workers = match &retime_engine {
+            Some((engine, model_path)) if state.config().workers.local > 0 => {
+                let n = state.config().workers.local;
+                Some(crate::commands::worker::start_local(
+                    &state,
+                    Arc::clone(engine),
+                    model_path,
+                    n,
+                    &cache_dir,
+                )?)
+            }
+            _ => None,
+        };
         let retimer = retime_engine.map(|(engine, model_path)| {
             // The same model transcribes whole files for API clients
             // (/v1/audio/transcriptions), as `tocky transcribe` does.
@@ -86,6 +102,11 @@ pub(crate) fn serve(args: ServeArgs, db: &Path, cache_dir: &Path) -> Result<Exit
         tocky_server::serve(listener, state, shutdown_signal())
             .await
             .context("serving")?;
+        if let Some(workers) = workers {
+            // A job in flight stops at its next channel; its lease expires
+            // and the next start (or another worker) resumes it.
+            workers.cancel();
+        }
         if let Some(retimer) = retimer {
             // A segment being aligned is not waited for: its words are
             // saved in one statement or not at all, and the next start

@@ -18,11 +18,16 @@ pub(crate) fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// What runs after a job's session is in the record (the server brings
+/// its search index up to date).
+pub type OnComplete = Box<dyn Fn(&Store, i64) + Send + Sync>;
+
 /// Jobs straight from a store, their audio under the server's media
 /// directory.
 pub struct StoreQueue {
     store: Mutex<Store>,
     media_dir: PathBuf,
+    on_complete: Option<OnComplete>,
 }
 
 impl StoreQueue {
@@ -33,7 +38,16 @@ impl StoreQueue {
         Self {
             store: Mutex::new(store),
             media_dir: media_dir.to_path_buf(),
+            on_complete: None,
         }
+    }
+
+    /// Calls `f` with the store and the new session after each completion
+    /// (the server's search index follows the record this way: another
+    /// process's index catches up by the store's generation instead).
+    pub fn on_complete(mut self, f: OnComplete) -> Self {
+        self.on_complete = Some(f);
+        self
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Store) -> tocky_store::Result<T>) -> Result<T> {
@@ -100,8 +114,15 @@ impl Queue for StoreQueue {
     }
 
     fn complete(&self, claim: &Claim, doc: &TranscriptDocument) -> Result<Completed> {
-        let outcome =
-            self.with(|s| s.complete_job(claim.job.id, &claim.lease_token, doc, now_ms()))?;
+        let outcome = self.with(|s| {
+            let outcome = s.complete_job(claim.job.id, &claim.lease_token, doc, now_ms())?;
+            if let (Some(f), IngestOutcome::Created { session_id, .. }) =
+                (&self.on_complete, &outcome)
+            {
+                f(s, *session_id);
+            }
+            Ok(outcome)
+        })?;
         Ok(match outcome {
             IngestOutcome::Created { session_id, .. } => Completed {
                 session_id,
