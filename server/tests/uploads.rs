@@ -85,7 +85,7 @@ async fn created(f: &Fixture, login: &Login, length: usize, name: &str) -> Strin
 
 /// Waits until the upload is stored; returns what `GET` says of it.
 async fn stored(f: &Fixture, login: &Login, location: &str) -> Value {
-    for _ in 0..200 {
+    for _ in 0..500 {
         let (status, info) = f.json(login.get(location)).await;
         assert_eq!(status, StatusCode::OK, "{info}");
         if info["state"] == "done" {
@@ -445,4 +445,43 @@ async fn acknowledged_bytes_survive_a_new_server() {
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let info = stored(&f, &lan, &loc).await;
     assert_eq!(info["offset"], audio.len());
+}
+
+#[tokio::test]
+async fn a_patch_cut_by_the_request_timeout_still_lands_whole_before_another_writes() {
+    let f = fixture_with(|c| c.limits.request_timeout_secs = 1);
+    let lan = f.login("lan").await;
+    let audio = wav(2000, 2);
+    let loc = created(&f, &lan, audio.len(), "slow.wav").await;
+    // Half now, the rest after the request timeout has answered.
+    let (first, rest) = (audio[..1000].to_vec(), audio[1000..].to_vec());
+    let slow = futures_util::stream::unfold(0, move |step| {
+        let (first, rest) = (first.clone(), rest.clone());
+        async move {
+            match step {
+                0 => Some((Ok::<_, std::io::Error>(first), 1)),
+                1 => {
+                    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+                    Some((Ok(rest), 2))
+                }
+                _ => None,
+            }
+        }
+    });
+    let request = tus(&lan, "PATCH", &loc)
+        .header(header::CONTENT_TYPE, "application/offset+octet-stream")
+        .header("upload-offset", "0")
+        .body(Body::from_stream(slow))
+        .unwrap();
+    assert_eq!(f.send(request).await.0, StatusCode::REQUEST_TIMEOUT);
+    // The first request still writes: a resumed PATCH waits its turn.
+    let (status, _, _) = f.send(patch(&lan, &loc, 1000, &audio[1000..])).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    // Then every byte is in, once, in order.
+    let info = stored(&f, &lan, &loc).await;
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&audio))
+    };
+    assert_eq!(info["sha256"], sha.as_str());
 }

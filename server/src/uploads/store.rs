@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -53,28 +53,33 @@ pub struct Finished {
     pub duplicate: bool,
 }
 
-/// The upload directory, the media directory, and which uploads a request
-/// is writing.
+/// The upload directory and the media directory.
 #[derive(Debug, Clone)]
 pub struct UploadStore {
     dir: PathBuf,
     media: PathBuf,
-    busy: Arc<Mutex<HashSet<String>>>,
+}
+
+/// The part files some request is writing, in this process. One set for
+/// all: every router built over the same directory (tests build one per
+/// request) must see the same holds.
+fn busy() -> &'static Mutex<HashSet<PathBuf>> {
+    static BUSY: OnceLock<Mutex<HashSet<PathBuf>>> = OnceLock::new();
+    BUSY.get_or_init(Mutex::default)
 }
 
 /// An upload held for writing until dropped: one writer at a time.
 #[derive(Debug)]
 pub struct Hold {
-    busy: Arc<Mutex<HashSet<String>>>,
-    id: String,
+    part: PathBuf,
 }
 
 impl Drop for Hold {
     fn drop(&mut self) {
-        self.busy
+        busy()
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .remove(&self.id);
+            .remove(&self.part);
     }
 }
 
@@ -88,11 +93,7 @@ impl UploadStore {
     /// Uploads kept in `dir`, finished ones stored in `media`. Nothing is
     /// created until the first upload.
     pub fn new(dir: PathBuf, media: PathBuf) -> Self {
-        Self {
-            dir,
-            media,
-            busy: Arc::default(),
-        }
+        Self { dir, media }
     }
 
     fn record_path(&self, id: &str) -> PathBuf {
@@ -106,11 +107,10 @@ impl UploadStore {
 
     /// Holds `id` for writing; `None` while another request does.
     pub fn hold(&self, id: &str) -> Option<Hold> {
-        let mut busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);
-        busy.insert(id.to_owned()).then(|| Hold {
-            busy: Arc::clone(&self.busy),
-            id: id.to_owned(),
-        })
+        let part = self.part_path(id);
+        let mut busy = busy().lock().unwrap_or_else(PoisonError::into_inner);
+        // Built only when inserted: a Hold's drop frees its part.
+        busy.insert(part.clone()).then(|| Hold { part })
     }
 
     /// Creates an empty upload.
@@ -337,7 +337,12 @@ mod tests {
         let store = UploadStore::new("a".into(), "b".into());
         let hold = store.hold("x").unwrap();
         assert!(store.hold("x").is_none());
+        assert!(store.hold("x").is_none(), "a refusal frees nothing");
+        // Another store over the same directory sees the same holds.
+        let same = UploadStore::new("a".into(), "c".into());
+        assert!(same.hold("x").is_none());
+        assert!(UploadStore::new("d".into(), "b".into()).hold("x").is_some());
         drop(hold);
-        assert!(store.hold("x").is_some());
+        assert!(same.hold("x").is_some());
     }
 }
