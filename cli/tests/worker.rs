@@ -232,3 +232,52 @@ fn two_remote_workers_do_every_job_once_even_when_one_is_killed_mid_job() {
         "search {word:?} found nothing"
     );
 }
+
+#[test]
+fn tocky_serve_runs_a_local_worker_whose_sessions_are_searchable_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("record.db");
+    let media = dir.path().join("media");
+    std::fs::create_dir_all(&media).unwrap();
+    let config = dir.path().join("server.toml");
+    // No [workers] section: one local worker by default.
+    std::fs::write(
+        &config,
+        format!("media_dirs = [{:?}]\n", media.to_str().unwrap()),
+    )
+    .unwrap();
+    let mut store = Store::open(&db).unwrap();
+    let id = add_job(&mut store, &media, CLIPS[2]);
+    let child = Command::new(env!("CARGO_BIN_EXE_tocky"))
+        .arg("--db")
+        .arg(&db)
+        .args(["serve", "--bind", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .arg("--model")
+        .arg(model_path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let server = Running(child);
+    wait_for(&store, Duration::from_secs(300), "the job done", |s| {
+        s.job(id).unwrap().state == JobState::Done
+    });
+    eprintln!("a local worker did the job in {:?}", started.elapsed());
+    let job = store.job(id).unwrap();
+    assert_eq!(job.worker.as_deref(), Some("local-0"));
+    let session = job.session_id.unwrap();
+    let word = store.segments(session).unwrap()[0]
+        .text
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    drop(server);
+    let found = tocky(&db, &["search", &word]);
+    assert!(
+        !text(&found.stdout).trim().is_empty(),
+        "search {word:?} found nothing"
+    );
+}
