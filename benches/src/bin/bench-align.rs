@@ -17,6 +17,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -40,6 +41,10 @@ struct Args {
     /// `adjacent`, `real clips`).
     #[arg(long)]
     only: Option<String>,
+    /// Print each measured word or clip edge off by more than this (ms),
+    /// with the truth and the run around it, to trace the misses.
+    #[arg(long)]
+    misses_over: Option<u64>,
 }
 
 const SENTENCES: [&str; 3] = [
@@ -50,6 +55,28 @@ const SENTENCES: [&str; 3] = [
     "ủy ban thường vụ quốc hội đã xem xét tờ trình của chính phủ về việc sửa đổi \
      bổ sung một số điều của luật đất đai",
 ];
+
+/// `--misses-over`: errors above it are printed.
+static MISSES_OVER: OnceLock<u64> = OnceLock::new();
+
+/// Prints a word or clip edge off by more than `--misses-over`, with the
+/// words realigned around it and their truth.
+fn trace_miss(what: &str, error: u64, got: &[Word], truth: &[Word]) {
+    if MISSES_OVER.get().is_some_and(|&over| error > over) {
+        let times = |words: &[Word]| {
+            words
+                .iter()
+                .map(|w| format!("{} {}-{}", w.text, w.start_ms, w.end_ms))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        };
+        println!(
+            "  miss {error} ms, {what}\n    got:   {}\n    truth: {}",
+            times(got),
+            times(truth)
+        );
+    }
+}
 
 const PAUSES_MS: [u64; 5] = [80, 150, 40, 200, 100];
 
@@ -64,6 +91,9 @@ struct Segment {
 
 fn main() -> Result<()> {
     let args = Args::parse();
+    if let Some(over) = args.misses_over {
+        MISSES_OVER.get_or_init(|| over);
+    }
     let path = tocky_models::resolve_model(&args.model, &tocky_models::default_cache_dir())?;
     let engine = Engine::load(&path, &EngineOptions::default())?;
     let options = AlignOptions {
@@ -228,6 +258,14 @@ fn corrected(
                 if which.contains(&(k % 5)) {
                     starts.push(got.start_ms.abs_diff(truth.start_ms));
                     ends.push(got.end_ms.abs_diff(truth.end_ms));
+                    let error = starts[starts.len() - 1].max(ends[ends.len() - 1]);
+                    let around = k.saturating_sub(2)..(k + 3).min(words.len());
+                    trace_miss(
+                        &format!("word {k} {:?}", got.text),
+                        error,
+                        &words[around.clone()],
+                        &seg.truth[around],
+                    );
                 } else if (got.start_ms, got.end_ms) != (truth.start_ms, truth.end_ms) {
                     bail!("kept word {k} moved: {got:?} vs {truth:?}");
                 }
@@ -270,6 +308,21 @@ fn errors_against(words: &[Word], truth: &[Word], starts: &mut Vec<u64>, ends: &
         if let (Some(first), Some(last)) = (words.get(k), words.get(k + n - 1)) {
             starts.push(first.start_ms.abs_diff(t.start_ms));
             ends.push(last.end_ms.abs_diff(t.end_ms));
+            let error = starts[starts.len() - 1].max(ends[ends.len() - 1]);
+            let edges = [
+                k.saturating_sub(2)..(k + 2).min(words.len()),
+                (k + n).saturating_sub(2)..(k + n + 2).min(words.len()),
+            ];
+            let got: Vec<Word> = edges
+                .iter()
+                .flat_map(|r| words[r.clone()].to_vec())
+                .collect();
+            trace_miss(
+                &format!("clip {:?}", t.text),
+                error,
+                &got,
+                std::slice::from_ref(t),
+            );
         }
         k += n;
     }
