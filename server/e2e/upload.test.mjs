@@ -107,6 +107,8 @@ test('an upload cut off half-way resumes from the server\'s offset in a new page
   assert.equal(await item.locator('.upload-one').textContent(), 'Tiếp tục tải lên');
   await item.locator('.upload-one').click();
   await second.waitForSelector('.upload-item[data-state="stored"]');
+  // Stored, then submitted as a job: wait for the row to say so.
+  await second.waitForFunction(() => /xếp hàng/.test(document.querySelector('.upload-status').textContent));
   assert.equal(await item.getAttribute('data-resumed-at'), String(3 * chunk));
   assert.equal(patchOffsets[0], 3 * chunk, `the first PATCH resumed at the server's offset: ${patchOffsets}`);
 
