@@ -10,7 +10,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { shot, useDesk, SESSION_TITLE, USERS } from './harness.mjs';
+import path from 'node:path';
+import { artifacts, shot, useDesk, SESSION_TITLE, USERS } from './harness.mjs';
 
 const EDITOR = 'editor1';
 const DRAFT = 'đoạn nháp chưa công bố';
@@ -128,7 +129,8 @@ test('3. the print stylesheet: serif, no navigation or links, items on new pages
   assert.equal(look.nav, 'none');
   assert.equal(look.links, 'none');
   assert.match(look.font, /Times/);
-  await page.pdf({ path: 'artifacts/public-page.pdf' }).catch(() => {});
+  // Printed as a person would, for a look (server/e2e/artifacts/).
+  await page.pdf({ path: path.join(artifacts, 'public-page.pdf') }).catch(() => {});
 });
 
 test('4. a permalink lands on its speech; an audio link plays from its start', { timeout: 120_000 }, async () => {
