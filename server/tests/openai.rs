@@ -597,3 +597,17 @@ async fn one_runs_two_wait_and_the_next_is_told_to_retry() {
     let (status, _) = f.json(request()).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn paths_outside_v1_are_not_asked_for_a_key() {
+    let a = api();
+    let (status, _, body) = a.f.send(get("/no/such/page")).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    let (status, v) = a.f.json(get("/v1/no/such/route")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{v}");
+}
