@@ -611,3 +611,37 @@ async fn paths_outside_v1_are_not_asked_for_a_key() {
     let (status, v) = a.f.json(get("/v1/no/such/route")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{v}");
 }
+
+/// The worker routes take the same keys as `/v1` (their handlers need the
+/// caller the key check hands on): a stenographer's key claims (204: no job
+/// waits), a reader's is refused, no key is 401.
+#[tokio::test]
+async fn worker_routes_take_api_keys() {
+    let a = api();
+    let claim = |key: Option<&str>| {
+        let mut request = post_json(
+            "/api/worker/claim",
+            &json!({"worker": "w1", "lease_ms": 60_000}),
+        );
+        if let Some(key) = key {
+            request.headers_mut().insert(
+                header::AUTHORIZATION,
+                format!("Bearer {key}").parse().unwrap(),
+            );
+        }
+        request
+    };
+    let (status, _, body) = a.f.send(claim(Some(&a.steno))).await;
+    assert_eq!(
+        status,
+        StatusCode::NO_CONTENT,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    let (status, _, _) = a.f.send(claim(Some(&a.reader))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = a.f.send(claim(None)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _, _) = a.f.send(claim(Some(&a.revoked))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

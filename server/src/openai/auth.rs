@@ -70,12 +70,8 @@ fn bearer(headers: &HeaderMap) -> Result<&str, OpenAiError> {
     Ok(secret.trim())
 }
 
-/// Whether `path` is under `/v1`.
-fn is_v1(path: &str) -> bool {
-    path == "/v1" || path.starts_with("/v1/")
-}
-
-/// Middleware for `/v1`: finds the key, refuses a missing, wrong or
+/// Middleware for the routes behind an API key (`/v1`, `/api/worker`),
+/// as a route layer: finds the key, refuses a missing, wrong or
 /// revoked one (401, or 429 past the limiter), and hands the [`Caller`]
 /// to the handlers.
 pub(crate) async fn authenticate(
@@ -84,11 +80,6 @@ pub(crate) async fn authenticate(
     mut request: Request,
     next: Next,
 ) -> Response {
-    // Merged into the app, this router's layers also wrap the app's
-    // fallback: a path outside /v1 is none of this middleware's business.
-    if !is_v1(request.uri().path()) {
-        return next.run(request).await;
-    }
     let secret = match bearer(request.headers()) {
         Ok(secret) => secret.to_owned(),
         Err(e) => return e.into_response(),

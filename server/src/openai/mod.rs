@@ -76,7 +76,9 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .route("/v1/models/{id}", get(one_model))
         .route("/v1", any(no_route))
         .route("/v1/{*rest}", any(no_route))
-        .layer(TimeoutLayer::with_status_code(
+        // Route layers only: merged into the app, a plain layer would also
+        // wrap the app's fallback (an unknown page would need a key).
+        .route_layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             limits.transcription_timeout(),
         ))
@@ -84,7 +86,7 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
             state.clone(),
             crate::metrics::track,
         ))
-        .layer(middleware::from_fn_with_state(state, auth::authenticate))
+        .route_layer(middleware::from_fn_with_state(state, auth::authenticate))
 }
 
 async fn no_route() -> OpenAiError {

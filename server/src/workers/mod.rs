@@ -64,7 +64,8 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
             state.clone(),
             crate::metrics::track,
         ))
-        .layer(middleware::from_fn_with_state(
+        // A route layer: the app's fallback stays outside the key check.
+        .route_layer(middleware::from_fn_with_state(
             state,
             crate::openai::auth::authenticate,
         ))
