@@ -46,7 +46,7 @@ pub(crate) async fn audio(
 ) -> Result<Response, ApiError> {
     viewer.require_public()?;
     let drafts = viewer.sees_drafts();
-    let dirs = state.config().media_dirs.clone();
+    let dirs = state.config().audio_dirs();
     let path = state
         .with_store(move |store, _| {
             let session = store.session(id)?;

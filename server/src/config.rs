@@ -174,6 +174,17 @@ impl ServerConfig {
         })
     }
 
+    /// Where a session's audio is looked up: [`Self::media_dirs`], else
+    /// the directory finished uploads go to ([`Self::upload_media_dir`]),
+    /// so that sessions made from uploads play and re-time.
+    pub fn audio_dirs(&self) -> Vec<PathBuf> {
+        if self.media_dirs.is_empty() {
+            vec![self.upload_media_dir()]
+        } else {
+            self.media_dirs.clone()
+        }
+    }
+
     /// Where finished uploads are stored: the first of
     /// [`Self::media_dirs`], else `media` beside the database.
     pub fn upload_media_dir(&self) -> PathBuf {
@@ -439,6 +450,19 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    #[test]
+    fn audio_is_looked_up_where_uploads_are_stored_unless_media_dirs_say() {
+        let mut c = ServerConfig {
+            db: PathBuf::from("/srv/tocky/record.db"),
+            ..ServerConfig::default()
+        };
+        assert_eq!(c.audio_dirs(), vec![PathBuf::from("/srv/tocky/media")]);
+        assert_eq!(c.upload_media_dir(), PathBuf::from("/srv/tocky/media"));
+        c.media_dirs = vec![PathBuf::from("/a"), PathBuf::from("/b")];
+        assert_eq!(c.audio_dirs(), c.media_dirs);
+        assert_eq!(c.upload_media_dir(), PathBuf::from("/a"));
+    }
 
     #[test]
     #[allow(clippy::result_large_err)] // figment's Jail decides the closure's type

@@ -56,7 +56,7 @@ pub(crate) fn serve(args: ServeArgs, db: &Path, cache_dir: &Path) -> Result<Exit
     let cache_dir = cache_dir.to_owned();
     runtime.block_on(async move {
         let bind = config.bind;
-        let media_dirs = config.media_dirs.clone();
+        let media_dirs = config.audio_dirs();
         let state = AppState::new(config).context("opening the record")?;
         // Local workers share the model loaded for re-timing (one copy in
         // memory); without a model there are none.

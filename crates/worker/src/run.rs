@@ -270,8 +270,10 @@ fn attempt(
                 // An earlier attempt here wrote the transcript, then stopped.
                 JobResult::Skipped { .. } => (read_transcript(dir)?, None),
             };
-            // The file's name as uploaded, not the server's storage name.
-            doc.source.file = claim.job.audio.name.clone();
+            // The name the server stores the audio under (in its media
+            // directory), so that the session plays and re-times; the name
+            // as uploaded is the job's, and its title the session's.
+            doc.source.file = claim.job.audio.path.clone();
             let completed = queue.complete(claim, &doc)?;
             Ok(JobOutcome::Done {
                 job,

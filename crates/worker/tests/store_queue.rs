@@ -220,10 +220,11 @@ fn two_workers_on_one_engine_do_each_job_once_with_the_text_of_tocky_transcribe(
             .collect();
         assert!(!expected.is_empty());
         assert_eq!(text(&store, session), expected.join(" "), "{clip}");
-        assert_eq!(
-            store.session(session).unwrap().title,
-            format!("Phiên {clip}")
-        );
+        let made = store.session(session).unwrap();
+        assert_eq!(made.title, format!("Phiên {clip}"));
+        // The session names its audio as the media folder stores it, so
+        // that it plays and re-times.
+        assert_eq!(made.audio_file, Some(job.audio.path.clone()));
     }
     sessions.sort_unstable();
     sessions.dedup();

@@ -128,7 +128,9 @@ pub(crate) async fn submit(
         },
         settings: JobSettings {
             model: given(body.model).unwrap_or_else(|| DEFAULT_MODEL.to_owned()),
-            language: given(body.language),
+            // Vietnamese unless asked otherwise ("auto" detects), as
+            // `tocky transcribe` and /v1 do: an upload page sends none.
+            language: Some(given(body.language).unwrap_or_else(|| "vi".to_owned())),
             prompt: given(body.prompt),
             channels: given(body.channels).unwrap_or_else(|| "downmix".to_owned()),
         },
