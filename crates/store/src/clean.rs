@@ -112,6 +112,27 @@ pub(crate) fn check_label(what: &str, text: &str, max_bytes: usize) -> Result<St
     Ok(text)
 }
 
+/// An account's name as stored and looked up (a user's, an API key's):
+/// NFC, 1 to `max_bytes` bytes of letters, digits, '.', '_', '-' or '@',
+/// none invisible or a direction control (names are shown in lists and the
+/// audit log). `what` names it in the error.
+pub(crate) fn check_account_name(what: &str, name: &str, max_bytes: usize) -> Result<String> {
+    let name = nfc(name);
+    let ok = !name.is_empty()
+        && name.len() <= max_bytes
+        && name.chars().all(|c| {
+            (c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@')) && !is_invisible_or_bidi(c)
+        });
+    if ok {
+        Ok(name)
+    } else {
+        Err(Error::Invalid(format!(
+            "{what} {:?}: use 1 to {max_bytes} bytes of visible letters, digits, '.', '_', '-' or '@'",
+            audit_actor(&name)
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tocky_core::text::nfc;
 
-use crate::clean::is_invisible_or_bidi;
+use crate::clean::check_account_name;
 use crate::model::Role;
 use crate::{Error, Result, Store, audit};
 
@@ -100,20 +100,7 @@ fn new_secret() -> Result<String> {
 /// letters, digits, '.', '_', '-' or '@', none invisible or a direction
 /// control (the name is shown in lists and the audit log).
 fn check_name(name: &str) -> Result<String> {
-    let name = nfc(name);
-    let ok = !name.is_empty()
-        && name.len() <= MAX_API_TOKEN_NAME_BYTES
-        && name.chars().all(|c| {
-            (c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@')) && !is_invisible_or_bidi(c)
-        });
-    if ok {
-        Ok(name)
-    } else {
-        Err(Error::Invalid(format!(
-            "API key name {:?}: use 1 to {MAX_API_TOKEN_NAME_BYTES} bytes of visible letters, digits, '.', '_', '-' or '@'",
-            crate::clean::audit_actor(&name)
-        )))
-    }
+    check_account_name("API key name", name, MAX_API_TOKEN_NAME_BYTES)
 }
 
 impl Store {

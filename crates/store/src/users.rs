@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
 use tocky_core::text::nfc;
 
-use crate::clean::is_invisible_or_bidi;
+use crate::clean::check_account_name;
 use crate::model::{Role, User};
 use crate::{Error, Result, Store, audit};
 
@@ -36,20 +36,7 @@ pub fn normalize_user_name(name: &str) -> String {
 /// [`MAX_USER_NAME_BYTES`] bytes of letters, digits, '.', '_', '-' or '@',
 /// none of them invisible or a direction control.
 fn check_name(name: &str) -> Result<String> {
-    let name = normalize_user_name(name);
-    let ok = !name.is_empty()
-        && name.len() <= MAX_USER_NAME_BYTES
-        && name.chars().all(|c| {
-            (c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@')) && !is_invisible_or_bidi(c)
-        });
-    if ok {
-        Ok(name)
-    } else {
-        Err(Error::Invalid(format!(
-            "user name {:?}: use 1 to {MAX_USER_NAME_BYTES} bytes of visible letters, digits, '.', '_', '-' or '@'",
-            crate::clean::audit_actor(&name)
-        )))
-    }
+    check_account_name("user name", name, MAX_USER_NAME_BYTES)
 }
 
 /// Refuses anything but an argon2id hash in PHC string form, so that a
