@@ -11,9 +11,8 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use serde_json::Value;
 
@@ -65,38 +64,6 @@ fn sdk(base: &str, key: &str, mode: &str, clips: &[&Path]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// A running `tocky serve`, stopped when dropped.
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(db: &Path) -> (Serve, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tocky"))
-        .arg("--db")
-        .arg(db)
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("tocky serve said {line:?}"))
-        .trim_end_matches('/')
-        .to_owned();
-    (Serve(child), addr)
-}
-
 #[test]
 fn the_openai_sdk_gets_what_tocky_transcribe_gives() {
     let dir = tempfile::tempdir().unwrap();
@@ -138,7 +105,7 @@ fn the_openai_sdk_gets_what_tocky_transcribe_gives() {
     );
     assert!(!list.contains(key), "the secret is never listed");
 
-    let (server, base) = serve(&db);
+    let (server, base) = support::serve(&db, &[]);
     let got = sdk(&base, key, "formats", &[&clip]);
     assert_eq!(got["models"], serde_json::json!(["base"]));
     assert_eq!(got["json"], text.as_str(), "{got}");

@@ -10,12 +10,11 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{fixture, text, tocky};
+use support::{Running, fixture, serve, text, tocky};
 use tocky_store::{JobAdded, JobAudio, JobSettings, JobState, NewJob, SessionMeta, Store};
 
 const CLIPS: [&str; 4] = [
@@ -25,16 +24,6 @@ const CLIPS: [&str; 4] = [
     "vivos_VIVOSDEV01_R027.wav",
 ];
 
-/// A child process, killed (SIGKILL) when dropped.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn model_path() -> PathBuf {
     if let Some(p) = std::env::var_os("TOCKY_MODEL") {
         return p.into();
@@ -42,29 +31,6 @@ fn model_path() -> PathBuf {
     let cache = tocky_models::default_cache_dir();
     tocky_models::resolve_model(tocky_models::DEFAULT_MODEL, &cache)
         .unwrap_or_else(|e| panic!("this test needs the Whisper base model: {e}"))
-}
-
-fn serve(db: &Path, config: &Path) -> (Running, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tocky"))
-        .arg("--db")
-        .arg(db)
-        .args(["serve", "--no-retime", "--bind", "127.0.0.1:0", "--config"])
-        .arg(config)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("tocky serve said {line:?}"))
-        .trim_end_matches('/')
-        .to_owned();
-    (Running(child), addr)
 }
 
 fn worker(base: &str, key: &str, name: &str, work: &Path) -> Running {
@@ -151,7 +117,14 @@ fn two_remote_workers_do_every_job_once_even_when_one_is_killed_mid_job() {
         .iter()
         .map(|c| add_job(&mut store, &media, c))
         .collect();
-    let (_server, base) = serve(&db, &config);
+    let (_server, base) = serve(
+        &db,
+        &[
+            "--no-retime".as_ref(),
+            "--config".as_ref(),
+            config.as_os_str(),
+        ],
+    );
 
     // A reader's key may not run jobs; a wrong key is refused.
     let refused = worker(&base, &reader, "reader-box", &dir.path().join("w0"));

@@ -4,13 +4,49 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+
+/// A child process killed and reaped when dropped, so that a failing test
+/// leaves no server or worker behind.
+pub(crate) struct Running(pub(crate) Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `tocky --db DB serve --bind 127.0.0.1:0 ARGS`, once it listens: the
+/// process and its base URL (no trailing slash).
+pub(crate) fn serve(db: &Path, args: &[&OsStr]) -> (Running, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tocky"))
+        .arg("--db")
+        .arg(db)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("tocky serve said {line:?}"))
+        .trim_end_matches('/')
+        .to_owned();
+    (Running(child), addr)
+}
 
 /// Runs `tocky --db DB ARGS` to its end.
 pub(crate) fn tocky(db: &Path, args: &[&str]) -> Output {
